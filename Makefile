@@ -1,11 +1,11 @@
 # skp top-level build.  See README.md; `make help` lists the targets.
 
-# The Debian kernel this host would boot (the one linux-image-amd64 pulls in).
-KVER ?= $(shell dpkg-query -W -f='$${Depends}' linux-image-amd64 2>/dev/null | \
-	sed -n 's/.*linux-image-\([^ ,]*\).*/\1/p')
+# The Debian kernel this host would boot (the one linux-image-amd64 pulls in).  Deferred
+# (?=) so that on a fresh machine it is read after `deps` installed it.
+KVER ?= $(shell . tests/vm/kver.sh && skp_default_kver)
 KDIR ?= /lib/modules/$(KVER)/build
-# Further kernels the module must build against (default: every installed 6.12 header tree).
-KVERS_EXTRA ?= $(patsubst /usr/src/linux-headers-%,%,$(wildcard /usr/src/linux-headers-6.12.*+deb12-amd64))
+# Further kernels the module must build against: every installed 6.12 image with headers.
+KVERS_EXTRA ?= $(shell . tests/vm/kver.sh && skp_extra_kvers)
 
 SHELL := /bin/bash
 BUILD := $(CURDIR)/build
