@@ -1,0 +1,367 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * dm-skp data path.  Writes are encrypted in the submitter's context into bounce pages
+ * from a mempool; reads are decrypted in their completion context, or on a workqueue when
+ * that context is a hard interrupt.  One skcipher request per crypto sector, on the stack
+ * (the tfm is synchronous), no allocation per sector.
+ */
+#include <linux/module.h>
+#include <linux/scatterlist.h>
+#include <linux/vmalloc.h>
+#include <linux/preempt.h>
+
+#include "skp.h"
+
+#define SKP_MAX_SEGS (DM_SKP_SECTOR_SIZE_MAX / SECTOR_SIZE)
+
+/* IV of the crypto sector holding target sector @sector, as dm-crypt's plain64. */
+static inline u64 skp_iv_sector(struct skp_c *sc, sector_t sector)
+{
+	u64 s = sector + sc->iv_offset;
+
+	return sc->iv_large_sectors ? s >> sc->sector_shift : s;
+}
+
+/* Map the next @len bytes of @bio at @iter into @sg (at most SKP_MAX_SEGS entries). */
+static int skp_gather(struct bio *bio, struct bvec_iter *iter, unsigned int len,
+		      struct scatterlist *sg)
+{
+	unsigned int n = 0;
+
+	sg_init_table(sg, SKP_MAX_SEGS);
+	while (len) {
+		struct bio_vec bv = bio_iter_iovec(bio, *iter);
+		unsigned int l = min(len, bv.bv_len);
+
+		if (n == SKP_MAX_SEGS || (l & (SECTOR_SIZE - 1)))
+			return -EIO;
+		sg_set_page(&sg[n++], bv.bv_page, l, bv.bv_offset);
+		bio_advance_iter_single(bio, iter, l);
+		len -= l;
+	}
+	sg_mark_end(&sg[n - 1]);
+	return 0;
+}
+
+/*
+ * Encrypt or decrypt @nr crypto sectors from @src (at @si) into @dst (at @di); @dst may be
+ * @src with the same iterator for in-place work.  @sector is target-relative.
+ */
+static int skp_crypt_bio(struct skp_c *sc, unsigned int key, bool encrypt,
+			 struct bio *src, struct bvec_iter si,
+			 struct bio *dst, struct bvec_iter di, sector_t sector)
+{
+	SYNC_SKCIPHER_REQUEST_ON_STACK(req, sc->key[key].tfm);
+	struct scatterlist sg_in[SKP_MAX_SEGS], sg_out[SKP_MAX_SEGS];
+	unsigned int step = sc->sector_size >> SECTOR_SHIFT;
+	bool in_place = src == dst;
+	u64 iv_sector = skp_iv_sector(sc, sector);
+	__le64 iv[2];
+	int r = 0;
+
+	skcipher_request_set_sync_tfm(req, sc->key[key].tfm);
+	skcipher_request_set_callback(req, 0, NULL, NULL);
+	while (si.bi_size) {
+		r = skp_gather(src, &si, sc->sector_size, sg_in);
+		if (!r && !in_place)
+			r = skp_gather(dst, &di, sc->sector_size, sg_out);
+		if (r)
+			break;
+		iv[0] = cpu_to_le64(iv_sector);
+		iv[1] = 0;
+		skcipher_request_set_crypt(req, sg_in, in_place ? sg_in : sg_out,
+					   sc->sector_size, (u8 *)iv);
+		r = encrypt ? crypto_skcipher_encrypt(req) : crypto_skcipher_decrypt(req);
+		if (r)
+			break;
+		iv_sector += sc->iv_large_sectors ? 1 : step;
+	}
+	skcipher_request_zero(req);
+	return r;
+}
+
+/* Linear (vmalloc or kmalloc) buffer version, for re-encryption. */
+int skp_crypt_buf(struct skp_c *sc, unsigned int key, bool encrypt, void *buf,
+		  sector_t sector, unsigned int nr_sectors)
+{
+	SYNC_SKCIPHER_REQUEST_ON_STACK(req, sc->key[key].tfm);
+	unsigned int step = sc->sector_size >> SECTOR_SHIFT;
+	u64 iv_sector = skp_iv_sector(sc, sector);
+	struct scatterlist sg;
+	unsigned int done;
+	__le64 iv[2];
+	int r = 0;
+
+	skcipher_request_set_sync_tfm(req, sc->key[key].tfm);
+	skcipher_request_set_callback(req, CRYPTO_TFM_REQ_MAY_SLEEP, NULL, NULL);
+	for (done = 0; done < nr_sectors; done += step) {
+		u8 *p = (u8 *)buf + ((size_t)done << SECTOR_SHIFT);
+		struct page *page = is_vmalloc_addr(p) ? vmalloc_to_page(p) : virt_to_page(p);
+
+		/* Crypto sectors never cross a page: buffers are page aligned. */
+		sg_init_table(&sg, 1);
+		sg_set_page(&sg, page, sc->sector_size, offset_in_page(p));
+		iv[0] = cpu_to_le64(iv_sector);
+		iv[1] = 0;
+		skcipher_request_set_crypt(req, &sg, &sg, sc->sector_size, (u8 *)iv);
+		r = encrypt ? crypto_skcipher_encrypt(req) : crypto_skcipher_decrypt(req);
+		if (r)
+			break;
+		iv_sector += sc->iv_large_sectors ? 1 : step;
+		cond_resched();
+	}
+	skcipher_request_zero(req);
+	return r;
+}
+
+static void skp_free_bounce(struct skp_c *sc, struct bio *clone)
+{
+	struct bio_vec *bv;
+	struct bvec_iter_all iter_all;
+
+	bio_for_each_segment_all(bv, clone, iter_all)
+		mempool_free(bv->bv_page, &sc->page_pool);
+}
+
+/*
+ * Bounce pages for a write of @size bytes.  Several pages per bio from one mempool could
+ * deadlock if every writer holds part of the pool; as dm-crypt, try without waiting first,
+ * then allocate under a mutex so that one writer at a time may wait.
+ */
+static struct bio *skp_alloc_bounce(struct skp_c *sc, struct bio *base, unsigned int size)
+{
+	unsigned int nr = DIV_ROUND_UP(size, PAGE_SIZE), i, len;
+	gfp_t gfp = GFP_NOWAIT | __GFP_NOWARN;
+	bool locked = false;
+	struct bio *clone;
+	struct page *page;
+
+	clone = bio_alloc_bioset(sc->dev->bdev, nr, base->bi_opf, GFP_NOIO, &sc->bs);
+retry:
+	for (i = 0; i < nr; i++) {
+		page = mempool_alloc(&sc->page_pool, gfp);
+		if (!page) {
+			skp_free_bounce(sc, clone);
+			bio_reset(clone, sc->dev->bdev, base->bi_opf);
+			gfp = GFP_NOIO;
+			mutex_lock(&sc->page_alloc_lock);
+			locked = true;
+			goto retry;
+		}
+		len = min_t(unsigned int, size, PAGE_SIZE);
+		__bio_add_page(clone, page, len, 0);
+		size -= len;
+	}
+	if (locked)
+		mutex_unlock(&sc->page_alloc_lock);
+	return clone;
+}
+
+/* Drop a bio's count in its epoch (the re-encryption drain waits for it). */
+static void skp_uncount(struct skp_c *sc, struct skp_io *io)
+{
+	if (io->epoch >= 0 && atomic_dec_and_test(&sc->inflight[io->epoch]))
+		wake_up(&sc->drain_wait);
+	io->epoch = -1;
+}
+
+static void skp_io_done(struct skp_io *io, blk_status_t status)
+{
+	struct bio *base = io->base;
+
+	if (status)
+		base->bi_status = status;
+	bio_endio(base);
+}
+
+static void skp_write_endio(struct bio *clone)
+{
+	struct skp_io *io = clone->bi_private;
+	blk_status_t status = clone->bi_status;
+
+	skp_free_bounce(io->sc, clone);
+	bio_put(clone);
+	skp_io_done(io, status);
+}
+
+static void skp_read_decrypt(struct skp_io *io)
+{
+	struct skp_c *sc = io->sc;
+	struct bio *base = io->base;
+
+	if (skp_crypt_bio(sc, io->key, false, base, io->iter, base, io->iter, io->sector)) {
+		DMERR_LIMIT("decryption failed at sector %llu", (unsigned long long)io->sector);
+		skp_io_done(io, BLK_STS_IOERR);
+		return;
+	}
+	skp_io_done(io, BLK_STS_OK);
+}
+
+static void skp_read_work(struct work_struct *work)
+{
+	skp_read_decrypt(container_of(work, struct skp_io, work));
+}
+
+static void skp_read_endio(struct bio *clone)
+{
+	struct skp_io *io = clone->bi_private;
+	blk_status_t status = clone->bi_status;
+
+	bio_put(clone);
+	if (status) {
+		skp_io_done(io, status);
+		return;
+	}
+	/* Softirq and task context decrypt inline; a hard interrupt is no place for AES. */
+	if (in_hardirq() || irqs_disabled()) {
+		INIT_WORK(&io->work, skp_read_work);
+		queue_work(io->sc->wq, &io->work);
+		return;
+	}
+	skp_read_decrypt(io);
+}
+
+/* Encrypt or submit a bio that holds data and does not cross the boundary. */
+static int skp_map_data(struct skp_c *sc, struct skp_io *io, struct bio *bio)
+{
+	struct bio *clone;
+
+	io->sc = sc;
+	io->base = bio;
+	io->iter = bio->bi_iter;
+
+	if (bio_data_dir(bio) == READ) {
+		clone = bio_alloc_clone(sc->dev->bdev, bio, GFP_NOIO, &sc->bs);
+		clone->bi_iter.bi_sector = sc->start + io->sector;
+		clone->bi_private = io;
+		clone->bi_end_io = skp_read_endio;
+		atomic64_add(bio_sectors(bio), &sc->sectors_read);
+		dm_submit_bio_remap(bio, clone);
+		return DM_MAPIO_SUBMITTED;
+	}
+
+	clone = skp_alloc_bounce(sc, bio, bio->bi_iter.bi_size);
+	clone->bi_iter.bi_sector = sc->start + io->sector;
+	clone->bi_private = io;
+	clone->bi_end_io = skp_write_endio;
+	if (skp_crypt_bio(sc, io->key, true, bio, io->iter, clone, clone->bi_iter, io->sector)) {
+		skp_free_bounce(sc, clone);
+		bio_put(clone);
+		DMERR_LIMIT("encryption failed at sector %llu", (unsigned long long)io->sector);
+		atomic64_inc(&sc->io_errors);
+		skp_uncount(sc, io);
+		return DM_MAPIO_KILL;
+	}
+	atomic64_add(bio_sectors(bio), &sc->sectors_written);
+	dm_submit_bio_remap(bio, clone);
+	return DM_MAPIO_SUBMITTED;
+}
+
+static int skp_remap(struct skp_c *sc, struct bio *bio, sector_t sector)
+{
+	bio_set_dev(bio, sc->dev->bdev);
+	if (bio_sectors(bio))
+		bio->bi_iter.bi_sector = sc->start + sector;
+	return DM_MAPIO_REMAPPED;
+}
+
+/*
+ * Two-key mode: split the bio at the boundary and at the end of the range being
+ * re-encrypted, defer it if it touches that range, pick its key and count it in the
+ * current epoch.  Returns false when the bio was deferred.
+ */
+static bool skp_two_key_admit(struct skp_c *sc, struct skp_io *io, struct bio *bio,
+			      bool may_split)
+{
+	sector_t sector = io->sector, end = sector + bio_sectors(bio);
+
+	spin_lock(&sc->lock);
+	if (may_split && sector < sc->boundary && end > sc->boundary) {
+		dm_accept_partial_bio(bio, sc->boundary - sector);
+		end = sc->boundary;
+	}
+	if (sc->lock_start != sc->lock_end && sector < sc->lock_end && end > sc->lock_start) {
+		if (may_split && sector >= sc->lock_start && end > sc->lock_end)
+			dm_accept_partial_bio(bio, sc->lock_end - sector);
+		bio_list_add(&sc->deferred, bio);
+		spin_unlock(&sc->lock);
+		return false;
+	}
+	io->key = sector < sc->boundary ? SKP_KEY_NEW : SKP_KEY_OLD;
+	io->epoch = sc->epoch;
+	atomic_inc(&sc->inflight[io->epoch]);
+	spin_unlock(&sc->lock);
+	return true;
+}
+
+static int skp_map_bio(struct skp_c *sc, struct bio *bio, bool may_split)
+{
+	struct skp_io *io = dm_per_bio_data(bio, sizeof(struct skp_io));
+	bool discard = bio_op(bio) == REQ_OP_DISCARD;
+
+	io->epoch = -1;
+	io->key = SKP_KEY_OLD;
+	if (sc->two_keys && !skp_two_key_admit(sc, io, bio, may_split && !discard))
+		return DM_MAPIO_SUBMITTED;
+	if (discard)
+		return skp_remap(sc, bio, io->sector);
+	return skp_map_data(sc, io, bio);
+}
+
+int skp_map(struct dm_target *ti, struct bio *bio)
+{
+	struct skp_c *sc = ti->private;
+	struct skp_io *io = dm_per_bio_data(bio, sizeof(struct skp_io));
+	unsigned int mask = sc->sector_size - 1;
+
+	io->epoch = -1;
+	/* Empty flushes: dm core sends the data of a flush as a separate bio. */
+	if (unlikely((bio->bi_opf & REQ_PREFLUSH) || !bio_sectors(bio)))
+		return skp_remap(sc, bio, 0);
+
+	io->sector = dm_target_offset(ti, bio->bi_iter.bi_sector);
+	if (unlikely(((io->sector << SECTOR_SHIFT) & mask) || (bio->bi_iter.bi_size & mask))) {
+		atomic64_inc(&sc->io_errors);
+		DMERR_LIMIT("misaligned I/O at sector %llu, %u bytes",
+			    (unsigned long long)io->sector, bio->bi_iter.bi_size);
+		return DM_MAPIO_KILL;
+	}
+	if (bio_op(bio) == REQ_OP_DISCARD) {
+		if (unlikely(!sc->allow_discards))
+			return DM_MAPIO_KILL;
+	} else if (unlikely(bio_op(bio) != REQ_OP_READ && bio_op(bio) != REQ_OP_WRITE)) {
+		return DM_MAPIO_KILL;
+	} else if (bio_data_dir(bio) == WRITE &&
+		   unlikely(bio->bi_iter.bi_size > (BIO_MAX_VECS << PAGE_SHIFT))) {
+		dm_accept_partial_bio(bio, (BIO_MAX_VECS << PAGE_SHIFT) >> SECTOR_SHIFT);
+	}
+	return skp_map_bio(sc, bio, true);
+}
+
+/* Bios held back while their range was re-encrypted; called from message context. */
+void skp_map_deferred(struct skp_c *sc, struct bio_list *bios)
+{
+	struct bio *bio;
+	int r;
+
+	while ((bio = bio_list_pop(bios))) {
+		r = skp_map_bio(sc, bio, false);
+		if (r == DM_MAPIO_REMAPPED) {
+			dm_submit_bio_remap(bio, NULL);
+		} else if (r == DM_MAPIO_KILL) {
+			bio->bi_status = BLK_STS_IOERR;
+			bio_endio(bio);
+		}
+	}
+}
+
+int skp_end_io(struct dm_target *ti, struct bio *bio, blk_status_t *error)
+{
+	struct skp_c *sc = ti->private;
+	struct skp_io *io = dm_per_bio_data(bio, sizeof(struct skp_io));
+
+	if (unlikely(*error))
+		atomic64_inc(&sc->io_errors);
+	skp_uncount(sc, io);
+	return DM_ENDIO_DONE;
+}

@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * dm-skp: shared definitions of the target (skp-target.c), its data path (skp-io.c)
+ * and online re-encryption (skp-reencrypt.c).
+ */
+#ifndef DM_SKP_INTERNAL_H
+#define DM_SKP_INTERNAL_H
+
+#include <linux/device-mapper.h>
+#include <linux/bio.h>
+#include <linux/mempool.h>
+#include <linux/mutex.h>
+#include <linux/spinlock.h>
+#include <linux/wait.h>
+#include <linux/workqueue.h>
+#include <crypto/skcipher.h>
+#include <linux/dm-skp.h>
+
+#define DM_MSG_PREFIX DM_SKP_TARGET_NAME
+
+/* Index into skp_c.key: <key> protects [boundary, len), new_key [0, boundary). */
+enum { SKP_KEY_OLD = 0, SKP_KEY_NEW = 1, SKP_NR_KEYS = 2 };
+
+struct skp_key {
+	struct crypto_sync_skcipher *tfm;
+	char *spec;			/* ":64:logon:<desc>" as given, never the key */
+};
+
+struct skp_c {
+	struct dm_dev *dev;
+	sector_t start;			/* offset of the data on dev */
+	u64 iv_offset;
+	unsigned int sector_size;	/* crypto sector, bytes */
+	unsigned int sector_shift;	/* log2(sector_size / 512) */
+	bool iv_large_sectors;
+	bool allow_discards;
+	bool two_keys;
+	bool key_wiped;
+	struct skp_key key[SKP_NR_KEYS];
+
+	/* Two-key state; lock protects boundary, the locked range, epoch and deferred. */
+	spinlock_t lock;
+	sector_t boundary;
+	sector_t lock_start, lock_end;	/* equal when no range is locked */
+	unsigned int epoch;
+	atomic_t inflight[2];		/* mapped bios per epoch, see skp-reencrypt.c */
+	wait_queue_head_t drain_wait;
+	struct bio_list deferred;
+	struct mutex reencrypt_lock;	/* one reencrypt message at a time */
+	struct dm_io_client *io_client;
+
+	struct bio_set bs;
+	mempool_t page_pool;
+	struct mutex page_alloc_lock;
+	struct workqueue_struct *wq;
+
+	atomic64_t sectors_read;
+	atomic64_t sectors_written;
+	atomic64_t sectors_reencrypted;
+	atomic64_t io_errors;
+};
+
+/* Per-bio data (ti->per_io_data_size). */
+struct skp_io {
+	struct skp_c *sc;
+	struct bio *base;
+	struct bvec_iter iter;		/* base's data, saved before the clone consumes it */
+	sector_t sector;		/* target-relative */
+	unsigned int key;
+	int epoch;			/* -1: not counted in inflight */
+	struct work_struct work;
+};
+
+/* skp-io.c */
+int skp_map(struct dm_target *ti, struct bio *bio);
+int skp_end_io(struct dm_target *ti, struct bio *bio, blk_status_t *error);
+void skp_map_deferred(struct skp_c *sc, struct bio_list *bios);
+int skp_crypt_buf(struct skp_c *sc, unsigned int key, bool encrypt, void *buf,
+		  sector_t sector, unsigned int nr_sectors);
+
+/* skp-reencrypt.c */
+int skp_reencrypt(struct dm_target *ti, sector_t sector, sector_t count);
+
+#endif /* DM_SKP_INTERNAL_H */
