@@ -1,0 +1,536 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "header.h"
+#include "secmem.h"
+
+#define MAX_FILE (1 << 20)
+
+static int read_text(const char *path, char **ret, struct skp_err *err)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	struct stat st;
+	char *buf;
+	size_t done = 0;
+
+	if (fd < 0)
+		return skp_err_set(err, -errno, "%s: %s", path, strerror(errno));
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > MAX_FILE) {
+		close(fd);
+		return skp_err_set(err, -EINVAL, "%s: not a regular file of at most 1 MiB", path);
+	}
+	buf = malloc((size_t)st.st_size + 1);
+	if (!buf) {
+		close(fd);
+		return skp_err_set(err, -ENOMEM, "%s: out of memory", path);
+	}
+	while (done < (size_t)st.st_size) {
+		ssize_t n = read(fd, buf + done, (size_t)st.st_size - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		done += (size_t)n;
+	}
+	close(fd);
+	buf[done] = '\0';
+	if (strlen(buf) != done) {
+		free(buf);
+		return skp_err_set(err, -EINVAL, "%s: contains a NUL byte", path);
+	}
+	*ret = buf;
+	return 0;
+}
+
+static char *trim(char *s)
+{
+	char *e;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	e = s + strlen(s);
+	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
+		*--e = '\0';
+	return s;
+}
+
+/* Comments start at '#' (values never contain one). */
+static void strip_comment(char *s)
+{
+	char *h = strchr(s, '#');
+
+	if (h)
+		*h = '\0';
+}
+
+static int parse_int(const char *v, long min, long max, int *ret)
+{
+	char *end;
+	long n;
+
+	errno = 0;
+	n = strtol(v, &end, 10);
+	if (errno || end == v || *end || n < min || n > max)
+		return -EINVAL;
+	*ret = (int)n;
+	return 0;
+}
+
+static int parse_bool(const char *v, int *ret)
+{
+	if (!strcmp(v, "true") || !strcmp(v, "yes") || !strcmp(v, "1"))
+		*ret = 1;
+	else if (!strcmp(v, "false") || !strcmp(v, "no") || !strcmp(v, "0"))
+		*ret = 0;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+static void warn(struct skp_config *cfg, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void warn(struct skp_config *cfg, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (cfg->n_warnings >= SKP_MAX_WARNINGS)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(cfg->warnings[cfg->n_warnings++], sizeof(cfg->warnings[0]), fmt, ap);
+	va_end(ap);
+}
+
+static int set_path(char *dst, const char *v)
+{
+	if (v[0] != '/' || strlen(v) >= SKP_PATH_MAX)
+		return -EINVAL;
+	strcpy(dst, v);
+	return 0;
+}
+
+/* A secret file must be a regular file that neither group nor others can read. */
+static int check_secret_file(const char *file, int line, const char *path, struct skp_err *err)
+{
+	struct stat st;
+
+	if (stat(path, &st) < 0)
+		return skp_err_set(err, -errno, "%s:%d: %s: %s", file, line, path, strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return skp_err_set(err, -EINVAL, "%s:%d: %s is not a regular file", file, line, path);
+	if (st.st_mode & 077)
+		return skp_err_set(err, -EPERM, "%s:%d: %s is readable by group or others (mode %04o); "
+				   "refusing (chmod 600)", file, line, path, st.st_mode & 07777);
+	return 0;
+}
+
+static int provider_key(struct skp_config *cfg, struct skp_provider_conf *p, const char *file,
+			int line, const char *k, const char *v, struct skp_err *err)
+{
+	if (!strcmp(k, "server")) {
+		const char *colon = strrchr(v, ':');
+		int port;
+
+		if (p->n_servers >= SKP_MAX_SERVERS)
+			return skp_err_set(err, -E2BIG, "%s:%d: more than %d servers", file, line, SKP_MAX_SERVERS);
+		if (!v[0] || strlen(v) + 6 >= SKP_SERVER_MAX || strpbrk(v, " \t/"))
+			return skp_err_set(err, -EINVAL, "%s:%d: bad server '%s'", file, line, v);
+		if (colon) {
+			if (parse_int(colon + 1, 1, 65535, &port) < 0 || colon == v)
+				return skp_err_set(err, -EINVAL, "%s:%d: bad port in server '%s'", file, line, v);
+			snprintf(p->servers[p->n_servers++], SKP_SERVER_MAX, "%s", v);
+		} else {
+			snprintf(p->servers[p->n_servers++], SKP_SERVER_MAX, "%s:5696", v);
+		}
+	} else if (!strcmp(k, "ca") || !strcmp(k, "cert") || !strcmp(k, "key")) {
+		char *dst = k[0] == 'c' ? (k[1] == 'a' ? p->ca : p->cert) : p->key;
+
+		if (set_path(dst, v) < 0)
+			return skp_err_set(err, -EINVAL, "%s:%d: %s must be an absolute path", file, line, k);
+	} else if (!strcmp(k, "default")) {
+		if (parse_bool(v, &p->is_default) < 0)
+			return skp_err_set(err, -EINVAL, "%s:%d: default must be true or false", file, line);
+	} else if (!strcmp(k, "username")) {
+		if (!v[0] || strlen(v) >= sizeof(p->username))
+			return skp_err_set(err, -EINVAL, "%s:%d: bad username", file, line);
+		strcpy(p->username, v);
+	} else if (!strcmp(k, "password_file")) {
+		char *text = NULL;
+		size_t n;
+		int r;
+
+		if (v[0] != '/')
+			return skp_err_set(err, -EINVAL, "%s:%d: password_file must be an absolute path", file, line);
+		r = check_secret_file(file, line, v, err);
+		if (r < 0)
+			return r;
+		r = read_text(v, &text, err);
+		if (r < 0)
+			return skp_err_wrap(err, "%s:%d", file, line);
+		n = strcspn(text, "\r\n");
+		if (n == 0 || n >= SKP_PASSWORD_MAX) {
+			skp_wipe(text, strlen(text));
+			free(text);
+			return skp_err_set(err, -EINVAL, "%s:%d: password file is empty or too long", file, line);
+		}
+		if (!p->password)
+			p->password = skp_secmem_alloc(SKP_PASSWORD_MAX);
+		if (!p->password) {
+			skp_wipe(text, strlen(text));
+			free(text);
+			return skp_err_set(err, -ENOMEM, "%s:%d: no secure memory", file, line);
+		}
+		memset(p->password, 0, SKP_PASSWORD_MAX);
+		memcpy(p->password, text, n);
+		skp_wipe(text, strlen(text));
+		free(text);
+	} else if (!strcmp(k, "protocol")) {
+		if (!strcmp(v, "auto"))
+			p->protocol_minor = -1;
+		else if (strlen(v) == 3 && v[0] == '1' && v[1] == '.' && v[2] >= '0' && v[2] <= '4')
+			p->protocol_minor = v[2] - '0';
+		else
+			return skp_err_set(err, -EINVAL, "%s:%d: protocol must be 1.0 .. 1.4 or auto", file, line);
+	} else if (!strcmp(k, "timeout")) {
+		int s;
+
+		if (parse_int(v, 1, 300, &s) < 0)
+			return skp_err_set(err, -EINVAL, "%s:%d: timeout must be 1..300 seconds", file, line);
+		p->timeout_ms = s * 1000;
+	} else {
+		warn(cfg, "%s:%d: unknown provider setting '%s' ignored", file, line, k);
+	}
+	return 0;
+}
+
+static int global_key(struct skp_config *cfg, const char *file, int line, const char *k,
+		      const char *v, struct skp_err *err)
+{
+	if (!strcmp(k, "socket")) {
+		if (set_path(cfg->socket, v) < 0 || strlen(v) >= 100)
+			return skp_err_set(err, -EINVAL, "%s:%d: socket must be an absolute path under 100 bytes", file, line);
+	} else if (!strcmp(k, "skptab")) {
+		if (set_path(cfg->skptab, v) < 0)
+			return skp_err_set(err, -EINVAL, "%s:%d: skptab must be an absolute path", file, line);
+	} else if (!strcmp(k, "health_interval")) {
+		if (parse_int(v, 1, 86400, &cfg->health_interval) < 0)
+			return skp_err_set(err, -EINVAL, "%s:%d: health_interval must be 1..86400 seconds", file, line);
+	} else if (!strcmp(k, "remediation_interval")) {
+		if (parse_int(v, 1, 86400, &cfg->remediation_interval) < 0)
+			return skp_err_set(err, -EINVAL, "%s:%d: remediation_interval must be 1..86400 seconds", file, line);
+	} else if (!strcmp(k, "target")) {
+		if (strcmp(v, "skp") && strcmp(v, "crypt"))
+			return skp_err_set(err, -EINVAL, "%s:%d: target must be skp or crypt", file, line);
+		strcpy(cfg->target, v);
+	} else if (!strcmp(k, "key_persistence")) {
+		int b;
+
+		if (parse_bool(v, &b) < 0)
+			return skp_err_set(err, -EINVAL, "%s:%d: key_persistence must be true or false", file, line);
+		/* Persisting KEKs changes the threat model; not built yet, so refuse rather than pretend. */
+		if (b)
+			return skp_err_set(err, -EOPNOTSUPP, "%s:%d: key_persistence = true is not supported by this version", file, line);
+		cfg->key_persistence = 0;
+	} else {
+		warn(cfg, "%s:%d: unknown setting '%s' ignored", file, line, k);
+	}
+	return 0;
+}
+
+static int finish_provider(const char *file, struct skp_provider_conf *p, struct skp_err *err)
+{
+	int r;
+
+	if (!p->n_servers)
+		return skp_err_set(err, -EINVAL, "%s:%d: provider \"%s\" has no server", file, p->line, p->name);
+	if (!p->ca[0])
+		return skp_err_set(err, -EPERM, "%s:%d: provider \"%s\" has no ca: refusing to talk to an "
+				   "unauthenticated KMS", file, p->line, p->name);
+	if (!p->cert[0] || !p->key[0])
+		return skp_err_set(err, -EINVAL, "%s:%d: provider \"%s\" needs cert and key (KMIP client "
+				   "certificate)", file, p->line, p->name);
+	r = check_secret_file(file, p->line, p->key, err);
+	if (r < 0)
+		return r;
+	if (access(p->ca, R_OK) < 0)
+		return skp_err_set(err, -errno, "%s:%d: ca %s: %s", file, p->line, p->ca, strerror(errno));
+	if (access(p->cert, R_OK) < 0)
+		return skp_err_set(err, -errno, "%s:%d: cert %s: %s", file, p->line, p->cert, strerror(errno));
+	return 0;
+}
+
+int skp_config_parse(const char *path, const char *text, struct skp_config *cfg, struct skp_err *err)
+{
+	struct skp_provider_conf *cur = NULL;
+	char *copy = strdup(text), *line;
+	int lineno = 0, in_skpd = 0, r = 0, ndefault = 0;
+
+	memset(cfg, 0, sizeof(*cfg));
+	if (!copy)
+		return skp_err_set(err, -ENOMEM, "out of memory");
+	snprintf(cfg->path, sizeof(cfg->path), "%s", path);
+	strcpy(cfg->socket, "/run/skp/skpd.sock");
+	strcpy(cfg->skptab, "/etc/skp/skptab");
+	strcpy(cfg->target, "skp");
+	cfg->health_interval = 60;
+	cfg->remediation_interval = 300;
+
+	/* strsep keeps empty lines so numbering stays right. */
+	for (char *p = copy; (line = strsep(&p, "\n")) != NULL;) {
+		char *s, *eq, *k, *v;
+
+		lineno++;
+		strip_comment(line);
+		s = trim(line);
+		if (!*s)
+			continue;
+		if (*s == '[') {
+			char *end = strchr(s, ']');
+
+			if (!end || trim(end + 1)[0]) {
+				r = skp_err_set(err, -EINVAL, "%s:%d: malformed section header", path, lineno);
+				goto out;
+			}
+			*end = '\0';
+			s = trim(s + 1);
+			if (!strcmp(s, "skpd")) {
+				in_skpd = 1;
+				cur = NULL;
+			} else if (!strncmp(s, "provider", 8) && (s[8] == ' ' || s[8] == '\t')) {
+				char *n = trim(s + 8), *q;
+
+				if (n[0] != '"' || !(q = strchr(n + 1, '"')) || q[1]) {
+					r = skp_err_set(err, -EINVAL, "%s:%d: provider name must be quoted", path, lineno);
+					goto out;
+				}
+				*q = '\0';
+				n++;
+				if (!skp_name_valid(n, sizeof(cur->name))) {
+					r = skp_err_set(err, -EINVAL, "%s:%d: provider name '%s' is not a valid name "
+							"([A-Za-z0-9._-], at most 63)", path, lineno, n);
+					goto out;
+				}
+				if (skp_config_provider(cfg, n)) {
+					r = skp_err_set(err, -EEXIST, "%s:%d: provider \"%s\" defined twice", path, lineno, n);
+					goto out;
+				}
+				if (cfg->n_providers >= SKP_MAX_PROVIDERS) {
+					r = skp_err_set(err, -E2BIG, "%s:%d: more than %d providers", path, lineno,
+							SKP_MAX_PROVIDERS);
+					goto out;
+				}
+				cur = &cfg->providers[cfg->n_providers++];
+				strcpy(cur->name, n);
+				cur->protocol_minor = -1;
+				cur->timeout_ms = 10000;
+				cur->line = lineno;
+				in_skpd = 0;
+			} else {
+				r = skp_err_set(err, -EINVAL, "%s:%d: unknown section [%s]", path, lineno, s);
+				goto out;
+			}
+			continue;
+		}
+		eq = strchr(s, '=');
+		if (!eq) {
+			r = skp_err_set(err, -EINVAL, "%s:%d: expected 'key = value'", path, lineno);
+			goto out;
+		}
+		*eq = '\0';
+		k = trim(s);
+		v = trim(eq + 1);
+		if (!*k || !*v) {
+			r = skp_err_set(err, -EINVAL, "%s:%d: empty key or value", path, lineno);
+			goto out;
+		}
+		if (cur)
+			r = provider_key(cfg, cur, path, lineno, k, v, err);
+		else if (in_skpd)
+			r = global_key(cfg, path, lineno, k, v, err);
+		else
+			r = skp_err_set(err, -EINVAL, "%s:%d: setting outside of any section", path, lineno);
+		if (r < 0)
+			goto out;
+	}
+	for (size_t i = 0; i < cfg->n_providers; i++) {
+		r = finish_provider(path, &cfg->providers[i], err);
+		if (r < 0)
+			goto out;
+		ndefault += cfg->providers[i].is_default;
+	}
+	if (cfg->n_providers == 1 && ndefault == 0) {
+		cfg->providers[0].is_default = 1;
+		warn(cfg, "%s: the only provider \"%s\" is the default", path, cfg->providers[0].name);
+	} else if (cfg->n_providers && ndefault != 1) {
+		r = skp_err_set(err, -EINVAL, "%s: %d providers marked default = true; exactly one must be",
+				path, ndefault);
+		goto out;
+	}
+out:
+	free(copy);
+	if (r < 0)
+		skp_config_free(cfg);
+	return r;
+}
+
+int skp_config_load(const char *path, struct skp_config *cfg, struct skp_err *err)
+{
+	char *text;
+	int r;
+
+	memset(cfg, 0, sizeof(*cfg));
+	r = read_text(path, &text, err);
+	if (r < 0)
+		return r;
+	r = skp_config_parse(path, text, cfg, err);
+	free(text);
+	return r;
+}
+
+void skp_config_free(struct skp_config *cfg)
+{
+	for (size_t i = 0; i < SKP_MAX_PROVIDERS; i++) {
+		skp_secmem_free(cfg->providers[i].password, SKP_PASSWORD_MAX);
+		cfg->providers[i].password = NULL;
+	}
+}
+
+const struct skp_provider_conf *skp_config_provider(const struct skp_config *cfg, const char *name)
+{
+	for (size_t i = 0; i < cfg->n_providers; i++)
+		if (!strcmp(cfg->providers[i].name, name))
+			return &cfg->providers[i];
+	return NULL;
+}
+
+const struct skp_provider_conf *skp_config_default(const struct skp_config *cfg)
+{
+	for (size_t i = 0; i < cfg->n_providers; i++)
+		if (cfg->providers[i].is_default)
+			return &cfg->providers[i];
+	return NULL;
+}
+
+int skptab_parse(const char *path, const char *text, struct skptab *tab, struct skp_err *err)
+{
+	char *copy = strdup(text), *line;
+	int lineno = 0, r = 0;
+	size_t cap = 0;
+
+	memset(tab, 0, sizeof(*tab));
+	if (!copy)
+		return skp_err_set(err, -ENOMEM, "out of memory");
+	for (char *p = copy; (line = strsep(&p, "\n")) != NULL;) {
+		char *f[4], *s, *save = NULL;
+		struct skptab_entry *e;
+		int n = 0;
+
+		lineno++;
+		strip_comment(line);
+		for (s = strtok_r(line, " \t\r", &save); s; s = strtok_r(NULL, " \t\r", &save)) {
+			if (n == 3) {
+				r = skp_err_set(err, -EINVAL, "%s:%d: too many fields (name, device, options)", path, lineno);
+				goto out;
+			}
+			f[n++] = s;
+		}
+		if (n == 0)
+			continue;
+		if (n < 2) {
+			r = skp_err_set(err, -EINVAL, "%s:%d: expected 'NAME UUID=...|/dev/PATH [OPTIONS]'", path, lineno);
+			goto out;
+		}
+		if (tab->n >= SKP_MAX_SKPTAB) {
+			r = skp_err_set(err, -E2BIG, "%s:%d: more than %d devices", path, lineno, SKP_MAX_SKPTAB);
+			goto out;
+		}
+		if (tab->n == cap) {
+			size_t ncap = cap ? cap * 2 : 64;
+			struct skptab_entry *ne = realloc(tab->e, ncap * sizeof(*ne));
+
+			if (!ne) {
+				r = skp_err_set(err, -ENOMEM, "out of memory");
+				goto out;
+			}
+			tab->e = ne;
+			cap = ncap;
+		}
+		e = &tab->e[tab->n];
+		memset(e, 0, sizeof(*e));
+		e->line = lineno;
+		if (!skp_name_valid(f[0], sizeof(e->name))) {
+			r = skp_err_set(err, -EINVAL, "%s:%d: bad mapping name '%.64s'", path, lineno, f[0]);
+			goto out;
+		}
+		for (size_t i = 0; i < tab->n; i++)
+			if (!strcmp(tab->e[i].name, f[0])) {
+				r = skp_err_set(err, -EEXIST, "%s:%d: mapping %s already on line %d", path, lineno,
+						f[0], tab->e[i].line);
+				goto out;
+			}
+		strcpy(e->name, f[0]);
+		if (!strncmp(f[1], "UUID=", 5)) {
+			if (skp_uuid_parse(f[1] + 5, e->uuid) < 0) {
+				r = skp_err_set(err, -EINVAL, "%s:%d: bad UUID '%.64s'", path, lineno, f[1] + 5);
+				goto out;
+			}
+			e->by_uuid = 1;
+		} else if (f[1][0] != '/' || strlen(f[1]) >= sizeof(e->source)) {
+			r = skp_err_set(err, -EINVAL, "%s:%d: device must be UUID=... or an absolute path", path, lineno);
+			goto out;
+		}
+		snprintf(e->source, sizeof(e->source), "%s", f[1]);
+		if (n == 3 && strcmp(f[2], "-") && strcmp(f[2], "defaults")) {
+			char *o, *osave = NULL;
+
+			for (o = strtok_r(f[2], ",", &osave); o; o = strtok_r(NULL, ",", &osave)) {
+				if (!strcmp(o, "nofail"))
+					e->nofail = 1;
+				else if (!strcmp(o, "discard"))
+					e->discard = 1;
+				else {
+					r = skp_err_set(err, -EINVAL, "%s:%d: unknown option '%.32s' (nofail, discard)",
+							path, lineno, o);
+					goto out;
+				}
+			}
+		}
+		tab->n++;
+	}
+out:
+	free(copy);
+	if (r < 0)
+		skptab_free(tab);
+	return r;
+}
+
+int skptab_load(const char *path, struct skptab *tab, struct skp_err *err)
+{
+	char *text;
+	int r;
+
+	memset(tab, 0, sizeof(*tab));
+	if (access(path, F_OK) < 0 && errno == ENOENT)
+		return 0;
+	r = read_text(path, &text, err);
+	if (r < 0)
+		return r;
+	r = skptab_parse(path, text, tab, err);
+	free(text);
+	return r;
+}
+
+void skptab_free(struct skptab *tab)
+{
+	free(tab->e);
+	tab->e = NULL;
+	tab->n = 0;
+}

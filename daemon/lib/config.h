@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * skpd.conf and skptab parsing.  Errors name file:line; security mistakes (a
+ * private key or password file others can read, a provider without a CA) are
+ * errors, cosmetic ones (unknown keys) are warnings kept in the config.
+ */
+#ifndef SKP_CONFIG_H
+#define SKP_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+
+#define SKP_MAX_PROVIDERS	32
+#define SKP_MAX_SERVERS		16
+#define SKP_PATH_MAX		256
+#define SKP_SERVER_MAX		272	/* host:port */
+#define SKP_MAX_WARNINGS	16
+#define SKP_PASSWORD_MAX	256
+#define SKP_MAX_SKPTAB		8192
+
+struct skp_provider_conf {
+	char name[64];
+	char servers[SKP_MAX_SERVERS][SKP_SERVER_MAX];
+	size_t n_servers;
+	char ca[SKP_PATH_MAX], cert[SKP_PATH_MAX], key[SKP_PATH_MAX];
+	char username[128];
+	char *password;			/* secmem, SKP_PASSWORD_MAX bytes, or NULL */
+	int protocol_minor;		/* KMIP 1.x minor, -1 = negotiate */
+	int timeout_ms;
+	int is_default;
+	int line;			/* where the section starts */
+};
+
+struct skp_config {
+	char path[SKP_PATH_MAX];
+	char socket[SKP_PATH_MAX];
+	char skptab[SKP_PATH_MAX];
+	char target[16];		/* device-mapper target: "skp" or "crypt" */
+	int health_interval;		/* seconds */
+	int remediation_interval;	/* seconds */
+	int key_persistence;
+	struct skp_provider_conf providers[SKP_MAX_PROVIDERS];
+	size_t n_providers;
+	char warnings[SKP_MAX_WARNINGS][200];
+	size_t n_warnings;
+};
+
+struct skptab_entry {
+	char name[128];
+	char source[SKP_PATH_MAX];	/* "UUID=..." or a path, as written */
+	int by_uuid;
+	unsigned char uuid[16];
+	int nofail;
+	int discard;
+	int line;
+};
+
+struct skptab {
+	struct skptab_entry *e;
+	size_t n;
+};
+
+int skp_config_load(const char *path, struct skp_config *cfg, struct skp_err *err);
+/* Parses text as if it were the file at path (for tests and reload checks). */
+int skp_config_parse(const char *path, const char *text, struct skp_config *cfg, struct skp_err *err);
+void skp_config_free(struct skp_config *cfg);
+const struct skp_provider_conf *skp_config_provider(const struct skp_config *cfg, const char *name);
+const struct skp_provider_conf *skp_config_default(const struct skp_config *cfg);
+
+/* A missing skptab is an empty one. */
+int skptab_load(const char *path, struct skptab *tab, struct skp_err *err);
+int skptab_parse(const char *path, const char *text, struct skptab *tab, struct skp_err *err);
+void skptab_free(struct skptab *tab);
+
+#endif

@@ -1,0 +1,244 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <libdevmapper.h>
+
+#include "dm.h"
+
+/* libdevmapper prints by default; the library never prints, so keep its last error. */
+static __thread char dm_last[200];
+
+static void dm_log(int level, const char *file, int line, int dm_errno_or_class,
+		   const char *f, ...) __attribute__((format(printf, 5, 6)));
+static void dm_log(int level, const char *file, int line, int dm_errno_or_class,
+		   const char *f, ...)
+{
+	va_list ap;
+
+	(void)file; (void)line; (void)dm_errno_or_class;
+	if ((level & 7) > 3)	/* _LOG_ERR and worse only */
+		return;
+	va_start(ap, f);
+	vsnprintf(dm_last, sizeof(dm_last), f, ap);
+	va_end(ap);
+}
+
+static void dm_setup(void)
+{
+	static int done;
+
+	if (done)
+		return;
+	done = 1;
+	dm_log_with_errno_init(dm_log);
+	/* No udev in a minimal system or the test VM: the library makes the nodes. */
+	dm_udev_set_sync_support(0);
+	dm_udev_set_checking(0);
+}
+
+static int dm_fail(struct skp_err *err, const char *what, const char *name)
+{
+	int code = -EIO;
+
+	if (strstr(dm_last, "No such device") || strstr(dm_last, "not exist"))
+		code = -ENODEV;
+	else if (strstr(dm_last, "File exists") || strstr(dm_last, "already exists"))
+		code = -EEXIST;
+	else if (strstr(dm_last, "busy"))
+		code = -EBUSY;
+	return skp_err_set(err, code, "device-mapper %s of %s failed: %s", what, name,
+			   dm_last[0] ? dm_last : "unknown error");
+}
+
+int skp_dm_params(const struct skp_dm_table *t, char *buf, size_t size)
+{
+	char opts[64] = "";
+	int nopt = 0, n;
+
+	if (t->sector_size != 512) {
+		nopt++;
+		snprintf(opts, sizeof(opts), " sector_size:%u", t->sector_size);
+	}
+	if (t->allow_discards) {
+		nopt++;
+		strncat(opts, " allow_discards", sizeof(opts) - strlen(opts) - 1);
+	}
+	n = snprintf(buf, size, "aes-xts-plain64 :64:logon:%s 0 %s %llu", t->key_desc, t->dev,
+		     (unsigned long long)t->offset_sectors);
+	if (n < 0 || (size_t)n >= size)
+		return -ENAMETOOLONG;
+	if (nopt) {
+		int m = snprintf(buf + n, size - (size_t)n, " %d%s", nopt, opts);
+
+		if (m < 0 || (size_t)m >= size - (size_t)n)
+			return -ENAMETOOLONG;
+	}
+	return 0;
+}
+
+static struct dm_task *task(int type, const char *name, struct skp_err *err)
+{
+	struct dm_task *dmt;
+
+	dm_setup();
+	dm_last[0] = '\0';
+	dmt = dm_task_create(type);
+	if (!dmt) {
+		skp_err_set(err, -ENOMEM, "device-mapper: cannot create task");
+		return NULL;
+	}
+	if (!dm_task_set_name(dmt, name)) {
+		dm_task_destroy(dmt);
+		skp_err_set(err, -EINVAL, "device-mapper: bad mapping name");
+		return NULL;
+	}
+	return dmt;
+}
+
+static int add_table(struct dm_task *dmt, const struct skp_dm_table *t, struct skp_err *err)
+{
+	char params[512];
+
+	if (skp_dm_params(t, params, sizeof(params)) < 0)
+		return skp_err_set(err, -ENAMETOOLONG, "device-mapper table line too long");
+	if (!dm_task_add_target(dmt, 0, t->len_sectors, t->target, params))
+		return skp_err_set(err, -ENOMEM, "device-mapper: cannot add target");
+	return 0;
+}
+
+int skp_dm_create(const char *name, const char *dm_uuid, const struct skp_dm_table *t,
+		  struct skp_err *err)
+{
+	struct dm_task *dmt = task(DM_DEVICE_CREATE, name, err);
+	int r;
+
+	if (!dmt)
+		return err ? err->code : -ENOMEM;
+	r = add_table(dmt, t, err);
+	if (r == 0 && dm_uuid && !dm_task_set_uuid(dmt, dm_uuid))
+		r = skp_err_set(err, -EINVAL, "device-mapper: bad uuid");
+	if (r == 0) {
+		dm_task_set_add_node(dmt, DM_ADD_NODE_ON_CREATE);
+		if (!dm_task_run(dmt))
+			r = dm_fail(err, "create", name);
+		dm_task_update_nodes();
+	}
+	dm_task_destroy(dmt);
+	return r;
+}
+
+int skp_dm_remove(const char *name, struct skp_err *err)
+{
+	struct dm_task *dmt = task(DM_DEVICE_REMOVE, name, err);
+	int r = 0;
+
+	if (!dmt)
+		return err ? err->code : -ENOMEM;
+	if (!dm_task_run(dmt))
+		r = dm_fail(err, "remove", name);
+	dm_task_update_nodes();
+	dm_task_destroy(dmt);
+	return r;
+}
+
+int skp_dm_info(const char *name, struct skp_dm_info *ret, struct skp_err *err)
+{
+	struct dm_task *dmt = task(DM_DEVICE_INFO, name, err);
+	struct dm_info info;
+	const char *uuid;
+	int r = 0;
+
+	memset(ret, 0, sizeof(*ret));
+	if (!dmt)
+		return err ? err->code : -ENOMEM;
+	if (!dm_task_run(dmt) || !dm_task_get_info(dmt, &info)) {
+		r = dm_fail(err, "info", name);
+	} else if (info.exists) {
+		ret->exists = 1;
+		ret->suspended = info.suspended;
+		ret->open_count = (uint32_t)info.open_count;
+		ret->major = info.major;
+		ret->minor = info.minor;
+		uuid = dm_task_get_uuid(dmt);
+		snprintf(ret->uuid, sizeof(ret->uuid), "%s", uuid ? uuid : "");
+	}
+	dm_task_destroy(dmt);
+	return r;
+}
+
+int skp_dm_status(const char *name, int table, char *type, size_t type_size,
+		  char *params, size_t params_size, struct skp_err *err)
+{
+	struct dm_task *dmt = task(table ? DM_DEVICE_TABLE : DM_DEVICE_STATUS, name, err);
+	uint64_t start, len;
+	char *ttype = NULL, *p = NULL;
+	int r = 0;
+
+	if (!dmt)
+		return err ? err->code : -ENOMEM;
+	if (!dm_task_run(dmt)) {
+		r = dm_fail(err, table ? "table" : "status", name);
+	} else {
+		dm_get_next_target(dmt, NULL, &start, &len, &ttype, &p);
+		if (!ttype)
+			r = skp_err_set(err, -ENXIO, "mapping %s has no table", name);
+		else {
+			snprintf(type, type_size, "%s", ttype);
+			snprintf(params, params_size, "%s", p ? p : "");
+		}
+	}
+	dm_task_destroy(dmt);
+	return r;
+}
+
+int skp_dm_message(const char *name, const char *msg, char *resp, size_t resp_size,
+		   struct skp_err *err)
+{
+	struct dm_task *dmt = task(DM_DEVICE_TARGET_MSG, name, err);
+	const char *out;
+	int r = 0;
+
+	if (!dmt)
+		return err ? err->code : -ENOMEM;
+	if (!dm_task_set_sector(dmt, 0) || !dm_task_set_message(dmt, msg))
+		r = skp_err_set(err, -ENOMEM, "device-mapper: cannot build message");
+	else if (!dm_task_run(dmt))
+		r = dm_fail(err, "message", name);
+	else if (resp && resp_size) {
+		out = dm_task_get_message_response(dmt);
+		snprintf(resp, resp_size, "%s", out ? out : "");
+	}
+	dm_task_destroy(dmt);
+	return r;
+}
+
+int skp_dm_reload(const char *name, const struct skp_dm_table *t, struct skp_err *err)
+{
+	struct dm_task *dmt = task(DM_DEVICE_RELOAD, name, err);
+	int r;
+
+	if (!dmt)
+		return err ? err->code : -ENOMEM;
+	r = add_table(dmt, t, err);
+	if (r == 0 && !dm_task_run(dmt))
+		r = dm_fail(err, "reload", name);
+	dm_task_destroy(dmt);
+	return r;
+}
+
+int skp_dm_suspend(const char *name, int suspend, struct skp_err *err)
+{
+	struct dm_task *dmt = task(suspend ? DM_DEVICE_SUSPEND : DM_DEVICE_RESUME, name, err);
+	int r = 0;
+
+	if (!dmt)
+		return err ? err->code : -ENOMEM;
+	if (!dm_task_run(dmt))
+		r = dm_fail(err, suspend ? "suspend" : "resume", name);
+	dm_task_update_nodes();
+	dm_task_destroy(dmt);
+	return r;
+}
