@@ -1,0 +1,13 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Whole-buffer positioned I/O on devices and files: short transfers and EINTR retried. */
+#ifndef SKP_IO_H
+#define SKP_IO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* 0, or a negative errno (-EIO for end of device before len bytes). */
+int skp_pread_full(int fd, void *buf, size_t len, uint64_t off);
+int skp_pwrite_full(int fd, const void *buf, size_t len, uint64_t off);
+
+#endif

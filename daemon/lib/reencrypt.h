@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Deep rekey (online re-encryption) state and crash recovery, the userspace half of
+ * dm-skp's two-key mode.  See docs/on-disk-format.md, "re-encryption records".
+ *
+ * Progress lives in two alternating records in the header's resilience area.  A record
+ * says: [0, boundary) of the mapping is under the new DEK, [boundary, boundary+hot_len)
+ * (the hotzone) may be partly rewritten, and the rest is under the old DEK.  It carries a
+ * SHA-256 of each crypto sector of the hotzone's old ciphertext ("checksum" resilience, as
+ * LUKS2): after a crash a sector whose hash still matches is old, any other is new.  This
+ * relies on crypto-sector writes being atomic, as LUKS2's checksum mode does.
+ * Each record is authenticated with HMAC-SHA256 under a key derived from both DEKs, so
+ * forged progress (a moved boundary, altered hashes) is refused (cf. CVE-2021-4122).
+ */
+#ifndef SKP_REENCRYPT_H
+#define SKP_REENCRYPT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+
+#define SKP_RENC_MAGIC		"SKP-RENC"
+#define SKP_RENC_VERSION	1
+#define SKP_RENC_SLOT_SIZE	(512u << 10)	/* each of the two record slots */
+#define SKP_RENC_HDR_SIZE	128u
+#define SKP_RENC_MAX_HOT	8192u		/* hotzone bound, 512-byte sectors (4 MiB) */
+#define SKP_RENC_MAX_HASHES	(SKP_RENC_MAX_HOT)	/* 512-byte crypto sectors at most */
+#define SKP_RENC_HASH_LEN	32
+#define SKP_RENC_KEY_LEN	32
+
+enum skp_renc_flags {
+	SKP_RENC_PAUSED = 1u << 0,	/* an administrator paused the rekey */
+};
+
+/* Where the data is and how it is encrypted: the dm-skp table's parameters. */
+struct skp_renc_geom {
+	uint64_t data_offset;		/* bytes from the device start to sector 0 of the mapping */
+	uint64_t length;		/* mapping length, 512-byte sectors */
+	uint32_t sector_size;		/* crypto sector, bytes */
+	int iv_large_sectors;		/* IV counts crypto sectors, not 512-byte ones */
+	uint64_t iv_offset;		/* added to the 512-byte sector number, as dm-crypt */
+};
+
+struct skp_renc_rec {
+	uint64_t seq;
+	uint32_t flags;
+	unsigned char uuid[16];
+	uint64_t old_gen, new_gen;	/* DEK generations: new_gen = old_gen + 1 */
+	uint32_t sector_size;
+	uint64_t length;		/* 512-byte sectors */
+	uint64_t boundary;		/* 512-byte sectors already under the new DEK */
+	uint64_t hot_len;		/* hotzone length, 512-byte sectors, 0 = none */
+	uint32_t rate_mib;		/* throttle, MiB/s, 0 = unthrottled */
+	uint32_t nhashes;		/* hot_len * 512 / sector_size */
+	unsigned char hashes[SKP_RENC_MAX_HASHES][SKP_RENC_HASH_LEN];
+};
+
+/* HKDF-SHA256(old DEK || new DEK, salt = device UUID) -> the records' HMAC key. */
+int skp_renc_key(const unsigned char *old_dek, const unsigned char *new_dek, size_t dek_len,
+		 const unsigned char uuid[16], unsigned char key[SKP_RENC_KEY_LEN],
+		 struct skp_err *err);
+
+/* Writes r into slot (seq % 2) at resil_offset and makes it durable (fdatasync). */
+int skp_renc_rec_write(int fd, uint64_t resil_offset, const struct skp_renc_rec *r,
+		       const unsigned char key[SKP_RENC_KEY_LEN], struct skp_err *err);
+
+/*
+ * Reads both slots and returns the newest record that authenticates and fits geom.
+ * -ENODATA: no record at all; -EBADMSG: records exist but none authenticates or fits
+ * (forged or foreign state, refused).
+ */
+int skp_renc_rec_read(int fd, uint64_t resil_offset, const struct skp_renc_geom *geom,
+		      const unsigned char uuid[16], const unsigned char key[SKP_RENC_KEY_LEN],
+		      struct skp_renc_rec *r, struct skp_err *err);
+
+/* Zeroes both record slots (durably): the rekey is over. */
+int skp_renc_rec_clear(int fd, uint64_t resil_offset, struct skp_err *err);
+
+/*
+ * Hashes the current (old) ciphertext of [r->boundary, r->boundary + r->hot_len) into
+ * r->hashes and sets r->nhashes.  Reads the device directly; the caller keeps user
+ * writes out of the range meanwhile.
+ */
+int skp_renc_hash_hotzone(int fd, const struct skp_renc_geom *geom, struct skp_renc_rec *r,
+			  struct skp_err *err);
+
+/*
+ * After a crash: rewrites every hotzone sector whose ciphertext is still old under the new
+ * DEK (in userspace, as the kernel would have), so the whole hotzone is new; durable on
+ * return.  *ret_redone counts the sectors rewritten.  The caller then records boundary +=
+ * hot_len.  Idempotent: running it twice (a crash during recovery) is safe.
+ */
+int skp_renc_recover(int fd, const struct skp_renc_geom *geom, const struct skp_renc_rec *r,
+		     const unsigned char *old_dek, const unsigned char *new_dek, size_t dek_len,
+		     uint64_t *ret_redone, struct skp_err *err);
+
+/*
+ * AES-256-XTS of one crypto sector as dm-crypt aes-xts-plain64 computes it, sector being
+ * the 512-byte sector number within the mapping.
+ */
+int skp_xts_sector(const struct skp_renc_geom *geom, const unsigned char *dek, size_t dek_len,
+		   int encrypt, uint64_t sector, const unsigned char *in, unsigned char *out,
+		   struct skp_err *err);
+
+#endif
