@@ -9,6 +9,7 @@
 #include <linux/scatterlist.h>
 #include <linux/vmalloc.h>
 #include <linux/preempt.h>
+#include <asm/simd.h>
 
 #include "skp.h"
 
@@ -43,24 +44,57 @@ static int skp_gather(struct bio *bio, struct bvec_iter *iter, unsigned int len,
 	return 0;
 }
 
+unsigned int skp_io_data_size(struct skp_c *sc)
+{
+	unsigned int reqsize = crypto_skcipher_reqsize(sc->key[SKP_KEY_OLD].fast);
+
+	if (sc->key[SKP_KEY_NEW].fast)
+		reqsize = max(reqsize, crypto_skcipher_reqsize(sc->key[SKP_KEY_NEW].fast));
+	return skp_io_size(reqsize);
+}
+
 /*
- * Encrypt or decrypt @nr crypto sectors from @src (at @si) into @dst (at @di); @dst may be
+ * Run one request.  The fast tfm is used only where SIMD is usable: the SIMD wrapper then
+ * calls the AES-NI code directly and completes synchronously (it goes through cryptd
+ * only when SIMD is unusable, or in atomic context once cryptd already holds requests of
+ * this tfm, which never happens here).  Should it still go asynchronous, wait for it.
+ */
+static int skp_run(struct skcipher_request *req, bool encrypt, struct crypto_wait *wait)
+{
+	int r = encrypt ? crypto_skcipher_encrypt(req) : crypto_skcipher_decrypt(req);
+
+	if (unlikely(r == -EINPROGRESS || r == -EBUSY))
+		r = crypto_wait_req(r, wait);
+	return r;
+}
+
+/*
+ * Encrypt or decrypt the crypto sectors from @src (at @si) into @dst (at @di); @dst may be
  * @src with the same iterator for in-place work.  @sector is target-relative.
  */
-static int skp_crypt_bio(struct skp_c *sc, unsigned int key, bool encrypt,
+static int skp_crypt_bio(struct skp_c *sc, struct skp_io *io, bool encrypt,
 			 struct bio *src, struct bvec_iter si,
 			 struct bio *dst, struct bvec_iter di, sector_t sector)
 {
-	SYNC_SKCIPHER_REQUEST_ON_STACK(req, sc->key[key].tfm);
+	SYNC_SKCIPHER_REQUEST_ON_STACK(sreq, sc->key[io->key].tfm);
 	struct scatterlist sg_in[SKP_MAX_SEGS], sg_out[SKP_MAX_SEGS];
 	unsigned int step = sc->sector_size >> SECTOR_SHIFT;
 	bool in_place = src == dst;
 	u64 iv_sector = skp_iv_sector(sc, sector);
+	struct skcipher_request *req;
+	DECLARE_CRYPTO_WAIT(wait);
 	__le64 iv[2];
 	int r = 0;
 
-	skcipher_request_set_sync_tfm(req, sc->key[key].tfm);
-	skcipher_request_set_callback(req, 0, NULL, NULL);
+	if (may_use_simd()) {
+		req = skp_io_req(io);
+		skcipher_request_set_tfm(req, sc->key[io->key].fast);
+		skcipher_request_set_callback(req, 0, crypto_req_done, &wait);
+	} else {
+		req = sreq;
+		skcipher_request_set_sync_tfm(req, sc->key[io->key].tfm);
+		skcipher_request_set_callback(req, 0, NULL, NULL);
+	}
 	while (si.bi_size) {
 		r = skp_gather(src, &si, sc->sector_size, sg_in);
 		if (!r && !in_place)
@@ -71,7 +105,7 @@ static int skp_crypt_bio(struct skp_c *sc, unsigned int key, bool encrypt,
 		iv[1] = 0;
 		skcipher_request_set_crypt(req, sg_in, in_place ? sg_in : sg_out,
 					   sc->sector_size, (u8 *)iv);
-		r = encrypt ? crypto_skcipher_encrypt(req) : crypto_skcipher_decrypt(req);
+		r = skp_run(req, encrypt, &wait);
 		if (r)
 			break;
 		iv_sector += sc->iv_large_sectors ? 1 : step;
@@ -84,16 +118,20 @@ static int skp_crypt_bio(struct skp_c *sc, unsigned int key, bool encrypt,
 int skp_crypt_buf(struct skp_c *sc, unsigned int key, bool encrypt, void *buf,
 		  sector_t sector, unsigned int nr_sectors)
 {
-	SYNC_SKCIPHER_REQUEST_ON_STACK(req, sc->key[key].tfm);
 	unsigned int step = sc->sector_size >> SECTOR_SHIFT;
 	u64 iv_sector = skp_iv_sector(sc, sector);
+	struct skcipher_request *req;
+	DECLARE_CRYPTO_WAIT(wait);
 	struct scatterlist sg;
 	unsigned int done;
 	__le64 iv[2];
 	int r = 0;
 
-	skcipher_request_set_sync_tfm(req, sc->key[key].tfm);
-	skcipher_request_set_callback(req, CRYPTO_TFM_REQ_MAY_SLEEP, NULL, NULL);
+	req = skcipher_request_alloc(sc->key[key].fast, GFP_NOIO);
+	if (!req)
+		return -ENOMEM;
+	skcipher_request_set_callback(req, CRYPTO_TFM_REQ_MAY_SLEEP | CRYPTO_TFM_REQ_MAY_BACKLOG,
+				      crypto_req_done, &wait);
 	for (done = 0; done < nr_sectors; done += step) {
 		u8 *p = (u8 *)buf + ((size_t)done << SECTOR_SHIFT);
 		struct page *page = is_vmalloc_addr(p) ? vmalloc_to_page(p) : virt_to_page(p);
@@ -104,13 +142,13 @@ int skp_crypt_buf(struct skp_c *sc, unsigned int key, bool encrypt, void *buf,
 		iv[0] = cpu_to_le64(iv_sector);
 		iv[1] = 0;
 		skcipher_request_set_crypt(req, &sg, &sg, sc->sector_size, (u8 *)iv);
-		r = encrypt ? crypto_skcipher_encrypt(req) : crypto_skcipher_decrypt(req);
+		r = skp_run(req, encrypt, &wait);
 		if (r)
 			break;
 		iv_sector += sc->iv_large_sectors ? 1 : step;
 		cond_resched();
 	}
-	skcipher_request_zero(req);
+	skcipher_request_free(req);	/* wipes the request */
 	return r;
 }
 
@@ -189,7 +227,7 @@ static void skp_read_decrypt(struct skp_io *io)
 	struct skp_c *sc = io->sc;
 	struct bio *base = io->base;
 
-	if (skp_crypt_bio(sc, io->key, false, base, io->iter, base, io->iter, io->sector)) {
+	if (skp_crypt_bio(sc, io, false, base, io->iter, base, io->iter, io->sector)) {
 		DMERR_LIMIT("decryption failed at sector %llu", (unsigned long long)io->sector);
 		skp_io_done(io, BLK_STS_IOERR);
 		return;
@@ -244,7 +282,7 @@ static int skp_map_data(struct skp_c *sc, struct skp_io *io, struct bio *bio)
 	clone->bi_iter.bi_sector = sc->start + io->sector;
 	clone->bi_private = io;
 	clone->bi_end_io = skp_write_endio;
-	if (skp_crypt_bio(sc, io->key, true, bio, io->iter, clone, clone->bi_iter, io->sector)) {
+	if (skp_crypt_bio(sc, io, true, bio, io->iter, clone, clone->bi_iter, io->sector)) {
 		skp_free_bounce(sc, clone);
 		bio_put(clone);
 		DMERR_LIMIT("encryption failed at sector %llu", (unsigned long long)io->sector);
@@ -296,7 +334,7 @@ static bool skp_two_key_admit(struct skp_c *sc, struct skp_io *io, struct bio *b
 
 static int skp_map_bio(struct skp_c *sc, struct bio *bio, bool may_split)
 {
-	struct skp_io *io = dm_per_bio_data(bio, sizeof(struct skp_io));
+	struct skp_io *io = dm_per_bio_data(bio, sc->per_bio_data_size);
 	bool discard = bio_op(bio) == REQ_OP_DISCARD;
 
 	io->epoch = -1;
@@ -311,7 +349,7 @@ static int skp_map_bio(struct skp_c *sc, struct bio *bio, bool may_split)
 int skp_map(struct dm_target *ti, struct bio *bio)
 {
 	struct skp_c *sc = ti->private;
-	struct skp_io *io = dm_per_bio_data(bio, sizeof(struct skp_io));
+	struct skp_io *io = dm_per_bio_data(bio, sc->per_bio_data_size);
 	unsigned int mask = sc->sector_size - 1;
 
 	io->epoch = -1;
@@ -358,7 +396,7 @@ void skp_map_deferred(struct skp_c *sc, struct bio_list *bios)
 int skp_end_io(struct dm_target *ti, struct bio *bio, blk_status_t *error)
 {
 	struct skp_c *sc = ti->private;
-	struct skp_io *io = dm_per_bio_data(bio, sizeof(struct skp_io));
+	struct skp_io *io = dm_per_bio_data(bio, sc->per_bio_data_size);
 
 	if (unlikely(*error))
 		atomic64_inc(&sc->io_errors);

@@ -22,7 +22,8 @@
 enum { SKP_KEY_OLD = 0, SKP_KEY_NEW = 1, SKP_NR_KEYS = 2 };
 
 struct skp_key {
-	struct crypto_sync_skcipher *tfm;
+	struct crypto_sync_skcipher *tfm;	/* any context */
+	struct crypto_skcipher *fast;		/* only where SIMD is usable, see skp-io.c */
 	char *spec;			/* ":64:logon:<desc>" as given, never the key */
 };
 
@@ -53,6 +54,7 @@ struct skp_c {
 	mempool_t page_pool;
 	struct mutex page_alloc_lock;
 	struct workqueue_struct *wq;
+	unsigned int per_bio_data_size;
 
 	atomic64_t sectors_read;
 	atomic64_t sectors_written;
@@ -69,10 +71,23 @@ struct skp_io {
 	unsigned int key;
 	int epoch;			/* -1: not counted in inflight */
 	struct work_struct work;
+	/* followed by a request for key[].fast, at skp_io_req() */
 };
+
+static inline struct skcipher_request *skp_io_req(struct skp_io *io)
+{
+	return (void *)((char *)io + ALIGN(sizeof(*io), CRYPTO_MINALIGN));
+}
+
+static inline unsigned int skp_io_size(unsigned int reqsize)
+{
+	return ALIGN(ALIGN(sizeof(struct skp_io), CRYPTO_MINALIGN) +
+		     sizeof(struct skcipher_request) + reqsize, ARCH_KMALLOC_MINALIGN);
+}
 
 /* skp-io.c */
 int skp_map(struct dm_target *ti, struct bio *bio);
+unsigned int skp_io_data_size(struct skp_c *sc);
 int skp_end_io(struct dm_target *ti, struct bio *bio, blk_status_t *error);
 void skp_map_deferred(struct skp_c *sc, struct bio_list *bios);
 int skp_crypt_buf(struct skp_c *sc, unsigned int key, bool encrypt, void *buf,
