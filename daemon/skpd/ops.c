@@ -1,0 +1,550 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Device operations: format, open, close, shallow rekey, migration, skptab at boot. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "dm.h"
+#include "keyring.h"
+#include "provider.h"
+#include "secmem.h"
+#include "skpd.h"
+#include "wrap.h"
+
+struct device *dev_find(struct skpd *d, const char *name)
+{
+	for (size_t i = 0; i < d->n_devs; i++)
+		if (!strcmp(d->devs[i].name, name))
+			return &d->devs[i];
+	return NULL;
+}
+
+static int dev_size(int fd, uint64_t *ret)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (S_ISBLK(st.st_mode))
+		return ioctl(fd, BLKGETSIZE64, ret) < 0 ? -errno : 0;
+	if (S_ISREG(st.st_mode)) {
+		*ret = (uint64_t)st.st_size;
+		return 0;
+	}
+	return -ENOTBLK;
+}
+
+/* Opens a device and reads its header; flags add O_EXCL / O_RDWR as needed. */
+static int read_dev_header(const char *dev, int flags, int *ret_fd, struct skp_header *h,
+			   struct skp_err *err)
+{
+	uint64_t size = 0;
+	int fd, r;
+
+	fd = open(dev, flags | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno == EBUSY)
+			return skp_err_set(err, -EBUSY, "%s is in use (mounted, or already open as a mapping)", dev);
+		return skp_err_set(err, -errno, "%s: %s", dev, strerror(errno));
+	}
+	r = dev_size(fd, &size);
+	if (r < 0) {
+		close(fd);
+		return skp_err_set(err, r, "%s: not a block device", dev);
+	}
+	r = skp_header_read(fd, size, h, NULL, err);
+	if (r < 0) {
+		close(fd);
+		return skp_err_wrap(err, "%s", dev);
+	}
+	if (ret_fd)
+		*ret_fd = fd;
+	else
+		close(fd);
+	return 0;
+}
+
+/* KEK names are unique per wrap: device UUID plus random bits. */
+static int kek_name(const unsigned char uuid[16], char *out, size_t size, struct skp_err *err)
+{
+	unsigned char rnd[4];
+	char u[37];
+	int r = skp_dek_generate(rnd, sizeof(rnd), err);
+
+	if (r < 0)
+		return r;
+	skp_uuid_format(uuid, u);
+	snprintf(out, size, "skp-%s-%02x%02x%02x%02x", u, rnd[0], rnd[1], rnd[2], rnd[3]);
+	return 0;
+}
+
+/* Creates a KEK on the provider, fetches it (into the cache) and wraps dek into slot. */
+static int new_kek_wrap(struct skpd *d, struct prov *pv, const unsigned char uuid[16],
+			const unsigned char *dek, struct skp_slot *slot, struct skp_err *err)
+{
+	char name[SKP_KEK_NAME_MAX], uid[SKP_KEK_UID_MAX];
+	const unsigned char *kek;
+	size_t wl = 0;
+	int r;
+
+	r = kek_name(uuid, name, sizeof(name), err);
+	if (r < 0)
+		return r;
+	r = skp_provider_create_kek(pv->p, name, uid, sizeof(uid), err);
+	if (r < 0)
+		return skp_err_wrap(err, "creating KEK on provider \"%s\"", pv->conf->name);
+	r = kek_get(d, pv->conf->name, uid, &kek, err);
+	if (r < 0)
+		return r;
+	r = skp_wrap(kek, SKP_KEK_LEN, dek, SKP_DEK_LEN, slot->wrapped, sizeof(slot->wrapped), &wl, err);
+	if (r < 0)
+		return r;
+	slot->wrapped_len = (uint32_t)wl;
+	slot->dek_len = SKP_DEK_LEN;
+	snprintf(slot->provider, sizeof(slot->provider), "%s", pv->conf->name);
+	snprintf(slot->kek_uid, sizeof(slot->kek_uid), "%s", uid);
+	snprintf(slot->kek_name, sizeof(slot->kek_name), "%s", name);
+	return 0;
+}
+
+/* Unwraps slot 0's DEK into secmem and authenticates the header with it. */
+static int unwrap_dek(struct skpd *d, const struct skp_header *h, unsigned char **ret_dek,
+		      struct skp_err *err)
+{
+	const struct skp_slot *s = &h->slot[0];
+	const unsigned char *kek;
+	unsigned char *dek;
+	size_t len = 0;
+	int r;
+
+	r = kek_get(d, s->provider, s->kek_uid, &kek, err);
+	if (r < 0)
+		return r;
+	dek = skp_secmem_alloc(SKP_DEK_LEN);
+	if (!dek)
+		return skp_err_set(err, -ENOMEM, "no locked memory for the DEK");
+	r = skp_unwrap(kek, SKP_KEK_LEN, s->wrapped, s->wrapped_len, dek, SKP_DEK_LEN, &len, err);
+	if (r == 0 && len != SKP_DEK_LEN)
+		r = skp_err_set(err, -EBADMSG, "unwrapped DEK has %zu bytes", len);
+	if (r == 0)
+		r = skp_header_verify(h, 0, dek, SKP_DEK_LEN, err);
+	if (r < 0) {
+		skp_secmem_free(dek, SKP_DEK_LEN);
+		return r;
+	}
+	*ret_dek = dek;
+	return 0;
+}
+
+int op_format(struct skpd *d, const struct skp_req *q, struct sbuf *out, struct skp_err *err)
+{
+	const char *pname = q->provider[0] ? q->provider : NULL;
+	struct skp_header h, old;
+	struct prov *pv;
+	unsigned char *dek = NULL;
+	const unsigned char *deks[SKP_SLOTS] = {NULL, NULL};
+	uint64_t size = 0;
+	char u[37];
+	int fd, r;
+
+	if (!pname) {
+		const struct skp_provider_conf *c = skp_config_default(&d->cfg);
+
+		if (!c)
+			return skp_err_set(err, -ENOENT, "no provider configured");
+		pname = c->name;
+	}
+	pv = skpd_prov(d, pname);
+	if (!pv)
+		return skp_err_set(err, -ENOENT, "provider \"%s\" is not configured", pname);
+	/* O_EXCL: refuse a device that is mounted or mapped. */
+	fd = open(q->dev, O_RDWR | O_EXCL | O_CLOEXEC);
+	if (fd < 0)
+		return skp_err_set(err, -errno, "%s: %s", q->dev, errno == EBUSY ?
+				   "in use (mounted, or open as a mapping)" : strerror(errno));
+	r = dev_size(fd, &size);
+	if (r < 0) {
+		skp_err_set(err, r, "%s: not a block device", q->dev);
+		goto out;
+	}
+	/* Formatting over a live skp header would orphan its data: refuse, say how to proceed. */
+	if (skp_header_read(fd, size, &old, NULL, NULL) == 0) {
+		skp_uuid_format(old.uuid, u);
+		r = skp_err_set(err, -EEXIST, "%s already holds an skp header (UUID %s); erase its first "
+				"128 KiB to format it again", q->dev, u);
+		goto out;
+	}
+	r = skp_header_init(&h, size, q->sector_size ? q->sector_size : 4096,
+			    q->label[0] ? q->label : NULL, err);
+	if (r < 0)
+		goto out;
+	dek = skp_secmem_alloc(SKP_DEK_LEN);
+	if (!dek) {
+		r = skp_err_set(err, -ENOMEM, "no locked memory for the DEK");
+		goto out;
+	}
+	r = skp_dek_generate(dek, SKP_DEK_LEN, err);
+	if (r < 0)
+		goto out;
+	h.slot[0].state = SKP_SLOT_ACTIVE;
+	h.slot[0].generation = 1;
+	r = new_kek_wrap(d, pv, h.uuid, dek, &h.slot[0], err);
+	if (r < 0)
+		goto out;
+	deks[0] = dek;
+	r = skp_header_write(fd, &h, deks, err);
+	if (r < 0)
+		goto out;
+	skp_uuid_format(h.uuid, u);
+	sb_printf(out, "formatted %s: UUID %s, provider %s, KEK %s, %llu bytes of data\n", q->dev, u,
+		  pname, h.slot[0].kek_uid, (unsigned long long)h.data_length);
+	log_msg(LOG_I, "formatted %s: UUID %s, provider %s, KEK %s (%s)", q->dev, u, pname,
+		h.slot[0].kek_uid, h.slot[0].kek_name);
+out:
+	skp_secmem_free(dek, SKP_DEK_LEN);
+	close(fd);
+	return r;
+}
+
+static int dev_add(struct skpd *d, const char *name, const char *dev, const struct skp_header *h,
+		   struct skp_err *err)
+{
+	struct device *v;
+
+	if (d->n_devs == d->cap_devs) {
+		size_t ncap = d->cap_devs ? d->cap_devs * 2 : 64;
+		struct device *nd = realloc(d->devs, ncap * sizeof(*nd));
+
+		if (!nd)
+			return skp_err_set(err, -ENOMEM, "out of memory");
+		d->devs = nd;
+		d->cap_devs = ncap;
+	}
+	v = &d->devs[d->n_devs++];
+	memset(v, 0, sizeof(*v));
+	snprintf(v->name, sizeof(v->name), "%s", name);
+	snprintf(v->dev, sizeof(v->dev), "%s", dev);
+	memcpy(v->uuid, h->uuid, 16);
+	memcpy(v->label, h->label, sizeof(v->label));
+	memcpy(v->provider, h->slot[0].provider, sizeof(v->provider));
+	memcpy(v->kek_uid, h->slot[0].kek_uid, sizeof(v->kek_uid));
+	memcpy(v->kek_name, h->slot[0].kek_name, sizeof(v->kek_name));
+	v->generation = h->slot[0].generation;
+	v->data_length = h->data_length;
+	v->sector_size = h->sector_size;
+	v->opened = time(NULL);
+	return 0;
+}
+
+/* Loads the mapping with dek: keyring in, table load, keyring out. */
+static int map_device(struct skpd *d, const char *name, const char *dev, const struct skp_header *h,
+		      const unsigned char *dek, int discard, struct skp_err *err)
+{
+	char u[37], desc[SKP_KEY_DESC_MAX], dmuuid[SKP_DM_NAME_MAX];
+	struct skp_dm_table t = {0};
+	struct skp_err rm = {0};
+	int32_t serial = 0;
+	int r;
+
+	skp_uuid_format(h->uuid, u);
+	r = skp_keyring_desc(u, desc, err);
+	if (r < 0)
+		return r;
+	r = skp_keyring_add(desc, dek, SKP_DEK_LEN, &serial, err);
+	if (r < 0)
+		return r;
+	t.target = d->cfg.target;
+	t.dev = dev;
+	t.offset_sectors = h->data_offset / 512;
+	t.len_sectors = h->data_length / 512;
+	t.key_desc = desc;
+	t.sector_size = h->sector_size;
+	t.allow_discards = discard;
+	/* The dm UUID names the device and the mapping, so copies of one device can coexist. */
+	snprintf(dmuuid, sizeof(dmuuid), "SKP-%s-%.80s", u, name);
+	r = skp_dm_create(name, dmuuid, &t, err);
+	/* The target holds its own copy now; the keyring copy goes whatever happened. */
+	if (skp_keyring_remove(serial, &rm) < 0 && r == 0)
+		log_msg(LOG_W, "%s", rm.msg);
+	return r;
+}
+
+int op_open(struct skpd *d, const char *dev, const char *name, int discard, struct sbuf *out,
+	    struct skp_err *err)
+{
+	struct skp_header h;
+	struct skp_dm_info info;
+	unsigned char *dek = NULL;
+	char u[37];
+	int r;
+
+	if (!skp_name_valid(name, SKP_DM_NAME_MAX))
+		return skp_err_set(err, -EINVAL, "mapping name '%.64s' is not valid ([A-Za-z0-9._-])", name);
+	r = skp_dm_info(name, &info, err);
+	if (r < 0)
+		return r;
+	if (info.exists || dev_find(d, name))
+		return skp_err_set(err, -EEXIST, "mapping %s already exists", name);
+	r = read_dev_header(dev, O_RDONLY | O_EXCL, NULL, &h, err);
+	if (r < 0)
+		return r;
+	r = unwrap_dek(d, &h, &dek, err);
+	if (r < 0)
+		return skp_err_wrap(err, "opening %s", dev);
+	r = map_device(d, name, dev, &h, dek, discard, err);
+	skp_secmem_free(dek, SKP_DEK_LEN);
+	if (r < 0)
+		return r;
+	r = dev_add(d, name, dev, &h, err);
+	if (r < 0)
+		return r;
+	skp_uuid_format(h.uuid, u);
+	sb_printf(out, "opened %s as /dev/mapper/%s (UUID %s, provider %s, KEK %s)\n", dev, name, u,
+		  h.slot[0].provider, h.slot[0].kek_uid);
+	log_msg(LOG_I, "opened %s as %s (UUID %s, provider %s, KEK %s, DEK generation %llu)", dev, name,
+		u, h.slot[0].provider, h.slot[0].kek_uid, (unsigned long long)h.slot[0].generation);
+	return 0;
+}
+
+int op_close(struct skpd *d, const char *name, struct sbuf *out, struct skp_err *err)
+{
+	struct device *v = dev_find(d, name);
+	struct skp_dm_info info;
+	int r;
+
+	r = skp_dm_info(name, &info, err);
+	if (r < 0)
+		return r;
+	if (!info.exists) {
+		if (v)
+			*v = d->devs[--d->n_devs];
+		return skp_err_set(err, -ENOENT, "no mapping %s", name);
+	}
+	if (strncmp(info.uuid, "SKP-", 4))
+		return skp_err_set(err, -EPERM, "mapping %s is not an skp device", name);
+	if (info.open_count)
+		return skp_err_set(err, -EBUSY, "mapping %s is in use (open count %u)", name, info.open_count);
+	r = skp_dm_remove(name, err);
+	if (r < 0)
+		return r;
+	if (v)
+		*v = d->devs[--d->n_devs];
+	sb_printf(out, "closed %s\n", name);
+	log_msg(LOG_I, "closed %s", name);
+	return 0;
+}
+
+int op_rekey(struct skpd *d, const char *name, const char *provider, struct sbuf *out,
+	     struct skp_err *err)
+{
+	struct device *v = dev_find(d, name);
+	struct skp_header h;
+	struct prov *pv;
+	unsigned char *dek = NULL;
+	const unsigned char *deks[SKP_SLOTS] = {NULL, NULL};
+	struct skp_slot ns;
+	char old_uid[SKP_KEK_UID_MAX], old_prov[SKP_PROVIDER_MAX];
+	int fd = -1, r;
+
+	if (!v)
+		return skp_err_set(err, -ENOENT, "%s is not a device opened by this skpd", name);
+	pv = skpd_prov(d, provider ? provider : v->provider);
+	if (!pv)
+		return skp_err_set(err, -ENOENT, "provider \"%s\" is not configured", provider ? provider : v->provider);
+	/* Not O_EXCL: the mapping holds the device; only the header area is rewritten. */
+	r = read_dev_header(v->dev, O_RDWR, &fd, &h, err);
+	if (r < 0)
+		return r;
+	if (memcmp(h.uuid, v->uuid, 16)) {
+		r = skp_err_set(err, -ESTALE, "%s no longer holds the header of %s", v->dev, name);
+		goto out;
+	}
+	r = unwrap_dek(d, &h, &dek, err);
+	if (r < 0)
+		goto out;
+	ns = h.slot[0];
+	r = new_kek_wrap(d, pv, h.uuid, dek, &ns, err);
+	if (r < 0)
+		goto out;
+	snprintf(old_uid, sizeof(old_uid), "%s", h.slot[0].kek_uid);
+	snprintf(old_prov, sizeof(old_prov), "%s", h.slot[0].provider);
+	h.slot[0] = ns;
+	deks[0] = dek;
+	/* The data and the kernel's key are untouched: I/O goes on while the header changes. */
+	r = skp_header_write(fd, &h, deks, err);
+	if (r < 0)
+		goto out;
+	memcpy(v->provider, ns.provider, sizeof(v->provider));
+	memcpy(v->kek_uid, ns.kek_uid, sizeof(v->kek_uid));
+	memcpy(v->kek_name, ns.kek_name, sizeof(v->kek_name));
+	v->problem[0] = '\0';
+	sb_printf(out, "rekeyed %s (shallow): KEK %s on %s -> KEK %s on %s\n", name, old_uid, old_prov,
+		  ns.kek_uid, ns.provider);
+	log_msg(LOG_I, "shallow rekey of %s: KEK %s on %s -> KEK %s (%s) on %s; the old KEK is kept in the KMS",
+		name, old_uid, old_prov, ns.kek_uid, ns.kek_name, ns.provider);
+out:
+	skp_secmem_free(dek, SKP_DEK_LEN);
+	close(fd);
+	return r;
+}
+
+int op_migrate(struct skpd *d, const char *from, const char *to, struct sbuf *out,
+	       struct skp_err *err)
+{
+	size_t done = 0, failed = 0;
+	char names[64][SKP_DM_NAME_MAX];
+	size_t n = 0;
+
+	if (!skpd_prov(d, to))
+		return skp_err_set(err, -ENOENT, "provider \"%s\" is not configured", to);
+	if (!strcmp(from, to))
+		return skp_err_set(err, -EINVAL, "source and target provider are the same");
+	/* Collect first: a rekey updates the device list entries. */
+	for (size_t i = 0; i < d->n_devs; i++) {
+		if (strcmp(d->devs[i].provider, from))
+			continue;
+		if (n == 64) {
+			sb_printf(out, "more than 64 devices: run the command again for the rest\n");
+			break;
+		}
+		snprintf(names[n++], SKP_DM_NAME_MAX, "%s", d->devs[i].name);
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct skp_err e = {0};
+
+		if (op_rekey(d, names[i], to, out, &e) < 0) {
+			failed++;
+			sb_printf(out, "FAILED %s: %s\n", names[i], e.msg);
+			log_msg(LOG_E, "migration of %s to %s failed: %s", names[i], to, e.msg);
+		} else {
+			done++;
+		}
+	}
+	sb_printf(out, "migrated %zu device(s) from %s to %s, %zu failed\n", done, from, to, failed);
+	if (failed)
+		return skp_err_set(err, -EIO, "%zu of %zu device(s) could not be migrated from %s to %s",
+				   failed, n, from, to);
+	return 0;
+}
+
+/* Finds the block device whose header has uuid by reading every disk's header. */
+static int find_by_uuid(const unsigned char uuid[16], char *path, size_t size)
+{
+	DIR *dir = opendir("/sys/class/block");
+	struct dirent *e;
+	int found = 0;
+
+	if (!dir)
+		return -errno;
+	while (!found && (e = readdir(dir))) {
+		struct skp_header h;
+		char p[256];
+
+		if (e->d_name[0] == '.' || !strncmp(e->d_name, "dm-", 3))
+			continue;
+		snprintf(p, sizeof(p), "/dev/%.200s", e->d_name);
+		if (read_dev_header(p, O_RDONLY, NULL, &h, NULL) == 0 && !memcmp(h.uuid, uuid, 16)) {
+			snprintf(path, size, "%.250s", p);
+			found = 1;
+		}
+	}
+	closedir(dir);
+	return found ? 0 : -ENOENT;
+}
+
+int skpd_boot_open(struct skpd *d)
+{
+	struct skptab tab;
+	struct skp_err err = {0};
+	char (*paths)[256];
+	int opened = 0, failed = 0;
+
+	if (skptab_load(d->cfg.skptab, &tab, &err) < 0) {
+		log_msg(LOG_E, "%s: no device opened at start", err.msg);
+		return -1;
+	}
+	if (!tab.n)
+		return 0;
+	paths = calloc(tab.n, sizeof(*paths));
+	if (!paths) {
+		skptab_free(&tab);
+		return -1;
+	}
+	/* Resolve every entry and collect the KEKs each provider must deliver, in one batch each. */
+	for (size_t p = 0; p < d->n_provs; p++) {
+		struct prov *pv = &d->provs[p];
+		const char **uids = calloc(tab.n, sizeof(*uids));
+		struct skp_header *hs = calloc(tab.n, sizeof(*hs));
+		unsigned char **keys = calloc(tab.n, sizeof(*keys));
+		struct skp_err *errs = calloc(tab.n, sizeof(*errs));
+		size_t n = 0;
+
+		if (!uids || !hs || !keys || !errs)
+			goto next;
+		for (size_t i = 0; i < tab.n; i++) {
+			struct skptab_entry *e = &tab.e[i];
+
+			if (!paths[i][0]) {
+				if (e->by_uuid) {
+					if (find_by_uuid(e->uuid, paths[i], sizeof(paths[i])) < 0)
+						continue;
+				} else {
+					snprintf(paths[i], sizeof(paths[i]), "%s", e->source);
+				}
+			}
+			if (read_dev_header(paths[i], O_RDONLY, NULL, &hs[n], NULL) < 0 ||
+			    strcmp(hs[n].slot[0].provider, pv->conf->name) ||
+			    kek_cache_get(d, pv->conf->name, hs[n].slot[0].kek_uid))
+				continue;
+			uids[n] = hs[n].slot[0].kek_uid;
+			n++;
+		}
+		if (n) {
+			struct skp_err be = {0};
+
+			if (skp_provider_get_keks(pv->p, uids, n, keys, errs, &be) < 0)
+				log_msg(LOG_E, "boot: batched KEK fetch from \"%s\" failed: %s", pv->conf->name, be.msg);
+			for (size_t i = 0; i < n; i++) {
+				if (keys[i] && !errs[i].code)
+					kek_cache_put(d, pv->conf->name, uids[i], keys[i], &be);
+				if (keys[i])
+					skp_secmem_free(keys[i], SKP_KEK_LEN);
+			}
+		}
+next:
+		free(uids);
+		free(hs);
+		free(keys);
+		free(errs);
+	}
+	for (size_t i = 0; i < tab.n; i++) {
+		struct skptab_entry *e = &tab.e[i];
+		struct sbuf out = {0};
+
+		skp_err_clear(&err);
+		if (!paths[i][0]) {
+			log_msg(e->nofail ? LOG_W : LOG_E, "%s:%d: %s: no device with UUID %s found", d->cfg.skptab,
+				e->line, e->name, e->source + 5);
+			failed++;
+			continue;
+		}
+		if (op_open(d, paths[i], e->name, e->discard, &out, &err) < 0) {
+			log_msg(e->nofail ? LOG_W : LOG_E, "%s:%d: %s: %s", d->cfg.skptab, e->line, e->name, err.msg);
+			failed++;
+		} else {
+			opened++;
+		}
+		sb_free(&out);
+	}
+	log_msg(failed ? LOG_W : LOG_I, "skptab: %d device(s) opened, %d failed", opened, failed);
+	free(paths);
+	skptab_free(&tab);
+	return failed ? -1 : 0;
+}

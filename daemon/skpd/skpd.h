@@ -1,0 +1,124 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* skpd internals shared by its files: daemon state, the KEK cache, operations. */
+#ifndef SKPD_H
+#define SKPD_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "config.h"
+#include "dm.h"
+#include "err.h"
+#include "header.h"
+#include "proto.h"
+
+struct skp_provider;
+
+/* Growable text for responses. */
+struct sbuf {
+	char *s;
+	size_t len, cap;
+	int oom;
+};
+void sb_printf(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void sb_json_str(struct sbuf *b, const char *s);
+void sb_free(struct sbuf *b);
+
+struct node_state {
+	int ok;				/* last probe succeeded */
+	int ever_checked;
+	time_t failing_since;		/* wall clock of the first failure in a row, 0 if ok */
+	unsigned int fails;		/* consecutive failed probes */
+	double latency_ms;		/* last successful probe */
+	char error[160];
+};
+
+struct prov {
+	struct skp_provider_conf *conf;	/* points into d->cfg */
+	struct skp_provider *p;		/* NULL if it could not be set up */
+	char setup_error[200];
+	struct node_state nodes[SKP_MAX_SERVERS];
+	int alarm;
+	char alarm_msg[200];
+};
+
+struct kek {
+	char provider[SKP_PROVIDER_MAX];
+	char uid[SKP_KEK_UID_MAX];
+	unsigned char *key;		/* SKP_KEK_LEN bytes of secmem */
+};
+
+struct device {
+	char name[SKP_DM_NAME_MAX];
+	char dev[256];
+	unsigned char uuid[16];
+	char label[SKP_LABEL_MAX];
+	char provider[SKP_PROVIDER_MAX];
+	char kek_uid[SKP_KEK_UID_MAX];
+	char kek_name[SKP_KEK_NAME_MAX];
+	uint64_t generation;
+	uint64_t data_length;
+	uint32_t sector_size;
+	char problem[200];		/* remediation finding, "" if fine */
+	time_t opened;
+};
+
+struct skpd {
+	char config_path[SKP_PATH_MAX];
+	struct skp_config cfg;
+	struct prov provs[SKP_MAX_PROVIDERS];
+	size_t n_provs;
+	struct kek *keks;
+	size_t n_keks, cap_keks;
+	struct device *devs;
+	size_t n_devs, cap_devs;
+	time_t started;
+	time_t last_health, last_remediation;
+	unsigned long requests;
+};
+
+/* log.c-like helpers in main.c */
+void log_msg(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+#define LOG_E 3
+#define LOG_W 4
+#define LOG_I 6
+
+/* providers.c */
+int skpd_providers_setup(struct skpd *d, struct skp_err *err);
+void skpd_providers_free(struct skpd *d);
+struct prov *skpd_prov(struct skpd *d, const char *name);
+void skpd_health_check(struct skpd *d);
+void skpd_remediation_check(struct skpd *d);
+int skpd_reload(struct skpd *d, struct sbuf *out, struct skp_err *err);
+
+/* cache.c */
+const unsigned char *kek_cache_get(struct skpd *d, const char *provider, const char *uid);
+int kek_cache_put(struct skpd *d, const char *provider, const char *uid, const unsigned char *key,
+		  struct skp_err *err);
+void kek_cache_free(struct skpd *d);
+/* From the cache, or fetched from the provider and cached. */
+int kek_get(struct skpd *d, const char *provider, const char *uid, const unsigned char **ret,
+	    struct skp_err *err);
+
+/* ops.c */
+int op_format(struct skpd *d, const struct skp_req *q, struct sbuf *out, struct skp_err *err);
+int op_open(struct skpd *d, const char *dev, const char *name, int discard, struct sbuf *out,
+	    struct skp_err *err);
+int op_close(struct skpd *d, const char *name, struct sbuf *out, struct skp_err *err);
+int op_rekey(struct skpd *d, const char *name, const char *provider, struct sbuf *out,
+	     struct skp_err *err);
+int op_migrate(struct skpd *d, const char *from, const char *to, struct sbuf *out,
+	       struct skp_err *err);
+int skpd_boot_open(struct skpd *d);
+struct device *dev_find(struct skpd *d, const char *name);
+
+/* report.c */
+int rep_status(struct skpd *d, int json, struct sbuf *out, int *alarm);
+int rep_list(struct skpd *d, const char *provider, int json, struct sbuf *out, struct skp_err *err);
+int rep_providers(struct skpd *d, int json, struct sbuf *out);
+int rep_provider_test(struct skpd *d, const char *name, int json, struct sbuf *out,
+		      struct skp_err *err);
+int rep_keys_count(struct skpd *d, int json, struct sbuf *out);
+
+#endif
