@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * A key provider: a named, ordered list of KMIP nodes (replicas of one KMS).
+ *
+ * Operations go round-robin over healthy nodes and fail over to the next node on a
+ * connect, TLS, timeout, I/O or malformed-response error; a whole pass over the
+ * nodes is retried `retries` times with backoff (100 ms, doubling, max 1 s).
+ * Every operation has a budget of 2 x timeout_ms (plus 10 ms per batch item for the
+ * server's work); no attempt starts or runs past it.  A KMIP error from the
+ * server (e.g. Permission Denied) is an answer, not a node failure: it is not
+ * retried.  Create is not idempotent: if its outcome is unknown (request sent, no
+ * answer) the provider Locates the key by its Name before creating again.
+ *
+ * Not thread-safe: use one provider object per thread.  No global state.
+ */
+#ifndef SKP_PROVIDER_H
+#define SKP_PROVIDER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+#include "kmip.h"
+
+#define SKP_PROVIDER_MAX_NODES	16
+#define SKP_PROVIDER_BATCH_MAX	1000	/* Gets per request message */
+#define SKP_KEK_BYTES		32
+
+struct skp_provider_cfg {
+	const char *name;
+	const char *const *servers;	/* "host", "host:port" or "[v6]:port"; default port 5696 */
+	size_t n_servers;
+	const char *ca, *cert, *key;	/* PEM files */
+	const char *username, *password;	/* optional KMIP credential */
+	int protocol_minor;		/* KMIP 1.x: 0..4, default (0 with protocol_set 0) is 1 */
+	int timeout_ms;			/* per phase (connect+handshake, exchange); default 10000 */
+	int retries;			/* extra passes over all nodes; default 1, -1 for none */
+	int protocol_set;		/* 1: protocol_minor is meant literally (allows 1.0) */
+};
+
+struct skp_node_health {
+	char addr[300];			/* as configured, e.g. "127.0.0.1:5696" */
+	int healthy;			/* 1 ok, 0 failing, -1 never contacted */
+	int64_t last_success;		/* CLOCK_REALTIME seconds, 0 = never */
+	int64_t failing_since;		/* realtime seconds of the first failure in a row, 0 = none */
+	char last_error[256];		/* "" if none */
+	unsigned int latency_ms;	/* of the last successful exchange */
+	unsigned long n_ok, n_fail;	/* exchanges */
+	unsigned long n_failover;	/* times an operation moved from this node to another */
+};
+
+struct skp_provider;
+
+struct skp_provider *skp_provider_new(const struct skp_provider_cfg *cfg, struct skp_err *err);
+void skp_provider_free(struct skp_provider *p);
+const char *skp_provider_name(const struct skp_provider *p);
+
+/* Create an AES-256 KEK named `name` and activate it (one batch); uid out (NUL-terminated,
+ * < SKP_UID_MAX bytes).  Use a unique name (see skp_provider_unique_name). */
+int skp_provider_create_kek(struct skp_provider *p, const char *name, char *uid, size_t uid_size,
+			    struct skp_err *err);
+/* prefix + "-" + 16 random hex digits. */
+int skp_provider_unique_name(const char *prefix, char *out, size_t size, struct skp_err *err);
+
+/*
+ * Fetch n keys in batched exchanges spread over healthy nodes (one request per node
+ * in flight at once, <= SKP_PROVIDER_BATCH_MAX items each); keys[i] is 32 bytes in
+ * secmem (free with skp_secmem_free(keys[i], 32)), NULL if that key failed.
+ * errs == NULL: the first failure fails the call (all keys freed, NULL).
+ * errs != NULL: errs[i] per key; returns 0 only if every key was fetched, else the
+ * first error (keys that succeeded are still returned).
+ */
+int skp_provider_get_keks(struct skp_provider *p, const char *const *uids, size_t n,
+			  unsigned char **keys, struct skp_err *errs, struct skp_err *err);
+/* Any length key (<= SKP_KMIP_KEY_MAX) for tools: *key in secmem, free with *len. */
+int skp_provider_get_key(struct skp_provider *p, const char *uid, unsigned char **key, size_t *len,
+			 struct skp_err *err);
+
+/* State (1..6 as KMIP), name, cryptographic length. */
+int skp_provider_get_attrs(struct skp_provider *p, const char *uid, struct skp_key_attrs *out,
+			   struct skp_err *err);
+
+/* Single operations (for skpctl and tests). */
+int skp_provider_create(struct skp_provider *p, const char *name, char *uid, size_t uid_size,
+			struct skp_err *err);
+int skp_provider_activate(struct skp_provider *p, const char *uid, struct skp_err *err);
+int skp_provider_revoke(struct skp_provider *p, const char *uid, uint32_t reason, const char *msg,
+			struct skp_err *err);
+int skp_provider_destroy(struct skp_provider *p, const char *uid, struct skp_err *err);
+/* All objects with Name `name` (newest first on PyKMIP), paging with Offset Items on
+ * protocol >= 1.3 and page_size items per request (0 = 100); at most max returned. */
+int skp_provider_locate(struct skp_provider *p, const char *name, char (*uids)[SKP_UID_MAX], size_t max,
+			size_t *n, struct skp_err *err);
+int skp_provider_query(struct skp_provider *p, struct skp_kmip_query *q, struct skp_err *err);
+int skp_provider_versions(struct skp_provider *p, struct skp_kmip_version *v, size_t max, size_t *n,
+			  struct skp_err *err);
+
+/* Probe every node once (Discover Versions), updating health. Returns number of healthy nodes. */
+int skp_provider_check(struct skp_provider *p);
+
+/* Per-node health for status output. */
+size_t skp_provider_nodes(const struct skp_provider *p);
+const struct skp_node_health *skp_provider_node(const struct skp_provider *p, size_t i);
+/* Operations that succeeded on another node than the first one tried. */
+unsigned long skp_provider_failovers(const struct skp_provider *p);
+
+#endif

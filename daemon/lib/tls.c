@@ -1,0 +1,438 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
+#include "kmip.h"
+#include "secmem.h"
+#include "tls.h"
+
+struct skp_tls_ctx {
+	SSL_CTX *ssl_ctx;
+};
+
+struct skp_tls_conn {
+	int fd;
+	SSL *ssl;
+	char peer[300];
+};
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void ssl_errstr(char *buf, size_t size)
+{
+	unsigned long e = ERR_peek_last_error();
+
+	if (e)
+		ERR_error_string_n(e, buf, size);
+	else
+		snprintf(buf, size, "unknown error");
+	ERR_clear_error();
+}
+
+struct skp_tls_ctx *skp_tls_ctx_new(const struct skp_tls_cfg *cfg, struct skp_err *err)
+{
+	struct skp_tls_ctx *ctx;
+	char e[200];
+
+	if (!cfg->ca || !cfg->cert || !cfg->key) {
+		skp_err_set(err, -EINVAL, "TLS: a CA, a client certificate and a key are required");
+		return NULL;
+	}
+	ctx = calloc(1, sizeof(*ctx));
+	if (!ctx) {
+		skp_err_set(err, -ENOMEM, "TLS: out of memory");
+		return NULL;
+	}
+	ERR_clear_error();
+	ctx->ssl_ctx = SSL_CTX_new(TLS_client_method());
+	if (!ctx->ssl_ctx) {
+		ssl_errstr(e, sizeof(e));
+		skp_err_set(err, -ENOMEM, "TLS: cannot create context: %s", e);
+		goto fail;
+	}
+	SSL_CTX_set_min_proto_version(ctx->ssl_ctx, TLS1_2_VERSION);
+	SSL_CTX_set_verify(ctx->ssl_ctx, SSL_VERIFY_PEER, NULL);
+	SSL_CTX_set_mode(ctx->ssl_ctx, SSL_MODE_RELEASE_BUFFERS);
+	/* Only the configured CA: never the system store, a KMS has a private PKI. */
+	if (SSL_CTX_load_verify_locations(ctx->ssl_ctx, cfg->ca, NULL) != 1) {
+		ssl_errstr(e, sizeof(e));
+		skp_err_set(err, -EINVAL, "TLS: cannot load CA %s: %s", cfg->ca, e);
+		goto fail;
+	}
+	if (SSL_CTX_use_certificate_chain_file(ctx->ssl_ctx, cfg->cert) != 1) {
+		ssl_errstr(e, sizeof(e));
+		skp_err_set(err, -EINVAL, "TLS: cannot load client certificate %s: %s", cfg->cert, e);
+		goto fail;
+	}
+	if (SSL_CTX_use_PrivateKey_file(ctx->ssl_ctx, cfg->key, SSL_FILETYPE_PEM) != 1 ||
+	    SSL_CTX_check_private_key(ctx->ssl_ctx) != 1) {
+		ssl_errstr(e, sizeof(e));
+		skp_err_set(err, -EINVAL, "TLS: cannot load client key %s: %s", cfg->key, e);
+		goto fail;
+	}
+	return ctx;
+fail:
+	skp_tls_ctx_free(ctx);
+	return NULL;
+}
+
+void skp_tls_ctx_free(struct skp_tls_ctx *ctx)
+{
+	if (!ctx)
+		return;
+	SSL_CTX_free(ctx->ssl_ctx);
+	free(ctx);
+}
+
+/* Waits for events on fd until the deadline: 0, or -ETIMEDOUT / -errno. */
+static int wait_fd(int fd, short events, int64_t deadline)
+{
+	for (;;) {
+		struct pollfd pfd = { .fd = fd, .events = events };
+		int64_t left = deadline - now_ms();
+		int r;
+
+		if (left <= 0)
+			return -ETIMEDOUT;
+		r = poll(&pfd, 1, left > INT32_MAX ? INT32_MAX : (int)left);
+		if (r > 0)
+			return 0;	/* readiness or error: the next call tells which */
+		if (r == 0)
+			return -ETIMEDOUT;
+		if (errno != EINTR)
+			return -errno;
+	}
+}
+
+/* SIGPIPE would kill a daemon when a KMS drops the connection mid-write: block it
+ * for this thread around writes and swallow one it raised. */
+struct sigpipe_guard {
+	sigset_t old;
+	int was_pending;
+};
+
+static void sigpipe_block(struct sigpipe_guard *g)
+{
+	sigset_t s, pend;
+
+	sigemptyset(&s);
+	sigaddset(&s, SIGPIPE);
+	sigemptyset(&pend);
+	sigpending(&pend);
+	g->was_pending = sigismember(&pend, SIGPIPE) == 1;
+	pthread_sigmask(SIG_BLOCK, &s, &g->old);
+}
+
+static void sigpipe_restore(struct sigpipe_guard *g)
+{
+	sigset_t s, pend;
+
+	sigemptyset(&s);
+	sigaddset(&s, SIGPIPE);
+	sigemptyset(&pend);
+	if (!g->was_pending && !sigpending(&pend) && sigismember(&pend, SIGPIPE) == 1) {
+		struct timespec zero = { 0, 0 };
+
+		while (sigtimedwait(&s, NULL, &zero) < 0 && errno == EINTR)
+			;
+	}
+	pthread_sigmask(SIG_SETMASK, &g->old, NULL);
+}
+
+static int tcp_connect(const char *host, unsigned int port, int64_t deadline, const char *peer,
+		       struct skp_err *err)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV };
+	struct addrinfo *res = NULL, *ai;
+	char ps[16];
+	int r, fd = -1, last = -ECONNREFUSED;
+
+	snprintf(ps, sizeof(ps), "%u", port);
+	/* Name resolution is the one blocking step (getaddrinfo has no timeout);
+	 * configure KMS nodes by IP address where that matters. */
+	r = getaddrinfo(host, ps, &hints, &res);
+	if (r)
+		return skp_err_set(err, -EHOSTUNREACH, "%s: cannot resolve: %s", peer, gai_strerror(r));
+	for (ai = res; ai; ai = ai->ai_next) {
+		int one = 1, soerr = 0;
+		socklen_t sl = sizeof(soerr);
+
+		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
+		if (fd < 0) {
+			last = -errno;
+			continue;
+		}
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
+			break;
+		if (errno != EINPROGRESS) {
+			last = -errno;
+			goto next;
+		}
+		r = wait_fd(fd, POLLOUT, deadline);
+		if (r) {
+			last = r;
+			goto next;
+		}
+		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) < 0)
+			soerr = errno;
+		if (!soerr)
+			break;
+		last = -soerr;
+next:
+		close(fd);
+		fd = -1;
+		if (last == -ETIMEDOUT)
+			break;
+	}
+	freeaddrinfo(res);
+	if (fd < 0) {
+		if (last == -ETIMEDOUT)
+			return skp_err_set(err, last, "%s: TCP connect timed out", peer);
+		return skp_err_set(err, last, "%s: connect failed: %s", peer, strerror(-last));
+	}
+	return fd;
+}
+
+/* One SSL call in a loop with poll: op 0 handshake, 1 read, 2 write. */
+static int ssl_loop(struct skp_tls_conn *c, int op, void *buf, size_t n, int64_t deadline,
+		    size_t *done, const char *what, struct skp_err *err)
+{
+	char e[200];
+
+	*done = 0;
+	for (;;) {
+		size_t k = 0;
+		int ok, se, r;
+
+		ERR_clear_error();
+		errno = 0;
+		if (op == 0)
+			ok = SSL_connect(c->ssl) == 1;
+		else if (op == 1)
+			ok = SSL_read_ex(c->ssl, (unsigned char *)buf + *done, n - *done, &k);
+		else
+			ok = SSL_write_ex(c->ssl, (const unsigned char *)buf + *done, n - *done, &k);
+		if (ok) {
+			*done += k;
+			if (op == 0 || *done == n)
+				return 0;
+			continue;
+		}
+		se = SSL_get_error(c->ssl, 0);
+		switch (se) {
+		case SSL_ERROR_WANT_READ:
+			r = wait_fd(c->fd, POLLIN, deadline);
+			break;
+		case SSL_ERROR_WANT_WRITE:
+			r = wait_fd(c->fd, POLLOUT, deadline);
+			break;
+		case SSL_ERROR_ZERO_RETURN:
+			return skp_err_set(err, -ECONNRESET, "%s: server closed the connection during %s (%zu of %zu bytes)",
+					   c->peer, what, *done, n);
+		case SSL_ERROR_SYSCALL:
+			if (errno && errno != EAGAIN)
+				return skp_err_set(err, -errno, "%s: %s: %s", c->peer, what, strerror(errno));
+			return skp_err_set(err, -ECONNRESET, "%s: connection closed by server during %s (%zu of %zu bytes)",
+					   c->peer, what, *done, n);
+		default:
+			if (op == 0) {
+				long v = SSL_get_verify_result(c->ssl);
+
+				if (v != X509_V_OK)
+					return skp_err_set(err, -EKEYREJECTED,
+							   "%s: server certificate rejected: %s", c->peer,
+							   X509_verify_cert_error_string(v));
+			}
+			ssl_errstr(e, sizeof(e));
+			return skp_err_set(err, -EPROTO, "%s: TLS error during %s: %s", c->peer, what, e);
+		}
+		if (r == -ETIMEDOUT)
+			return skp_err_set(err, -ETIMEDOUT, "%s: timed out during %s (%zu of %zu bytes)", c->peer,
+					   what, *done, n);
+		if (r)
+			return skp_err_set(err, r, "%s: poll: %s", c->peer, strerror(-r));
+	}
+}
+
+static int is_ip(const char *host)
+{
+	unsigned char b[16];
+
+	return inet_pton(AF_INET, host, b) == 1 || inet_pton(AF_INET6, host, b) == 1;
+}
+
+int skp_tls_connect(struct skp_tls_ctx *ctx, const char *host, unsigned int port, int timeout_ms,
+		    struct skp_tls_conn **ret_conn, struct skp_err *err)
+{
+	struct skp_tls_conn *c;
+	X509_VERIFY_PARAM *vp;
+	int64_t deadline;
+	size_t done;
+	int r;
+
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return skp_err_set(err, -ENOMEM, "TLS: out of memory");
+	c->fd = -1;
+	snprintf(c->peer, sizeof(c->peer), strchr(host, ':') ? "[%s]:%u" : "%s:%u", host, port);
+	deadline = now_ms() + timeout_ms;	/* TCP and TLS handshake share one deadline */
+	r = tcp_connect(host, port, deadline, c->peer, err);
+	if (r < 0)
+		goto fail;
+	c->fd = r;
+	c->ssl = SSL_new(ctx->ssl_ctx);
+	if (!c->ssl || SSL_set_fd(c->ssl, c->fd) != 1) {
+		r = skp_err_set(err, -ENOMEM, "%s: cannot set up TLS", c->peer);
+		goto fail;
+	}
+	vp = SSL_get0_param(c->ssl);
+	X509_VERIFY_PARAM_set_hostflags(vp, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+	if (is_ip(host)) {
+		/* An IP must match an IP SAN; SNI carries names only (RFC 6066). */
+		if (X509_VERIFY_PARAM_set1_ip_asc(vp, host) != 1) {
+			r = skp_err_set(err, -EINVAL, "%s: bad IP address", c->peer);
+			goto fail;
+		}
+	} else if (SSL_set1_host(c->ssl, host) != 1 || SSL_set_tlsext_host_name(c->ssl, host) != 1) {
+		r = skp_err_set(err, -EINVAL, "%s: bad host name", c->peer);
+		goto fail;
+	}
+	r = ssl_loop(c, 0, NULL, 0, deadline, &done, "TLS handshake", err);
+	if (r)
+		goto fail;
+	*ret_conn = c;
+	return 0;
+fail:
+	skp_tls_close(c);
+	return r;
+}
+
+void skp_tls_close(struct skp_tls_conn *c)
+{
+	if (!c)
+		return;
+	if (c->ssl) {
+		struct sigpipe_guard g;
+
+		/* Best effort close_notify; never wait for the peer's. */
+		sigpipe_block(&g);
+		SSL_shutdown(c->ssl);
+		sigpipe_restore(&g);
+		SSL_free(c->ssl);
+	}
+	if (c->fd >= 0)
+		close(c->fd);
+	ERR_clear_error();
+	free(c);
+}
+
+int skp_tls_check_idle(struct skp_tls_conn *c)
+{
+	struct pollfd pfd = { .fd = c->fd, .events = POLLIN };
+
+	if (SSL_pending(c->ssl) > 0)
+		return -ECONNRESET;
+	if (poll(&pfd, 1, 0) != 0)	/* readable (EOF, alert, stray data) or error */
+		return -ECONNRESET;
+	return 0;
+}
+
+int skp_tls_send(struct skp_tls_conn *c, const void *buf, size_t len, int timeout_ms, int *sent_any,
+		 struct skp_err *err)
+{
+	struct sigpipe_guard g;
+	size_t done = 0;
+	int r;
+
+	sigpipe_block(&g);
+	r = ssl_loop(c, 2, (void *)buf, len, now_ms() + timeout_ms, &done, "sending request", err);
+	sigpipe_restore(&g);
+	if (sent_any)
+		*sent_any = done > 0 || r == -ETIMEDOUT || r == -ECONNRESET;
+	return r;
+}
+
+struct conn_reader {
+	struct skp_tls_conn *c;
+	int64_t deadline;
+};
+
+static int conn_read_exact(void *ctx, unsigned char *buf, size_t n, struct skp_err *err)
+{
+	struct conn_reader *cr = ctx;
+	size_t done;
+
+	return ssl_loop(cr->c, 1, buf, n, cr->deadline, &done, "reading response", err);
+}
+
+int skp_tls_recv(struct skp_tls_conn *c, size_t max, int timeout_ms, unsigned char **ret_buf,
+		 size_t *ret_len, struct skp_err *err)
+{
+	struct conn_reader cr = { c, now_ms() + timeout_ms };
+
+	return skp_kmip_read_frame(conn_read_exact, &cr, max, ret_buf, ret_len, err);
+}
+
+int skp_kmip_read_frame(skp_read_exact_fn read_exact, void *ctx, size_t max, unsigned char **ret_buf,
+			size_t *ret_len, struct skp_err *err)
+{
+	unsigned char hdr[SKP_TTLV_HDR], *buf;
+	uint32_t len;
+	size_t total;
+	int r;
+
+	if (!max || max > SKP_TTLV_MAX_MSG)
+		max = SKP_TTLV_MAX_MSG;
+	r = read_exact(ctx, hdr, sizeof(hdr), err);
+	if (r)
+		return r;
+	if (hdr[0] != 0x42 || hdr[1] != 0x00 || hdr[2] != 0x7B || hdr[3] != SKP_TTLV_STRUCT)
+		return skp_err_set(err, -EPROTO, "KMIP: response does not start with a Response Message (%02X%02X%02X %02X)",
+				   hdr[0], hdr[1], hdr[2], hdr[3]);
+	len = (uint32_t)hdr[4] << 24 | (uint32_t)hdr[5] << 16 | (uint32_t)hdr[6] << 8 | hdr[7];
+	if (len % 8)
+		return skp_err_set(err, -EPROTO, "KMIP: response length %u is not a multiple of 8", len);
+	if (len > max - SKP_TTLV_HDR)
+		return skp_err_set(err, -EMSGSIZE, "KMIP: response of %u bytes exceeds the %zu byte limit",
+				   len, max);
+	total = SKP_TTLV_HDR + (size_t)len;
+	/* Responses carry key material: receive into locked, wiped-on-free memory. */
+	buf = skp_secmem_alloc(total);
+	if (!buf)
+		return skp_err_set(err, -ENOMEM, "KMIP: cannot allocate %zu bytes of locked memory", total);
+	memcpy(buf, hdr, sizeof(hdr));
+	if (len) {
+		r = read_exact(ctx, buf + SKP_TTLV_HDR, len, err);
+		if (r) {
+			skp_secmem_free(buf, total);
+			return r;
+		}
+	}
+	*ret_buf = buf;
+	*ret_len = total;
+	return 0;
+}

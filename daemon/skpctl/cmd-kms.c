@@ -1,0 +1,352 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * skpctl kms --server HOST:PORT [--server ...] --ca F --cert F --key F [--protocol 1.x]
+ *            [--timeout S] [--username U --password-file F] [--health] <command>
+ * Commands: query, versions, create NAME, create-kek NAME, activate UID, get UID,
+ * attrs UID, locate NAME, revoke UID, destroy UID, check; get-batch FILE (UIDs, one
+ * per line, fetched with the batched multi-node path; for tests and benchmarks).
+ * `get` prints the key length and a fingerprint, never the key.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/evp.h>
+
+#include "provider.h"
+#include "secmem.h"
+#include "skpctl.h"
+
+#define MAX_SERVERS SKP_PROVIDER_MAX_NODES
+
+static const char *state_name(int s)
+{
+	static const char *const n[] = { "none", "Pre-Active", "Active", "Deactivated", "Compromised",
+					 "Destroyed", "Destroyed Compromised" };
+
+	return s >= 0 && s <= 6 ? n[s] : "unknown";
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: skpctl kms --server HOST[:PORT] [--server ...] --ca FILE --cert FILE --key FILE\n"
+		"                  [--protocol 1.0-1.4] [--timeout SECONDS] [--retries N]\n"
+		"                  [--username U --password-file F] [--health] COMMAND\n"
+		"commands: query | versions | create NAME | create-kek NAME | activate UID | get UID |\n"
+		"          attrs UID | locate NAME | revoke UID [REASON] | destroy UID | check |\n"
+		"          get-batch FILE\n");
+}
+
+static int fail(const struct skp_err *e)
+{
+	fprintf(stderr, "skpctl kms: %s\n", e->msg[0] ? e->msg : strerror(-e->code));
+	return SKPCTL_EXIT_FAIL;
+}
+
+static void fingerprint(const unsigned char *key, size_t len, char out[17])
+{
+	unsigned char md[32];
+	unsigned int mdlen = 0;
+	int i;
+
+	EVP_Digest(key, len, md, &mdlen, EVP_sha256(), NULL);
+	for (i = 0; i < 8; i++)
+		snprintf(out + 2 * i, 3, "%02x", md[i]);
+	OPENSSL_cleanse(md, sizeof(md));
+}
+
+static void print_health(struct skp_provider *p)
+{
+	size_t i;
+
+	for (i = 0; i < skp_provider_nodes(p); i++) {
+		const struct skp_node_health *h = skp_provider_node(p, i);
+
+		printf("node %s healthy=%d ok=%lu fail=%lu failover=%lu latency_ms=%u last_error=%s\n",
+		       h->addr, h->healthy, h->n_ok, h->n_fail, h->n_failover, h->latency_ms,
+		       h->last_error[0] ? h->last_error : "-");
+	}
+	printf("failovers %lu\n", skp_provider_failovers(p));
+}
+
+static int read_password(const char *file, char *buf, size_t size, struct skp_err *err)
+{
+	FILE *f = fopen(file, "re");
+	size_t n;
+
+	if (!f)
+		return skp_err_set(err, -errno, "cannot open %s: %s", file, strerror(errno));
+	n = fread(buf, 1, size - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	buf[strcspn(buf, "\r\n")] = '\0';
+	return 0;
+}
+
+static int get_batch(struct skp_provider *p, const char *file, struct skp_err *err)
+{
+	char **uids = NULL, line[SKP_UID_MAX + 2];
+	unsigned char **keys = NULL;
+	struct skp_err *errs = NULL;
+	size_t n = 0, cap = 0, i, ok = 0;
+	struct timespec t0, t1;
+	FILE *f = fopen(file, "re");
+	int r = 0;
+
+	if (!f)
+		return skp_err_set(err, -errno, "cannot open %s: %s", file, strerror(errno));
+	while (fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\r\n")] = '\0';
+		if (!line[0])
+			continue;
+		if (n == cap) {
+			char **nu = realloc(uids, (cap = cap ? cap * 2 : 64) * sizeof(*uids));
+
+			if (!nu) {
+				r = skp_err_set(err, -ENOMEM, "out of memory");
+				goto out;
+			}
+			uids = nu;
+		}
+		if (!(uids[n++] = strdup(line))) {
+			r = skp_err_set(err, -ENOMEM, "out of memory");
+			goto out;
+		}
+	}
+	keys = calloc(n ? n : 1, sizeof(*keys));
+	errs = calloc(n ? n : 1, sizeof(*errs));
+	if (!keys || !errs) {
+		r = skp_err_set(err, -ENOMEM, "out of memory");
+		goto out;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	r = skp_provider_get_keks(p, (const char *const *)uids, n, keys, errs, err);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	for (i = 0; i < n; i++)
+		if (keys[i])
+			ok++;
+	printf("fetched %zu of %zu keys in %.3f s\n", ok, n,
+	       (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+	for (i = 0; i < n; i++)
+		if (!keys[i])
+			printf("error %s: %s\n", uids[i], errs[i].msg);
+out:
+	if (f)
+		fclose(f);
+	for (i = 0; keys && i < n; i++)
+		skp_secmem_free(keys[i], SKP_KEK_BYTES);
+	for (i = 0; i < n; i++)
+		free(uids[i]);
+	free(uids);
+	free(keys);
+	free(errs);
+	return r;
+}
+
+int skpctl_cmd_kms(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "server", required_argument, NULL, 's' },
+		{ "ca", required_argument, NULL, 'a' },
+		{ "cert", required_argument, NULL, 'c' },
+		{ "key", required_argument, NULL, 'k' },
+		{ "protocol", required_argument, NULL, 'p' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "retries", required_argument, NULL, 'r' },
+		{ "username", required_argument, NULL, 'u' },
+		{ "password-file", required_argument, NULL, 'P' },
+		{ "health", no_argument, NULL, 'H' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	const char *servers[MAX_SERVERS];
+	struct skp_provider_cfg cfg = { .name = "skpctl" };
+	struct skp_provider *p = NULL;
+	struct skp_err err = { 0 };
+	const char *cmd, *arg = NULL, *pwfile = NULL;
+	char password[256] = "";
+	int c, health = 0, r = 0, rc;
+	size_t nserv = 0;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+		char *end;
+		double d;
+
+		switch (c) {
+		case 's':
+			if (nserv == MAX_SERVERS) {
+				fprintf(stderr, "skpctl kms: at most %d servers\n", MAX_SERVERS);
+				return SKPCTL_EXIT_USAGE;
+			}
+			servers[nserv++] = optarg;
+			break;
+		case 'a': cfg.ca = optarg; break;
+		case 'c': cfg.cert = optarg; break;
+		case 'k': cfg.key = optarg; break;
+		case 'u': cfg.username = optarg; break;
+		case 'P': pwfile = optarg; break;
+		case 'H': health = 1; break;
+		case 'p':
+			if (strlen(optarg) != 3 || strncmp(optarg, "1.", 2) || optarg[2] < '0' || optarg[2] > '4') {
+				fprintf(stderr, "skpctl kms: --protocol must be 1.0 to 1.4\n");
+				return SKPCTL_EXIT_USAGE;
+			}
+			cfg.protocol_minor = optarg[2] - '0';
+			cfg.protocol_set = 1;
+			break;
+		case 't':
+			d = strtod(optarg, &end);
+			if (*end || d <= 0 || d > 3600) {
+				fprintf(stderr, "skpctl kms: bad --timeout '%s'\n", optarg);
+				return SKPCTL_EXIT_USAGE;
+			}
+			cfg.timeout_ms = (int)(d * 1000);
+			break;
+		case 'r':
+			cfg.retries = (int)strtol(optarg, &end, 10);
+			if (*end || cfg.retries < 0 || cfg.retries > 10) {
+				fprintf(stderr, "skpctl kms: bad --retries '%s'\n", optarg);
+				return SKPCTL_EXIT_USAGE;
+			}
+			if (!cfg.retries)
+				cfg.retries = -1;
+			break;
+		case 'h':
+			usage(stdout);
+			return SKPCTL_EXIT_OK;
+		default:
+			usage(stderr);
+			return SKPCTL_EXIT_USAGE;
+		}
+	}
+	if (optind >= argc || !nserv || !cfg.ca || !cfg.cert || !cfg.key) {
+		fprintf(stderr, "skpctl kms: need --server, --ca, --cert, --key and a command\n");
+		return SKPCTL_EXIT_USAGE;
+	}
+	cmd = argv[optind++];
+	if (!strcmp(cmd, "create") || !strcmp(cmd, "create-kek") || !strcmp(cmd, "activate") ||
+	    !strcmp(cmd, "get") || !strcmp(cmd, "attrs") || !strcmp(cmd, "locate") ||
+	    !strcmp(cmd, "revoke") || !strcmp(cmd, "destroy") || !strcmp(cmd, "get-batch")) {
+		if (optind >= argc) {
+			fprintf(stderr, "skpctl kms: %s needs an argument\n", cmd);
+			return SKPCTL_EXIT_USAGE;
+		}
+		arg = argv[optind++];
+	} else if (strcmp(cmd, "query") && strcmp(cmd, "versions") && strcmp(cmd, "check")) {
+		fprintf(stderr, "skpctl kms: unknown command '%s'\n", cmd);
+		return SKPCTL_EXIT_USAGE;
+	}
+	if (optind < argc && strcmp(cmd, "revoke")) {
+		fprintf(stderr, "skpctl kms: unexpected argument '%s'\n", argv[optind]);
+		return SKPCTL_EXIT_USAGE;
+	}
+	if (pwfile) {
+		if (read_password(pwfile, password, sizeof(password), &err))
+			return fail(&err);
+		cfg.password = password;
+	}
+	cfg.servers = servers;
+	cfg.n_servers = nserv;
+	p = skp_provider_new(&cfg, &err);
+	skp_wipe(password, sizeof(password));
+	if (!p)
+		return fail(&err);
+
+	if (!strcmp(cmd, "versions")) {
+		struct skp_kmip_version v[16];
+		size_t n = 0, i;
+
+		r = skp_provider_versions(p, v, 16, &n, &err);
+		for (i = 0; !r && i < n; i++)
+			printf("%d.%d\n", v[i].major, v[i].minor);
+	} else if (!strcmp(cmd, "query")) {
+		struct skp_kmip_query q;
+		size_t i;
+
+		r = skp_provider_query(p, &q, &err);
+		if (!r) {
+			printf("vendor: %s\noperations:", q.vendor[0] ? q.vendor : "-");
+			for (i = 0; i < q.n_ops; i++)
+				printf(" %s", skp_kmip_op_name(q.ops[i]) == skp_kmip_op_name(0) ?
+				       "other" : skp_kmip_op_name(q.ops[i]));
+			printf("\noperation codes:");
+			for (i = 0; i < q.n_ops; i++)
+				printf(" 0x%02X", q.ops[i]);
+			printf("\nobject types:");
+			for (i = 0; i < q.n_objects; i++)
+				printf(" %u", q.objects[i]);
+			printf("\nserver information: %s\n", q.has_server_info ? "present" : "none");
+		}
+	} else if (!strcmp(cmd, "create") || !strcmp(cmd, "create-kek")) {
+		char uid[SKP_UID_MAX];
+
+		r = !strcmp(cmd, "create") ? skp_provider_create(p, arg, uid, sizeof(uid), &err) :
+					     skp_provider_create_kek(p, arg, uid, sizeof(uid), &err);
+		if (!r)
+			printf("%s\n", uid);
+	} else if (!strcmp(cmd, "activate")) {
+		r = skp_provider_activate(p, arg, &err);
+	} else if (!strcmp(cmd, "destroy")) {
+		r = skp_provider_destroy(p, arg, &err);
+	} else if (!strcmp(cmd, "revoke")) {
+		unsigned long reason = KMIP_REVOKE_CESSATION;
+
+		if (optind < argc) {
+			char *end;
+
+			reason = strtoul(argv[optind], &end, 0);
+			if (*end || !reason || reason > 0xffff) {
+				fprintf(stderr, "skpctl kms: bad revocation reason '%s'\n", argv[optind]);
+				skp_provider_free(p);
+				return SKPCTL_EXIT_USAGE;
+			}
+		}
+		r = skp_provider_revoke(p, arg, (uint32_t)reason, "revoked by skpctl", &err);
+	} else if (!strcmp(cmd, "get")) {
+		unsigned char *key = NULL;
+		size_t len = 0;
+		char fp[17];
+
+		r = skp_provider_get_key(p, arg, &key, &len, &err);
+		if (!r) {
+			fingerprint(key, len, fp);
+			printf("length %zu bytes (%zu bits)\nsha256 %s\n", len, len * 8, fp);
+			skp_secmem_free(key, len);
+		}
+	} else if (!strcmp(cmd, "attrs")) {
+		struct skp_key_attrs a;
+
+		r = skp_provider_get_attrs(p, arg, &a, &err);
+		if (!r)
+			printf("uid %s\nstate %s (%d)\nname %s\nalgorithm %s (%d)\nlength %d\nusage_mask 0x%x\n",
+			       a.uid, state_name(a.state), a.state, a.name[0] ? a.name : "-",
+			       a.algorithm == KMIP_ALG_AES ? "AES" : "other", a.algorithm, a.crypto_length,
+			       a.usage_mask);
+	} else if (!strcmp(cmd, "locate")) {
+		static char uids[1000][SKP_UID_MAX];
+		size_t n = 0, i;
+
+		r = skp_provider_locate(p, arg, uids, 1000, &n, &err);
+		for (i = 0; !r && i < n; i++)
+			printf("%s\n", uids[i]);
+	} else if (!strcmp(cmd, "check")) {
+		int h = skp_provider_check(p);
+
+		printf("healthy %d of %zu\n", h, skp_provider_nodes(p));
+		if (h == 0)
+			r = skp_err_set(&err, -EHOSTDOWN, "no healthy KMS node");
+	} else if (!strcmp(cmd, "get-batch")) {
+		r = get_batch(p, arg, &err);
+	}
+	if (health)
+		print_health(p);
+	skp_provider_free(p);
+	rc = r ? fail(&err) : SKPCTL_EXIT_OK;
+	fflush(stdout);
+	return rc;
+}
