@@ -259,6 +259,12 @@ static int ssl_loop(struct skp_tls_conn *c, int op, void *buf, size_t n, int64_t
 			return skp_err_set(err, -ECONNRESET, "%s: connection closed by server during %s (%zu of %zu bytes)",
 					   c->peer, what, *done, n);
 		default:
+			if (ERR_GET_REASON(ERR_peek_last_error()) == SSL_R_UNEXPECTED_EOF_WHILE_READING) {
+				ERR_clear_error();
+				return skp_err_set(err, -ECONNRESET,
+						   "%s: connection closed by server during %s (%zu of %zu bytes)",
+						   c->peer, what, *done, n);
+			}
 			if (op == 0) {
 				long v = SSL_get_verify_result(c->ssl);
 
@@ -270,6 +276,8 @@ static int ssl_loop(struct skp_tls_conn *c, int op, void *buf, size_t n, int64_t
 			ssl_errstr(e, sizeof(e));
 			return skp_err_set(err, -EPROTO, "%s: TLS error during %s: %s", c->peer, what, e);
 		}
+		if (r == -ETIMEDOUT && !n)
+			return skp_err_set(err, -ETIMEDOUT, "%s: timed out during %s", c->peer, what);
 		if (r == -ETIMEDOUT)
 			return skp_err_set(err, -ETIMEDOUT, "%s: timed out during %s (%zu of %zu bytes)", c->peer,
 					   what, *done, n);

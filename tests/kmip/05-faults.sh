@@ -1,0 +1,40 @@
+#!/bin/bash
+# Broken servers: one that accepts TCP and never answers (a timeout, not a hang) and
+# one that closes in the middle of a message (a clear error).
+source "$(dirname "$0")/lib.inc" 1
+
+p=$(free_port); start_proxy "127.0.0.1:$p" --mode silent
+start=$(date +%s%N)
+expect_fail timeout 30 "$skpctl" kms --server "127.0.0.1:$p" --ca "$SKP_KMS_CA" \
+	--cert "$SKP_KMS_CERT" --key "$SKP_KMS_KEY" --timeout 1 versions
+ms=$(( ($(date +%s%N) - start) / 1000000 ))
+assert_contains "$out" "timed out"
+[ "$ms" -lt 5000 ] || fail "silent server: took $ms ms with --timeout 1"
+echo "silent: $out ($ms ms)"
+
+# A silent node in front of a good one: the good one answers within the budget.
+out=$("$skpctl" kms --server "127.0.0.1:$p" --server "127.0.0.1:$base" --ca "$SKP_KMS_CA" \
+	--cert "$SKP_KMS_CERT" --key "$SKP_KMS_KEY" --timeout 1 --health versions)
+assert_contains "$out" "failovers 1"
+
+# Mid-message close after the TLS handshake needs TLS: relay the handshake to PyKMIP?
+# Simpler and stricter: a plain-TCP server that sends half a header and closes makes
+# the TLS layer fail; a TLS server that does it is below.
+p2=$(free_port); start_proxy "127.0.0.1:$p2" --mode close-mid
+expect_fail "$skpctl" kms --server "127.0.0.1:$p2" --ca "$SKP_KMS_CA" --cert "$SKP_KMS_CERT" \
+	--key "$SKP_KMS_KEY" --timeout 2 versions
+assert_contains "$out" "127.0.0.1:$p2"
+echo "close-mid (plain): $out"
+
+# TLS server (real certificate) that answers 12 bytes of a 264-byte response and closes.
+p3=$(free_port)
+fifo=$work/tlsfifo; mkfifo "$fifo"
+/usr/bin/python3 "$repo/tests/kmip/tls-fault-server.py" "127.0.0.1:$p3" "$SKP_KMS_DIR/pki" > "$fifo" 2>&1 &
+proxies+=($!)
+read -r -t 10 line < "$fifo" || true
+assert_eq "$line" ready "tls fault server"
+expect_fail "$skpctl" kms --server "127.0.0.1:$p3" --ca "$SKP_KMS_CA" --cert "$SKP_KMS_CERT" \
+	--key "$SKP_KMS_KEY" --timeout 2 versions
+assert_contains "$out" "closed"
+assert_contains "$out" "reading response"
+echo "close-mid (TLS): $out"
