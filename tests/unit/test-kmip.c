@@ -1,0 +1,503 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KMIP message layer against the OASIS "KMIP Test Cases Version 1.1" byte strings.
+ * The hex below is data transcribed from PyKMIP's unit tests
+ * (kmip/tests/unit/core/messages/test_messages.py, payloads/test_query.py,
+ * payloads/test_discover_versions.py), which copy the OASIS document:
+ *   REQ_/RESP_CREATE   section 3.1.1 (Create, AES-128 with usage mask 0x0C)
+ *   REQ_/RESP_DESTROY  section 3.1.1 (Destroy)
+ *   REQ_/RESP_LOCATE   section 3.1.3 (Locate by Object Type and Name "Key1")
+ *   REQ_/RESP_GET      section 3.1.3 (Get; a 24-byte 3DES key)
+ *   QUERY_*_PAYLOAD    section 12.1 (Query Operations + Objects; PyKMIP added the
+ *                      Application Namespaces to the response payload)
+ *   DV_*_PAYLOAD       Discover Versions payloads listing 1.1 and 1.0 (section 11.1
+ *                      use case; as encoded in PyKMIP's test_discover_versions.py)
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kselftest_harness.h"
+#include "kmip.h"
+#include "secmem.h"
+#include "tls.h"
+
+static const char REQ_CREATE[] =
+	"42007801000001204200770100000038420069010000002042006a0200000004"
+	"000000010000000042006b0200000004000000010000000042000d0200000004"
+	"000000010000000042000f01000000d842005c05000000040000000100000000"
+	"42007901000000c04200570500000004000000020000000042009101000000a8"
+	"420008010000003042000a070000001743727970746f6772617068696320416c"
+	"676f726974686d0042000b050000000400000003000000004200080100000030"
+	"42000a070000001443727970746f67726170686963204c656e67746800000000"
+	"42000b02000000040000008000000000420008010000003042000a0700000018"
+	"43727970746f67726170686963205573616765204d61736b42000b0200000004"
+	"0000000c00000000";
+static const char RESP_CREATE[] =
+	"42007b01000000c042007a0100000048420069010000002042006a0200000004"
+	"000000010000000042006b020000000400000001000000004200920900000008"
+	"000000004f9a54e542000d0200000004000000010000000042000f0100000068"
+	"42005c0500000004000000010000000042007f05000000040000000000000000"
+	"42007c0100000040420057050000000400000002000000004200940700000024"
+	"66623462356239632d363138382d346336332d383134322d6665396333323831"
+	"3239666300000000";
+static const char REQ_GET[] =
+	"42007801000000904200770100000038420069010000002042006a0200000004"
+	"000000010000000042006b0200000004000000010000000042000d0200000004"
+	"000000010000000042000f010000004842005c05000000040000000a00000000"
+	"4200790100000030420094070000002434396131636138382d366265612d3466"
+	"62322d623435302d37653538383032633330333800000000";
+static const char RESP_GET[] =
+	"42007b010000012842007a0100000048420069010000002042006a0200000004"
+	"000000010000000042006b020000000400000001000000004200920900000008"
+	"000000004f9a54e742000d0200000004000000010000000042000f01000000d0"
+	"42005c05000000040000000a0000000042007f05000000040000000000000000"
+	"42007c01000000a8420057050000000400000002000000004200940700000024"
+	"34396131636138382d366265612d346662322d623435302d3765353838303263"
+	"333033380000000042008f010000006042004001000000584200420500000004"
+	"0000000100000000420045010000002042004308000000187367578051012a6d"
+	"134a855e25c8cd5e4ca131455729d3c842002805000000040000000200000000"
+	"42002a0200000004000000a800000000";
+static const char REQ_DESTROY[] =
+	"42007801000000904200770100000038420069010000002042006a0200000004"
+	"000000010000000042006b0200000004000000010000000042000d0200000004"
+	"000000010000000042000f010000004842005c05000000040000001400000000"
+	"4200790100000030420094070000002466623462356239632d363138382d3463"
+	"36332d383134322d66653963333238313239666300000000";
+static const char RESP_DESTROY[] =
+	"42007b01000000b042007a0100000048420069010000002042006a0200000004"
+	"000000010000000042006b020000000400000001000000004200920900000008"
+	"000000004f9a54e542000d0200000004000000010000000042000f0100000058"
+	"42005c0500000004000000140000000042007f05000000040000000000000000"
+	"42007c0100000030420094070000002466623462356239632d363138382d3463"
+	"36332d383134322d66653963333238313239666300000000";
+static const char REQ_LOCATE[] =
+	"42007801000000d04200770100000038420069010000002042006a0200000004"
+	"000000010000000042006b0200000004000000010000000042000d0200000004"
+	"000000010000000042000f010000008842005c05000000040000000800000000"
+	"4200790100000070420008010000002842000a070000000b4f626a6563742054"
+	"797065000000000042000b050000000400000002000000004200080100000038"
+	"42000a07000000044e616d650000000042000b01000000204200550700000004"
+	"4b6579310000000042005405000000040000000100000000";
+static const char RESP_LOCATE[] =
+	"42007b01000000b042007a0100000048420069010000002042006a0200000004"
+	"000000010000000042006b020000000400000001000000004200920900000008"
+	"000000004f9a54e642000d0200000004000000010000000042000f0100000058"
+	"42005c0500000004000000080000000042007f05000000040000000000000000"
+	"42007c0100000030420094070000002434396131636138382d366265612d3466"
+	"62322d623435302d37653538383032633330333800000000";
+static const char QUERY_REQ_PAYLOAD[] =
+	"4200790100000020420074050000000400000001000000004200740500000004"
+	"0000000200000000";
+static const char QUERY_RESP_PAYLOAD[] =
+	"42007c010000027042005c0500000004000000010000000042005c0500000004"
+	"000000020000000042005c0500000004000000030000000042005c0500000004"
+	"000000040000000042005c0500000004000000060000000042005c0500000004"
+	"000000070000000042005c0500000004000000080000000042005c0500000004"
+	"000000090000000042005c05000000040000000a0000000042005c0500000004"
+	"0000000b0000000042005c05000000040000000c0000000042005c0500000004"
+	"0000000d0000000042005c05000000040000000e0000000042005c0500000004"
+	"0000000f0000000042005c0500000004000000100000000042005c0500000004"
+	"000000110000000042005c0500000004000000120000000042005c0500000004"
+	"000000130000000042005c0500000004000000140000000042005c0500000004"
+	"000000150000000042005c0500000004000000160000000042005c0500000004"
+	"000000180000000042005c0500000004000000190000000042005c0500000004"
+	"0000001a0000000042005c05000000040000001d0000000042005c0500000004"
+	"0000001e00000000420057050000000400000001000000004200570500000004"
+	"0000000200000000420057050000000400000003000000004200570500000004"
+	"0000000400000000420057050000000400000006000000004200570500000004"
+	"000000070000000042009d070000002e49424d2074657374207365727665722c"
+	"206e6f742d544b4c4d20322e302e312e31204b4d495020322e302e302e310000"
+	"4200880100000000420003070000000b4e616d65737061636520310000000000"
+	"420003070000000b4e616d65737061636520320000000000";
+static const char DV_REQ_PAYLOAD[] =
+	"4200790100000050420069010000002042006a02000000040000000100000000"
+	"42006b02000000040000000100000000420069010000002042006a0200000004"
+	"000000010000000042006b02000000040000000000000000";
+static const char DV_RESP_PAYLOAD[] =
+	"42007c0100000050420069010000002042006a02000000040000000100000000"
+	"42006b02000000040000000100000000420069010000002042006a0200000004"
+	"000000010000000042006b02000000040000000000000000";
+
+static size_t unhex(const char *s, unsigned char *out)
+{
+	size_t n = 0;
+
+	for (; s[0] && s[1]; s += 2) {
+		unsigned int b;
+
+		sscanf(s, "%2x", &b);
+		out[n++] = (unsigned char)b;
+	}
+	return n;
+}
+
+static struct skp_kmip_opts oasis = { .major = 1, .minor = 1, .no_batch_ids = 1 };
+
+#define CHECK_REQ(req, hex) do {						\
+	unsigned char want[512];						\
+	size_t wn = unhex(hex, want);						\
+	ASSERT_EQ(0, skp_kmip_req_finish(req, &err));				\
+	ASSERT_EQ(wn, (req)->enc.len);						\
+	ASSERT_EQ(0, memcmp(want, (req)->enc.buf, wn));				\
+	skp_kmip_req_free(req);							\
+} while (0)
+
+TEST(request_create_3_1_1)
+{
+	struct skp_kmip_req r;
+	struct skp_err err = { 0 };
+
+	ASSERT_EQ(0, skp_kmip_req_init(&r, &oasis, &err));
+	ASSERT_EQ(0u, skp_kmip_add_create(&r, KMIP_ALG_AES, 128, KMIP_USAGE_ENCRYPT | KMIP_USAGE_DECRYPT, NULL));
+	CHECK_REQ(&r, REQ_CREATE);
+}
+
+TEST(request_destroy_3_1_1)
+{
+	struct skp_kmip_req r;
+	struct skp_err err = { 0 };
+
+	ASSERT_EQ(0, skp_kmip_req_init(&r, &oasis, &err));
+	skp_kmip_add_destroy(&r, "fb4b5b9c-6188-4c63-8142-fe9c328129fc");
+	CHECK_REQ(&r, REQ_DESTROY);
+}
+
+TEST(request_get_3_1_3)
+{
+	struct skp_kmip_req r;
+	struct skp_err err = { 0 };
+
+	ASSERT_EQ(0, skp_kmip_req_init(&r, &oasis, &err));
+	skp_kmip_add_get(&r, "49a1ca88-6bea-4fb2-b450-7e58802c3038");
+	CHECK_REQ(&r, REQ_GET);
+}
+
+TEST(request_locate_3_1_3)
+{
+	struct skp_kmip_req r;
+	struct skp_err err = { 0 };
+
+	ASSERT_EQ(0, skp_kmip_req_init(&r, &oasis, &err));
+	skp_kmip_add_locate(&r, "Key1", KMIP_OBJ_SYMMETRIC_KEY, 0, 0);
+	CHECK_REQ(&r, REQ_LOCATE);
+}
+
+/* Payload-level vectors: the encoded request must contain the payload verbatim. */
+static int has_payload(const struct skp_kmip_req *r, const char *hex)
+{
+	unsigned char want[256];
+	size_t wn = unhex(hex, want);
+
+	return memmem(r->enc.buf, r->enc.len, want, wn) != NULL;
+}
+
+TEST(request_query_12_1)
+{
+	static const uint32_t f[] = { KMIP_QUERY_OPERATIONS, KMIP_QUERY_OBJECTS };
+	struct skp_kmip_req r;
+	struct skp_err err = { 0 };
+
+	ASSERT_EQ(0, skp_kmip_req_init(&r, &oasis, &err));
+	skp_kmip_add_query(&r, f, 2);
+	ASSERT_EQ(0, skp_kmip_req_finish(&r, &err));
+	ASSERT_TRUE(has_payload(&r, QUERY_REQ_PAYLOAD));
+	skp_kmip_req_free(&r);
+}
+
+TEST(request_discover_versions)
+{
+	struct skp_kmip_req r;
+	struct skp_err err = { 0 };
+
+	ASSERT_EQ(0, skp_kmip_req_init(&r, &oasis, &err));
+	skp_kmip_add_discover(&r);
+	ASSERT_EQ(0, skp_kmip_req_finish(&r, &err));
+	/* We ask for every version: an empty Request Payload. */
+	ASSERT_TRUE(has_payload(&r, "4200790100000000"));
+	skp_kmip_req_free(&r);
+}
+
+TEST(request_batch_ids_auth_and_version)
+{
+	struct skp_kmip_opts o = { .major = 1, .minor = 4, .username = "u", .password = "pw" };
+	struct skp_kmip_req r;
+	struct skp_kmip_resp resp;
+	struct skp_err err = { 0 };
+
+	ASSERT_EQ(0, skp_kmip_req_init(&r, &o, &err));
+	ASSERT_EQ(0u, skp_kmip_add_get(&r, "a"));
+	ASSERT_EQ(1u, skp_kmip_add_get(&r, "b"));
+	ASSERT_EQ(2u, skp_kmip_add_locate(&r, "n", 0, 10, 20));
+	ASSERT_EQ(0, skp_kmip_req_finish(&r, &err));
+	ASSERT_EQ(0, skp_ttlv_validate(r.enc.buf, r.enc.len, 0, &err));
+	/* minor 4, batch count 3, IDs 0..2, Credential Type 1 with username/password */
+	ASSERT_TRUE(has_payload(&r, "42006b02000000040000000400000000"));
+	ASSERT_TRUE(has_payload(&r, "42000d02000000040000000300000000"));
+	ASSERT_TRUE(has_payload(&r, "420093080000000400000002"));
+	ASSERT_TRUE(has_payload(&r, "42002405000000040000000100000000"));
+	ASSERT_TRUE(has_payload(&r, "4200a107000000027077"));
+	ASSERT_TRUE(has_payload(&r, "4200d402000000040000001400000000"));	/* Offset Items 20 */
+	/* A request is not a response. */
+	ASSERT_EQ(-EPROTO, skp_kmip_resp_parse(r.enc.buf, r.enc.len, &resp, &err));
+	skp_kmip_req_free(&r);
+	/* Offset Items needs 1.3; protocol 2.0 refused. */
+	o.minor = 1;
+	ASSERT_EQ(0, skp_kmip_req_init(&r, &o, &err));
+	skp_kmip_add_locate(&r, "n", 0, 10, 20);
+	ASSERT_EQ(-EOPNOTSUPP, skp_kmip_req_finish(&r, &err));
+	skp_kmip_req_free(&r);
+	o.major = 2, o.minor = 0;
+	ASSERT_EQ(-EINVAL, skp_kmip_req_init(&r, &o, &err));
+}
+
+static void parse_hex(struct __test_metadata *_metadata, const char *hex, unsigned char *buf,
+		      size_t *n, struct skp_kmip_resp *resp)
+{
+	struct skp_err err = { 0 };
+
+	*n = unhex(hex, buf);
+	ASSERT_EQ(0, skp_kmip_resp_parse(buf, *n, resp, &err));
+	ASSERT_EQ(1, resp->major);
+	ASSERT_EQ(1, resp->minor);
+	ASSERT_EQ(1u, resp->count);
+}
+
+TEST(response_create_3_1_1)
+{
+	unsigned char buf[512];
+	size_t n;
+	struct skp_kmip_resp resp;
+	struct skp_err err = { 0 };
+	char uid[SKP_UID_MAX];
+	const struct skp_kmip_result *res;
+
+	parse_hex(_metadata, RESP_CREATE, buf, &n, &resp);
+	ASSERT_EQ(0x4F9A54E5, resp.timestamp);
+	res = skp_kmip_resp_find(&resp, 0);
+	ASSERT_NE(NULL, res);
+	ASSERT_EQ(0, skp_kmip_result_check(res, KMIP_OP_CREATE, &err));
+	ASSERT_EQ(-EPROTO, skp_kmip_result_check(res, KMIP_OP_GET, &err));
+	ASSERT_EQ(0, skp_kmip_parse_uid(res, uid, sizeof(uid), &err));
+	ASSERT_STREQ("fb4b5b9c-6188-4c63-8142-fe9c328129fc", uid);
+	ASSERT_EQ(-EPROTO, skp_kmip_parse_uid(res, uid, 10, &err));	/* does not fit */
+	skp_kmip_resp_free(&resp);
+}
+
+TEST(response_destroy_3_1_1)
+{
+	unsigned char buf[512];
+	size_t n;
+	struct skp_kmip_resp resp;
+	struct skp_err err = { 0 };
+	char uid[SKP_UID_MAX];
+
+	parse_hex(_metadata, RESP_DESTROY, buf, &n, &resp);
+	ASSERT_EQ(0, skp_kmip_result_check(&resp.items[0], KMIP_OP_DESTROY, &err));
+	ASSERT_EQ(0, skp_kmip_parse_uid(&resp.items[0], uid, sizeof(uid), &err));
+	ASSERT_STREQ("fb4b5b9c-6188-4c63-8142-fe9c328129fc", uid);
+	skp_kmip_resp_free(&resp);
+}
+
+TEST(response_locate_3_1_3)
+{
+	unsigned char buf[512];
+	size_t n, got;
+	int64_t located;
+	struct skp_kmip_resp resp;
+	struct skp_err err = { 0 };
+	char uids[2][SKP_UID_MAX];
+
+	parse_hex(_metadata, RESP_LOCATE, buf, &n, &resp);
+	ASSERT_EQ(0, skp_kmip_result_check(&resp.items[0], KMIP_OP_LOCATE, &err));
+	ASSERT_EQ(0, skp_kmip_parse_locate(&resp.items[0], uids, 2, &got, &located, &err));
+	ASSERT_EQ(1u, got);
+	ASSERT_EQ(-1, located);
+	ASSERT_STREQ("49a1ca88-6bea-4fb2-b450-7e58802c3038", uids[0]);
+	skp_kmip_resp_free(&resp);
+}
+
+TEST(response_get_3_1_3)
+{
+	static const unsigned char key[24] = {
+		0x73, 0x67, 0x57, 0x80, 0x51, 0x01, 0x2A, 0x6D, 0x13, 0x4A, 0x85, 0x5E,
+		0x25, 0xC8, 0xCD, 0x5E, 0x4C, 0xA1, 0x31, 0x45, 0x57, 0x29, 0xD3, 0xC8,
+	};
+	unsigned char buf[512], *k = NULL;
+	size_t n, kl = 0;
+	struct skp_kmip_resp resp;
+	struct skp_err err = { 0 };
+
+	parse_hex(_metadata, RESP_GET, buf, &n, &resp);
+	ASSERT_EQ(0, skp_kmip_result_check(&resp.items[0], KMIP_OP_GET, &err));
+	ASSERT_EQ(0, skp_kmip_parse_get_key(&resp.items[0], &k, &kl, &err));
+	ASSERT_EQ(24u, kl);
+	ASSERT_EQ(0, memcmp(key, k, 24));
+	skp_secmem_free(k, kl);
+	skp_kmip_resp_free(&resp);
+	/* Every truncation of the message is refused. */
+	for (size_t i = 0; i < n; i++)
+		ASSERT_NE(0, skp_kmip_resp_parse(buf, i, &resp, &err));
+	/* Key Material as a Text String instead of a Byte String: wrong type for the tag. */
+	{
+		unsigned char *p = memmem(buf, n, "\x42\x00\x43\x08", 4);
+
+		ASSERT_NE(NULL, p);
+		p[3] = 0x07;
+		ASSERT_EQ(0, skp_kmip_resp_parse(buf, n, &resp, &err));
+		ASSERT_EQ(-EPROTO, skp_kmip_parse_get_key(&resp.items[0], &k, &kl, &err));
+		ASSERT_NE(NULL, strstr(err.msg, "420043"));
+		skp_kmip_resp_free(&resp);
+	}
+}
+
+/* Wraps a payload into a one-item response (header taken from RESP_CREATE). */
+static size_t wrap_payload(const char *payload_hex, uint32_t op, unsigned char *out)
+{
+	unsigned char hdr[512], pl[1024];
+	size_t hn = unhex(RESP_CREATE, hdr), pn = unhex(payload_hex, pl), n = 0, bi;
+
+	(void)hn;
+	memcpy(out, hdr, 0x58);	/* message header + response header (batch count 1) */
+	n = 0x58;
+	bi = n;
+	memcpy(out + n, "\x42\x00\x0f\x01\x00\x00\x00\x00", 8);
+	n += 8;
+	memcpy(out + n, "\x42\x00\x5c\x05\x00\x00\x00\x04\x00\x00\x00\x00\x00\x00\x00\x00", 16);
+	out[n + 11] = (unsigned char)op;
+	n += 16;
+	memcpy(out + n, "\x42\x00\x7f\x05\x00\x00\x00\x04\x00\x00\x00\x00\x00\x00\x00\x00", 16);
+	n += 16;
+	memcpy(out + n, pl, pn);
+	n += pn;
+	out[bi + 6] = (unsigned char)((n - bi - 8) >> 8);
+	out[bi + 7] = (unsigned char)(n - bi - 8);
+	out[6] = (unsigned char)((n - 8) >> 8);
+	out[7] = (unsigned char)(n - 8);
+	return n;
+}
+
+TEST(response_query_12_1)
+{
+	unsigned char buf[2048];
+	size_t n = wrap_payload(QUERY_RESP_PAYLOAD, KMIP_OP_QUERY, buf);
+	struct skp_kmip_resp resp;
+	struct skp_kmip_query q;
+	struct skp_err err = { 0 };
+
+	ASSERT_EQ(0, skp_kmip_resp_parse(buf, n, &resp, &err));
+	ASSERT_EQ(0, skp_kmip_result_check(&resp.items[0], KMIP_OP_QUERY, &err));
+	ASSERT_EQ(0, skp_kmip_parse_query(&resp.items[0], &q, &err));
+	ASSERT_EQ(26u, q.n_ops);
+	ASSERT_EQ(KMIP_OP_CREATE, q.ops[0]);
+	ASSERT_EQ(KMIP_OP_DISCOVER_VERSIONS, q.ops[25]);
+	ASSERT_EQ(6u, q.n_objects);
+	ASSERT_STREQ("IBM test server, not-TKLM 2.0.1.1 KMIP 2.0.0.1", q.vendor);
+	ASSERT_EQ(1, q.has_server_info);
+	skp_kmip_resp_free(&resp);
+}
+
+TEST(response_discover_versions)
+{
+	unsigned char buf[1024];
+	size_t n = wrap_payload(DV_RESP_PAYLOAD, KMIP_OP_DISCOVER_VERSIONS, buf), got;
+	struct skp_kmip_resp resp;
+	struct skp_kmip_version v[4];
+	struct skp_err err = { 0 };
+
+	ASSERT_EQ(0, skp_kmip_resp_parse(buf, n, &resp, &err));
+	ASSERT_EQ(0, skp_kmip_parse_versions(&resp.items[0], v, 4, &got, &err));
+	ASSERT_EQ(2u, got);
+	ASSERT_EQ(1, v[0].major);
+	ASSERT_EQ(1, v[0].minor);
+	ASSERT_EQ(0, v[1].minor);
+	skp_kmip_resp_free(&resp);
+	/* The request payload vector is what a client listing 1.1 and 1.0 sends. */
+	ASSERT_EQ(88u, strlen(DV_REQ_PAYLOAD) / 2);
+}
+
+/* An error response as PyKMIP sends it (PyKMIP test_messages.py
+ * invalid_message_response): status Operation Failed, reason Invalid Message. */
+TEST(response_error_mapping)
+{
+	static const char hex[] =
+		"42007b01000000b042007a0100000048420069010000002042006a0200000004"
+		"000000010000000042006b02000000040000000100000000420092090000000800"
+		"00000056fa43bd42000d0200000004000000010000000042000f010000005842"
+		"007f0500000004000000010000000042007e0500000004000000040000000042"
+		"007d070000002a44656661756c7420726573706f6e73652e204e6f206f706572"
+		"6174696f6e7320737570706f727465642e000000000000";
+	unsigned char buf[256];
+	size_t n = unhex(hex, buf);
+	struct skp_kmip_resp resp;
+	struct skp_err err = { 0 };
+	const struct skp_kmip_result *res;
+
+	ASSERT_EQ(0, skp_kmip_resp_parse(buf, n, &resp, &err));
+	res = skp_kmip_resp_find(&resp, 0);	/* no batch ID in a one-item answer */
+	ASSERT_NE(NULL, res);
+	ASSERT_EQ(-EINVAL, skp_kmip_result_check(res, KMIP_OP_GET, &err));
+	ASSERT_STREQ("Get failed: Invalid Message (reason 0x04): Default response. No operations supported.",
+		     err.msg);
+	/* Permission Denied maps to -EACCES with a clear text. */
+	{
+		struct skp_kmip_result r2 = *res;
+
+		r2.reason = 0x0C;
+		strcpy(r2.message, "Could not locate object: 7");
+		ASSERT_EQ(-EACCES, skp_kmip_result_check(&r2, KMIP_OP_GET, &err));
+		ASSERT_NE(NULL, strstr(err.msg, "Permission Denied"));
+		r2.reason = 0x01;
+		ASSERT_EQ(-ENOENT, skp_kmip_result_check(&r2, KMIP_OP_GET, &err));
+	}
+	skp_kmip_resp_free(&resp);
+	/* Batch Count that disagrees with the items */
+	buf[0x53] = 2;	/* low byte of the header's Batch Count value */
+	ASSERT_EQ(-EPROTO, skp_kmip_resp_parse(buf, n, &resp, &err));
+}
+
+struct mem_src {
+	const unsigned char *p;
+	size_t left;
+};
+
+static int mem_read(void *ctx, unsigned char *buf, size_t n, struct skp_err *err)
+{
+	struct mem_src *m = ctx;
+
+	if (n > m->left)
+		return skp_err_set(err, -ECONNRESET, "closed after %zu bytes", m->left);
+	memcpy(buf, m->p, n);
+	m->p += n;
+	m->left -= n;
+	return 0;
+}
+
+TEST(framing)
+{
+	unsigned char buf[512], *out = NULL;
+	size_t n = unhex(RESP_GET, buf), on = 0;
+	struct mem_src m = { buf, n };
+	struct skp_err err = { 0 };
+
+	ASSERT_EQ(0, skp_kmip_read_frame(mem_read, &m, 0, &out, &on, &err));
+	ASSERT_EQ(n, on);
+	ASSERT_EQ(0, memcmp(buf, out, n));
+	skp_secmem_free(out, on);
+	/* closed mid-message */
+	m.p = buf, m.left = n - 1;
+	ASSERT_EQ(-ECONNRESET, skp_kmip_read_frame(mem_read, &m, 0, &out, &on, &err));
+	/* over the caller's limit: refused before reading (no allocation) */
+	m.p = buf, m.left = n;
+	ASSERT_EQ(-EMSGSIZE, skp_kmip_read_frame(mem_read, &m, 64, &out, &on, &err));
+	/* huge length claim */
+	memcpy(buf + 4, "\x7f\xff\xff\xf8", 4);
+	m.p = buf, m.left = n;
+	ASSERT_EQ(-EMSGSIZE, skp_kmip_read_frame(mem_read, &m, 0, &out, &on, &err));
+	/* not a Response Message */
+	buf[2] = 0x78;
+	m.p = buf, m.left = n;
+	ASSERT_EQ(-EPROTO, skp_kmip_read_frame(mem_read, &m, 0, &out, &on, &err));
+}
+
+TEST_HARNESS_MAIN
