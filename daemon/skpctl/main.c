@@ -4,9 +4,21 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cmd-skpd.h"
 #include "skpctl.h"
 
 static const struct skpctl_cmd commands[] = {
+	{ "status", "daemon, provider and node health (--json); exit 3 on alarm", skpctl_cmd_status },
+	{ "provider", "list the providers, or test one: provider list | provider test NAME", skpctl_cmd_provider },
+	{ "format", "make DEV an encrypted device: format DEV [--provider P] [--label L] [--sector-size N]", skpctl_cmd_format },
+	{ "open", "open DEV as /dev/mapper/NAME", skpctl_cmd_open },
+	{ "close", "close mapping NAME", skpctl_cmd_close },
+	{ "list", "audit of open devices: list [--provider P] [--json]", skpctl_cmd_list },
+	{ "rekey", "rekey NAME --shallow [--provider P] | rekey --all --from-provider X --to-provider Y --shallow", skpctl_cmd_rekey },
+	{ "keys", "keys count: KEKs in use per provider", skpctl_cmd_keys },
+	{ "reload", "re-read skpd.conf (as SIGHUP)", skpctl_cmd_reload },
+	{ "dump", "show the header of DEV (no secrets)", skpctl_cmd_dump },
+	{ "header", "header backup DEV FILE | header restore DEV FILE", skpctl_cmd_header },
 	{ "kms", "talk to a KMIP key server (test a KMS before configuring it)", skpctl_cmd_kms },
 };
 

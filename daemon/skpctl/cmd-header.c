@@ -1,0 +1,197 @@
+// SPDX-License-Identifier: GPL-2.0
+/* skpctl dump / header backup / header restore: work on the device directly (no skpd). */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cmd-skpd.h"
+#include "header.h"
+#include "io.h"
+#include "skpctl.h"
+
+static int dev_open(const char *path, int flags, uint64_t *size)
+{
+	struct stat st;
+	int fd = open(path, flags | O_CLOEXEC);
+
+	if (fd < 0) {
+		fprintf(stderr, "skpctl: %s: %s\n", path, errno == EBUSY ?
+			"in use (mounted or open as a mapping)" : strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
+		*size = (uint64_t)st.st_size;
+	else if (ioctl(fd, BLKGETSIZE64, size) < 0) {
+		fprintf(stderr, "skpctl: %s: not a block device\n", path);
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static void hex(const unsigned char *p, size_t n, char *out)
+{
+	for (size_t i = 0; i < n; i++)
+		sprintf(out + 2 * i, "%02x", p[i]);
+}
+
+int skpctl_cmd_dump(int argc, char **argv)
+{
+	struct skp_header h;
+	struct skp_header_info info;
+	struct skp_err err = {0};
+	uint64_t size = 0;
+	char u[37], mac[2 * SKP_MAC_LEN + 1];
+	int fd, r;
+
+	if (argc != 2) {
+		fprintf(stderr, "usage: skpctl dump DEV\n");
+		return SKPCTL_EXIT_USAGE;
+	}
+	fd = dev_open(argv[1], O_RDONLY, &size);
+	if (fd < 0)
+		return SKPCTL_EXIT_FAIL;
+	r = skp_header_read(fd, size, &h, &info, &err);
+	close(fd);
+	if (r < 0) {
+		fprintf(stderr, "skpctl: %s: %s\n", argv[1], err.msg);
+		return SKPCTL_EXIT_FAIL;
+	}
+	skp_uuid_format(h.uuid, u);
+	printf("device:        %s\n", argv[1]);
+	printf("format:        %u.%u\n", h.version_major, h.version_minor);
+	printf("uuid:          %s\n", u);
+	printf("label:         %s\n", h.label);
+	printf("cipher:        %s\n", h.cipher);
+	printf("sector size:   %u\n", h.sector_size);
+	printf("data offset:   %llu\n", (unsigned long long)h.data_offset);
+	printf("data length:   %llu\n", (unsigned long long)h.data_length);
+	printf("resilience:    %llu + %llu\n", (unsigned long long)h.resil_offset, (unsigned long long)h.resil_size);
+	printf("sequence:      %llu (copy %c in use)\n", (unsigned long long)h.seq, 'A' + info.used);
+	for (int i = 0; i < 2; i++)
+		printf("copy %c:        %s%s\n", 'A' + i, info.copy_ok[i] ? "valid" : "INVALID: ",
+		       info.copy_ok[i] ? "" : info.copy_err[i]);
+	for (int i = 0; i < SKP_SLOTS; i++) {
+		const struct skp_slot *s = &h.slot[i];
+
+		if (s->state == SKP_SLOT_EMPTY) {
+			printf("slot %d:        empty\n", i);
+			continue;
+		}
+		hex(s->mac, SKP_MAC_LEN, mac);
+		printf("slot %d:        %s\n", i, s->state == SKP_SLOT_ACTIVE ? "active" : "new");
+		printf("  generation:  %llu\n", (unsigned long long)s->generation);
+		printf("  provider:    %s\n", s->provider);
+		printf("  kek uid:     %s\n", s->kek_uid);
+		printf("  kek name:    %s\n", s->kek_name);
+		printf("  wrapped DEK: %u bytes (RFC 5649, not shown)\n", s->wrapped_len);
+		printf("  header MAC:  %s\n", mac);
+	}
+	return SKPCTL_EXIT_OK;
+}
+
+static int backup(const char *dev, const char *file)
+{
+	unsigned char *area = calloc(1, SKP_HDR_AREA_SIZE);
+	struct skp_header h;
+	struct skp_err err = {0};
+	uint64_t size = 0;
+	int fd, out, rc = SKPCTL_EXIT_FAIL;
+
+	fd = dev_open(dev, O_RDONLY, &size);
+	if (fd < 0 || !area)
+		goto done;
+	if (skp_pread_full(fd, area, SKP_HDR_AREA_SIZE, 0) < 0) {
+		fprintf(stderr, "skpctl: %s: cannot read the header area\n", dev);
+		goto done;
+	}
+	if (skp_header_check_area(area, SKP_HDR_AREA_SIZE, size, &h, &err) < 0) {
+		fprintf(stderr, "skpctl: %s: %s\n", dev, err.msg);
+		goto done;
+	}
+	out = open(file, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (out < 0) {
+		fprintf(stderr, "skpctl: %s: %s\n", file, strerror(errno));
+		goto done;
+	}
+	if (skp_pwrite_full(out, area, SKP_HDR_AREA_SIZE, 0) < 0 || fsync(out) < 0) {
+		fprintf(stderr, "skpctl: %s: write failed\n", file);
+		close(out);
+		unlink(file);
+		goto done;
+	}
+	close(out);
+	printf("header of %s saved to %s (%u bytes; holds wrapped keys only)\n", dev, file, SKP_HDR_AREA_SIZE);
+	rc = SKPCTL_EXIT_OK;
+done:
+	if (fd >= 0)
+		close(fd);
+	free(area);
+	return rc;
+}
+
+static int restore(const char *dev, const char *file)
+{
+	unsigned char *area = calloc(1, SKP_HDR_AREA_SIZE);
+	struct skp_header h, cur;
+	struct skp_err err = {0};
+	struct stat st;
+	uint64_t size = 0;
+	char u[37], cu[37];
+	int fd = -1, in, rc = SKPCTL_EXIT_FAIL;
+
+	in = open(file, O_RDONLY | O_CLOEXEC);
+	if (in < 0 || !area) {
+		fprintf(stderr, "skpctl: %s: %s\n", file, strerror(errno));
+		goto done;
+	}
+	if (fstat(in, &st) < 0 || st.st_size != SKP_HDR_AREA_SIZE ||
+	    skp_pread_full(in, area, SKP_HDR_AREA_SIZE, 0) < 0) {
+		close(in);
+		fprintf(stderr, "skpctl: %s: not a header backup (%u bytes expected)\n", file, SKP_HDR_AREA_SIZE);
+		goto done;
+	}
+	close(in);
+	/* O_EXCL: never rewrite the header under an open mapping. */
+	fd = dev_open(dev, O_RDWR | O_EXCL, &size);
+	if (fd < 0)
+		goto done;
+	if (skp_header_check_area(area, SKP_HDR_AREA_SIZE, size, &h, &err) < 0) {
+		fprintf(stderr, "skpctl: %s: %s; device untouched\n", file, err.msg);
+		goto done;
+	}
+	skp_uuid_format(h.uuid, u);
+	/* A backup of another device would make this one's data unreadable. */
+	if (skp_header_read(fd, size, &cur, NULL, NULL) == 0 && memcmp(cur.uuid, h.uuid, 16)) {
+		skp_uuid_format(cur.uuid, cu);
+		fprintf(stderr, "skpctl: %s holds device %s but the backup is of %s; device untouched\n", dev, cu, u);
+		goto done;
+	}
+	if (skp_pwrite_full(fd, area, SKP_HDR_AREA_SIZE, 0) < 0 || fdatasync(fd) < 0) {
+		fprintf(stderr, "skpctl: %s: write failed: %s\n", dev, strerror(errno));
+		goto done;
+	}
+	printf("header of %s restored from %s (UUID %s)\n", dev, file, u);
+	rc = SKPCTL_EXIT_OK;
+done:
+	if (fd >= 0)
+		close(fd);
+	free(area);
+	return rc;
+}
+
+int skpctl_cmd_header(int argc, char **argv)
+{
+	if (argc == 4 && !strcmp(argv[1], "backup"))
+		return backup(argv[2], argv[3]);
+	if (argc == 4 && !strcmp(argv[1], "restore"))
+		return restore(argv[2], argv[3]);
+	fprintf(stderr, "usage: skpctl header backup DEV FILE | skpctl header restore DEV FILE\n");
+	return SKPCTL_EXIT_USAGE;
+}

@@ -1,0 +1,347 @@
+// SPDX-License-Identifier: GPL-2.0
+/* skpctl commands served by skpd over its control socket (docs/protocol.md). */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "cmd-skpd.h"
+#include "config.h"
+#include "proto.h"
+#include "skpctl.h"
+
+/* --socket wins, then the socket named by --config, then the default. */
+static const char *socket_path(const char *sock, const char *conf)
+{
+	static struct skp_config cfg;
+	struct skp_err err = {0};
+
+	if (sock)
+		return sock;
+	if (conf) {
+		if (skp_config_load(conf, &cfg, &err) < 0) {
+			fprintf(stderr, "skpctl: %s\n", err.msg);
+			return NULL;
+		}
+		skp_config_free(&cfg);
+		return cfg.socket;
+	}
+	return "/run/skp/skpd.sock";
+}
+
+static int io_full(int fd, void *buf, size_t len, int wr)
+{
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t n = wr ? send(fd, (char *)buf + done, len - done, MSG_NOSIGNAL)
+			       : read(fd, (char *)buf + done, len - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		done += (size_t)n;
+	}
+	return 0;
+}
+
+/* Sends q, prints the body on stdout (or the error on stderr); returns an exit code. */
+static int call(const char *path, struct skp_req *q, int alarm_exit)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	struct skp_resp r;
+	struct skp_err err = {0};
+	char *body = NULL;
+	int fd, rc = SKPCTL_EXIT_FAIL;
+
+	if (!path)
+		return SKPCTL_EXIT_USAGE;
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		fprintf(stderr, "skpctl: socket path too long\n");
+		return SKPCTL_EXIT_USAGE;
+	}
+	strcpy(sa.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		fprintf(stderr, "skpctl: cannot reach skpd at %s: %s\n", path, strerror(errno));
+		goto out;
+	}
+	if (io_full(fd, q, sizeof(*q), 1) < 0 || io_full(fd, &r, sizeof(r), 0) < 0) {
+		fprintf(stderr, "skpctl: skpd closed the connection\n");
+		goto out;
+	}
+	if (skp_resp_validate(&r, q->cmd, &err) < 0) {
+		fprintf(stderr, "skpctl: %s\n", err.msg);
+		goto out;
+	}
+	body = calloc(1, (size_t)r.len + 1);
+	if (!body || io_full(fd, body, r.len, 0) < 0) {
+		fprintf(stderr, "skpctl: truncated response from skpd\n");
+		goto out;
+	}
+	if (r.status < 0) {
+		/* one line: the daemon's message */
+		fprintf(stderr, "skpctl: %s\n", body);
+		goto out;
+	}
+	fwrite(body, 1, r.len, stdout);
+	rc = (alarm_exit && (r.flags & SKP_RESP_ALARM)) ? SKPCTL_EXIT_ALARM : SKPCTL_EXIT_OK;
+out:
+	free(body);
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
+enum { O_SOCKET = 1000, O_CONFIG, O_JSON, O_PROVIDER, O_LABEL, O_SECTOR, O_SHALLOW, O_ALL, O_FROM, O_TO };
+static const struct option long_opts[] = {
+	{"socket", required_argument, NULL, O_SOCKET},
+	{"config", required_argument, NULL, O_CONFIG},
+	{"json", no_argument, NULL, O_JSON},
+	{"provider", required_argument, NULL, O_PROVIDER},
+	{"label", required_argument, NULL, O_LABEL},
+	{"sector-size", required_argument, NULL, O_SECTOR},
+	{"shallow", no_argument, NULL, O_SHALLOW},
+	{"all", no_argument, NULL, O_ALL},
+	{"from-provider", required_argument, NULL, O_FROM},
+	{"to-provider", required_argument, NULL, O_TO},
+	{NULL, 0, NULL, 0},
+};
+
+struct args {
+	const char *sock, *conf, *provider, *label, *from, *to;
+	int json, shallow, all;
+	unsigned long sector;
+	int npos;
+	char *pos[4];
+	unsigned int allowed;	/* bit per option index above */
+};
+
+#define A(o) (1u << ((o) - O_SOCKET))
+
+static int parse(int argc, char **argv, struct args *a, unsigned int allowed, int min_pos, int max_pos,
+		 const char *usage)
+{
+	int c;
+	char *end;
+
+	memset(a, 0, sizeof(*a));
+	allowed |= A(O_SOCKET) | A(O_CONFIG);
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+", long_opts, NULL)) != -1) {
+		if (c < O_SOCKET || !(allowed & A(c))) {
+			fprintf(stderr, "skpctl: %s: unknown or misplaced option '%s'\nusage: skpctl %s\n", argv[0],
+				argv[optind - 1], usage);
+			return -1;
+		}
+		switch (c) {
+		case O_SOCKET: a->sock = optarg; break;
+		case O_CONFIG: a->conf = optarg; break;
+		case O_JSON: a->json = 1; break;
+		case O_PROVIDER: a->provider = optarg; break;
+		case O_LABEL: a->label = optarg; break;
+		case O_SHALLOW: a->shallow = 1; break;
+		case O_ALL: a->all = 1; break;
+		case O_FROM: a->from = optarg; break;
+		case O_TO: a->to = optarg; break;
+		case O_SECTOR:
+			errno = 0;
+			a->sector = strtoul(optarg, &end, 10);
+			if (errno || *end || (a->sector != 512 && a->sector != 1024 && a->sector != 2048 &&
+					      a->sector != 4096)) {
+				fprintf(stderr, "skpctl: --sector-size must be 512, 1024, 2048 or 4096\n");
+				return -1;
+			}
+			break;
+		}
+	}
+	for (; optind < argc; optind++) {
+		if (a->npos == max_pos || a->npos == 4) {
+			fprintf(stderr, "skpctl: %s: unexpected argument '%s'\nusage: skpctl %s\n", argv[0],
+				argv[optind], usage);
+			return -1;
+		}
+		a->pos[a->npos++] = argv[optind];
+	}
+	if (a->npos < min_pos) {
+		fprintf(stderr, "usage: skpctl %s\n", usage);
+		return -1;
+	}
+	return 0;
+}
+
+static int set(char *field, size_t size, const char *s)
+{
+	struct skp_err err = {0};
+
+	if (skp_req_set(field, size, s, &err) < 0) {
+		fprintf(stderr, "skpctl: %s\n", err.msg);
+		return -1;
+	}
+	return 0;
+}
+
+static int simple(int argc, char **argv, enum skp_cmd cmd, unsigned int json_ok, const char *usage)
+{
+	struct args a;
+	struct skp_req q;
+
+	if (parse(argc, argv, &a, json_ok ? A(O_JSON) : 0, 0, 0, usage) < 0)
+		return SKPCTL_EXIT_USAGE;
+	skp_req_init(&q, cmd);
+	if (a.json)
+		q.flags |= SKP_REQ_JSON;
+	return call(socket_path(a.sock, a.conf), &q, cmd == SKP_CMD_STATUS);
+}
+
+int skpctl_cmd_status(int argc, char **argv)
+{
+	return simple(argc, argv, SKP_CMD_STATUS, 1, "status [--json]");
+}
+
+int skpctl_cmd_reload(int argc, char **argv)
+{
+	return simple(argc, argv, SKP_CMD_RELOAD, 0, "reload");
+}
+
+int skpctl_cmd_keys(int argc, char **argv)
+{
+	if (argc < 2 || strcmp(argv[1], "count")) {
+		fprintf(stderr, "usage: skpctl keys count [--json]\n");
+		return SKPCTL_EXIT_USAGE;
+	}
+	return simple(argc - 1, argv + 1, SKP_CMD_KEYS_COUNT, 1, "keys count [--json]");
+}
+
+int skpctl_cmd_provider(int argc, char **argv)
+{
+	static const char usage[] = "provider list [--json] | provider test NAME [--json]";
+	struct args a;
+	struct skp_req q;
+
+	if (argc >= 2 && !strcmp(argv[1], "list"))
+		return simple(argc - 1, argv + 1, SKP_CMD_PROVIDER_LIST, 1, usage);
+	if (argc < 2 || strcmp(argv[1], "test")) {
+		fprintf(stderr, "usage: skpctl %s\n", usage);
+		return SKPCTL_EXIT_USAGE;
+	}
+	if (parse(argc - 1, argv + 1, &a, A(O_JSON), 1, 1, usage) < 0)
+		return SKPCTL_EXIT_USAGE;
+	skp_req_init(&q, SKP_CMD_PROVIDER_TEST);
+	if (set(q.provider, sizeof(q.provider), a.pos[0]) < 0)
+		return SKPCTL_EXIT_USAGE;
+	if (a.json)
+		q.flags |= SKP_REQ_JSON;
+	return call(socket_path(a.sock, a.conf), &q, 0);
+}
+
+int skpctl_cmd_format(int argc, char **argv)
+{
+	static const char usage[] = "format DEV [--provider P] [--label L] [--sector-size N]";
+	struct args a;
+	struct skp_req q;
+	char abs[256];
+
+	if (parse(argc, argv, &a, A(O_PROVIDER) | A(O_LABEL) | A(O_SECTOR), 1, 1, usage) < 0)
+		return SKPCTL_EXIT_USAGE;
+	skp_req_init(&q, SKP_CMD_FORMAT);
+	if (!realpath(a.pos[0], abs)) {
+		fprintf(stderr, "skpctl: %s: %s\n", a.pos[0], strerror(errno));
+		return SKPCTL_EXIT_FAIL;
+	}
+	if (set(q.dev, sizeof(q.dev), abs) < 0 ||
+	    (a.provider && set(q.provider, sizeof(q.provider), a.provider) < 0) ||
+	    (a.label && set(q.label, sizeof(q.label), a.label) < 0))
+		return SKPCTL_EXIT_USAGE;
+	q.sector_size = (uint32_t)a.sector;
+	return call(socket_path(a.sock, a.conf), &q, 0);
+}
+
+int skpctl_cmd_open(int argc, char **argv)
+{
+	static const char usage[] = "open DEV NAME";
+	struct args a;
+	struct skp_req q;
+	char abs[256];
+
+	if (parse(argc, argv, &a, 0, 2, 2, usage) < 0)
+		return SKPCTL_EXIT_USAGE;
+	skp_req_init(&q, SKP_CMD_OPEN);
+	if (!realpath(a.pos[0], abs)) {
+		fprintf(stderr, "skpctl: %s: %s\n", a.pos[0], strerror(errno));
+		return SKPCTL_EXIT_FAIL;
+	}
+	if (set(q.dev, sizeof(q.dev), abs) < 0 || set(q.name, sizeof(q.name), a.pos[1]) < 0)
+		return SKPCTL_EXIT_USAGE;
+	return call(socket_path(a.sock, a.conf), &q, 0);
+}
+
+int skpctl_cmd_close(int argc, char **argv)
+{
+	struct args a;
+	struct skp_req q;
+
+	if (parse(argc, argv, &a, 0, 1, 1, "close NAME") < 0)
+		return SKPCTL_EXIT_USAGE;
+	skp_req_init(&q, SKP_CMD_CLOSE);
+	if (set(q.name, sizeof(q.name), a.pos[0]) < 0)
+		return SKPCTL_EXIT_USAGE;
+	return call(socket_path(a.sock, a.conf), &q, 0);
+}
+
+int skpctl_cmd_list(int argc, char **argv)
+{
+	struct args a;
+	struct skp_req q;
+
+	if (parse(argc, argv, &a, A(O_PROVIDER) | A(O_JSON), 0, 0, "list [--provider P] [--json]") < 0)
+		return SKPCTL_EXIT_USAGE;
+	skp_req_init(&q, SKP_CMD_LIST);
+	if (a.provider && set(q.provider, sizeof(q.provider), a.provider) < 0)
+		return SKPCTL_EXIT_USAGE;
+	if (a.json)
+		q.flags |= SKP_REQ_JSON;
+	return call(socket_path(a.sock, a.conf), &q, 0);
+}
+
+int skpctl_cmd_rekey(int argc, char **argv)
+{
+	static const char usage[] = "rekey NAME --shallow [--provider P] | "
+				    "rekey --all --from-provider X --to-provider Y --shallow";
+	struct args a;
+	struct skp_req q;
+
+	if (parse(argc, argv, &a, A(O_SHALLOW) | A(O_PROVIDER) | A(O_ALL) | A(O_FROM) | A(O_TO), 0, 1, usage) < 0)
+		return SKPCTL_EXIT_USAGE;
+	if (!a.shallow) {
+		fprintf(stderr, "skpctl: rekey: only --shallow is supported (a new KEK, the same DEK)\nusage: skpctl %s\n", usage);
+		return SKPCTL_EXIT_USAGE;
+	}
+	if (a.all) {
+		if (a.npos || a.provider || !a.from || !a.to) {
+			fprintf(stderr, "usage: skpctl %s\n", usage);
+			return SKPCTL_EXIT_USAGE;
+		}
+		skp_req_init(&q, SKP_CMD_MIGRATE);
+		q.flags = SKP_REQ_SHALLOW | SKP_REQ_ALL;
+		if (set(q.provider, sizeof(q.provider), a.from) < 0 || set(q.provider2, sizeof(q.provider2), a.to) < 0)
+			return SKPCTL_EXIT_USAGE;
+	} else {
+		if (a.npos != 1 || a.from || a.to) {
+			fprintf(stderr, "usage: skpctl %s\n", usage);
+			return SKPCTL_EXIT_USAGE;
+		}
+		skp_req_init(&q, SKP_CMD_REKEY);
+		q.flags = SKP_REQ_SHALLOW;
+		if (set(q.name, sizeof(q.name), a.pos[0]) < 0 ||
+		    (a.provider && set(q.provider, sizeof(q.provider), a.provider) < 0))
+			return SKPCTL_EXIT_USAGE;
+	}
+	return call(socket_path(a.sock, a.conf), &q, 0);
+}
