@@ -134,7 +134,7 @@ static int parse(int argc, char **argv, struct args *a, unsigned int allowed, in
 	allowed |= A(O_SOCKET) | A(O_CONFIG);
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "", long_opts, NULL)) != -1) {
 		if (c < O_SOCKET || !(allowed & A(c))) {
 			fprintf(stderr, "skpctl: %s: unknown or misplaced option '%s'\nusage: skpctl %s\n", argv[0],
 				argv[optind - 1], usage);

@@ -29,7 +29,9 @@ static int prov_open(struct prov *pv, struct skp_err *err)
 	pc.key = c->key;
 	pc.username = c->username[0] ? c->username : NULL;
 	pc.password = c->password;
-	pc.protocol_minor = c->protocol_minor;
+	/* -1 ("auto"): the provider library's default version */
+	pc.protocol_minor = c->protocol_minor < 0 ? 0 : c->protocol_minor;
+	pc.protocol_set = c->protocol_minor >= 0;
 	pc.timeout_ms = c->timeout_ms;
 	pv->p = skp_provider_new(&pc, err);
 	return pv->p ? 0 : (err->code ? err->code : -EIO);
