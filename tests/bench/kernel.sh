@@ -100,7 +100,7 @@ for w in "${WORKLOADS[@]}"; do
 	ref=${BW[crypt-default,$wname]}
 	for c in "${CONFIGS[@]}"; do
 		v=${BW[$c,$wname]}
-		printf '%20s' "$v ($(awk -v v="$v" -v r="$ref" 'BEGIN{printf "%.2f", r > 0 ? v / r : 0}'))"
+		printf '%20s' "$v ($(awk -v v="$v" -v r="$ref" 'BEGIN{printf "%.2f", (r > 0 ? v / r : 0)}'))"
 	done
 	echo
 done
