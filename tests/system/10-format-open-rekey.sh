@@ -12,6 +12,7 @@ provider_section corp-kms a true $SKP_KMS_SERVERS >> "$W/skpd.conf"
 start_skpd "$W/skpd.conf" "$W/skpd.log"
 C=(--socket "$S")
 
+fresh $DEV
 out=$(skpctl format $DEV --label data1 "${C[@]}")
 assert_contains "$out" "formatted $DEV"
 uuid=$(skpctl dump $DEV | sed -n 's/^uuid: *//p')

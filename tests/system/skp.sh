@@ -72,3 +72,6 @@ stop_skpd() { # pid
 
 # sha256 of N MiB at the start of a device
 sum_mib() { dd if="$1" bs=1M count="$2" iflag=direct status=none | sha256sum | cut -d' ' -f1; }
+
+# fresh DEV...: erase skp headers left by an earlier test
+fresh() { local d; for d in "$@"; do dd if=/dev/zero of="$d" bs=64K count=2 conv=fsync status=none; done; }
