@@ -1,7 +1,7 @@
 #!/bin/bash
 # IEEE 1619 XTS-AES-256 known answers through the target, both directions, with the
 # data-unit number reached through iv_offset, through the sector position, and both.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib.bash"
 
 vectors=$(grep -v '^#' tests/kernel/data/xts-aes256-vectors.txt)
 [ -n "$vectors" ] || fail "no vectors"

@@ -2,7 +2,7 @@
 # Random data through dm-skp gives the ciphertext of dm-crypt aes-xts-plain64 and of an
 # independent AES-XTS (OpenSSL through /usr/bin/python3 cryptography), for sector sizes
 # 512 and 4096, with and without iv_large_sectors, with non-zero iv_offset and offset.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib.bash"
 
 MB=8
 LEN=$((MB * 2048))

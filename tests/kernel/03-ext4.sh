@@ -1,7 +1,7 @@
 #!/bin/bash
 # ext4 on dm-skp: a file tree written, fsck clean, every checksum equal after the mapping
 # is removed and created again.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib.bash"
 
 LEN=$((96 * 2048))
 new_key skp:fs > /dev/null

@@ -3,7 +3,7 @@
 # device re-encrypted through "reencrypt" messages; no I/O error, fsck clean, checksums
 # equal, the rotation finished by a table reload, and the ciphertext then equals
 # dm-crypt's under the new key.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib.bash"
 
 MB=64
 LEN=$((MB * 2048))

@@ -1,7 +1,7 @@
 #!/bin/bash
 # Bad table lines and bad messages: each refused with its own message in the kernel log,
 # the underlying device untouched.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib.bash"
 
 keyhex=$(new_key skp:good)
 goodhex=$(new_key skp:good2)

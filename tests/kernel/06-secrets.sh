@@ -1,7 +1,7 @@
 #!/bin/bash
 # Secrets: the table, the status and the kernel log hold key descriptions only; a logon key
 # cannot be read back; "key wipe" works on a suspended device and blocks resume.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib.bash"
 
 oldhex=$(new_key skp:s-old)
 newhex=$(new_key skp:s-new)
