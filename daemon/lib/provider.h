@@ -87,8 +87,10 @@ int skp_provider_activate(struct skp_provider *p, const char *uid, struct skp_er
 int skp_provider_revoke(struct skp_provider *p, const char *uid, uint32_t reason, const char *msg,
 			struct skp_err *err);
 int skp_provider_destroy(struct skp_provider *p, const char *uid, struct skp_err *err);
-/* All objects with Name `name` (newest first on PyKMIP), paging with Offset Items on
- * protocol >= 1.3 and page_size items per request (0 = 100); at most max returned. */
+/* Symmetric keys with Name `name` (newest first on PyKMIP); at most max returned in uids,
+ * *n of them.  On protocol >= 1.3 it pages: requests of up to 100 items (Maximum Items)
+ * with Offset Items, until a short page or max; below 1.3 (no Offset Items) one request
+ * with Maximum Items = max. */
 int skp_provider_locate(struct skp_provider *p, const char *name, char (*uids)[SKP_UID_MAX], size_t max,
 			size_t *n, struct skp_err *err);
 int skp_provider_query(struct skp_provider *p, struct skp_kmip_query *q, struct skp_err *err);
