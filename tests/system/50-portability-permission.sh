@@ -1,0 +1,40 @@
+#!/bin/bash
+# Portability: a second skpd (own socket, empty cache, same provider name) opens a
+# copy of the device.  Another KMS identity (skp-host-b) cannot read the KEK: open
+# fails with a clear permission error.
+. tests/lib/common.sh
+. tests/system/skp.sh
+
+S=$W/a.sock S2=$W/b.sock S3=$W/c.sock
+write_conf "$W/a.conf" "$S"
+# shellcheck disable=SC2086
+provider_section corp-kms a true $SKP_KMS_SERVERS >> "$W/a.conf"
+start_skpd "$W/a.conf" "$W/a.log"
+fresh /dev/vda
+skpctl format /dev/vda --socket "$S" > /dev/null
+MAPPINGS+=(src copy denied)
+skpctl open /dev/vda src --socket "$S"
+dd if=/dev/urandom of=/dev/mapper/src bs=1M count=4 oflag=direct status=none
+want=$(sum_mib /dev/mapper/src 4)
+skpctl close src --socket "$S"
+# the device travels: copy header and data to the second disk
+dd if=/dev/vda of=/dev/vdb bs=1M count=24 conv=fsync status=none
+
+write_conf "$W/b.conf" "$S2"
+# shellcheck disable=SC2086
+provider_section corp-kms a true $SKP_KMS_SERVERS >> "$W/b.conf"
+start_skpd "$W/b.conf" "$W/b.log"
+assert_contains "$(skpctl status --json --socket "$S2")" '"cached_keks":0'
+skpctl open /dev/vdb copy --socket "$S2"
+assert_eq "$(sum_mib /dev/mapper/copy 4)" "$want" "data on the copy"
+skpctl close copy --socket "$S2"
+
+write_conf "$W/c.conf" "$S3"
+# shellcheck disable=SC2086
+provider_section corp-kms b true $SKP_KMS_SERVERS >> "$W/c.conf"
+start_skpd "$W/c.conf" "$W/c.log"
+expect_fail skpctl open /dev/vdb denied --socket "$S3"
+assert_contains "$out" "Permission Denied"
+[ ! -e /dev/mapper/denied ] || fail "mapping created without the KEK"
+echo "refused: $out"
+echo ok
