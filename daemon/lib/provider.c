@@ -237,6 +237,53 @@ static int node_conn(struct skp_provider *p, struct node *nd, int64_t deadline, 
 	return skp_tls_connect(p->tls, nd->host, nd->port, t, &nd->conn, err);
 }
 
+/*
+ * Makes sure the nodes order[0..k) have live connections, opening the missing ones all
+ * at once (connects and handshakes interleaved: k nodes cost one handshake time, not k).
+ * A node that fails is marked failing, its error in *last and failed[i] set (the caller skips it this round:
+ * its keys move on as for any send failure).
+ */
+static void nodes_conn(struct skp_provider *p, const size_t *order, size_t k, int64_t deadline,
+		       unsigned char *failed, struct skp_err *last)
+{
+	struct skp_tls_target t[SKP_PROVIDER_MAX_NODES];
+	struct skp_tls_conn *conns[SKP_PROVIDER_MAX_NODES];
+	struct skp_err errs[SKP_PROVIDER_MAX_NODES];
+	struct node *nds[SKP_PROVIDER_MAX_NODES];
+	size_t i, m = 0, pos[SKP_PROVIDER_MAX_NODES];
+	int tmo = clip(deadline, p->timeout_ms);
+
+	for (i = 0; i < k; i++) {
+		struct node *nd = &p->nodes[order[i]];
+
+		if (nd->conn && skp_tls_check_idle(nd->conn)) {
+			skp_tls_close(nd->conn);
+			nd->conn = NULL;
+		}
+		if (nd->conn)
+			continue;
+		nds[m] = nd;
+		pos[m] = i;
+		t[m].host = nd->host;
+		t[m].port = nd->port;
+		memset(&errs[m], 0, sizeof(errs[m]));
+		m++;
+	}
+	if (m < 2 || tmo <= 0)
+		return;		/* node_conn does one node (or reports the exhausted budget) */
+	skp_tls_connect_many(p->tls, t, m, tmo, conns, errs);
+	for (i = 0; i < m; i++) {
+		nds[i]->conn = conns[i];
+		if (!conns[i]) {
+			failed[pos[i]] = 1;
+			*last = errs[i];
+			node_fail(nds[i], &errs[i]);
+			nds[i]->h.n_failover++;
+			p->failovers++;
+		}
+	}
+}
+
 /* Receives and parses one response on nd's connection. */
 static int node_recv(struct skp_provider *p, struct node *nd, int timeout_ms, unsigned char **rbuf,
 		     size_t *rlen, struct skp_kmip_resp *resp, struct skp_err *err)
@@ -670,6 +717,7 @@ int skp_provider_get_keks(struct skp_provider *p, const char *const *uids, size_
 {
 	size_t *pending = NULL, npend = n, i, order[SKP_PROVIDER_MAX_NODES];
 	struct flight fl[SKP_PROVIDER_MAX_NODES];
+	unsigned char skip[SKP_PROVIDER_MAX_NODES];
 	int64_t deadline = now_ms() + 2LL * p->timeout_ms + (int64_t)n * ITEM_COST_MS;
 	struct skp_err last = { 0 };
 	int round = 0, r = 0, first_err = 0;
@@ -690,7 +738,7 @@ int skp_provider_get_keks(struct skp_provider *p, const char *const *uids, size_
 		pending[i] = i;
 
 	while (npend) {
-		size_t k = node_order(p, order), nf = 0, per, take = 0, j;
+		size_t k = node_order(p, order), kh, nf = 0, per, take = 0, j;
 		int progress = 0;
 
 		if (now_ms() >= deadline) {
@@ -698,14 +746,26 @@ int skp_provider_get_keks(struct skp_provider *p, const char *const *uids, size_
 					p->name, npend, last.msg[0] ? last.msg : "none");
 			goto out;
 		}
-		per = (npend + k - 1) / k;
+		/* Split over the healthy (or untried) nodes, which node_order puts first; the
+		 * failing ones only take over keys of a node that fails now, or when no node
+		 * is healthy. */
+		for (kh = 0; kh < k && p->nodes[order[kh]].h.healthy != 0; kh++)
+			;
+		if (!kh)
+			kh = k;
+		per = (npend + kh - 1) / kh;
 		if (per > SKP_PROVIDER_BATCH_MAX)
 			per = SKP_PROVIDER_BATCH_MAX;
+		/* Connect to every node this round will use at once. */
+		memset(skip, 0, sizeof(skip));
+		nodes_conn(p, order, (npend + per - 1) / per < k ? (npend + per - 1) / per : k, deadline, skip, &last);
 		/* Send one batch to each node first, then collect: the nodes work in parallel. */
 		for (j = 0; j < k && take < npend; j++) {
 			struct flight *f = &fl[nf];
 			size_t m = npend - take < per ? npend - take : per, q;
 
+			if (skip[j])
+				continue;	/* could not connect: its keys go to the next node */
 			memset(f, 0, sizeof(*f));
 			f->nd = &p->nodes[order[j]];
 			f->idx = pending + take;

@@ -162,67 +162,44 @@ static void sigpipe_restore(struct sigpipe_guard *g)
 	pthread_sigmask(SIG_SETMASK, &g->old, NULL);
 }
 
-static int tcp_connect(const char *host, unsigned int port, int64_t deadline, const char *peer,
-		       struct skp_err *err)
+/* The error of a failed SSL call (se = SSL_get_error) as an errno and message. */
+static int ssl_fail(struct skp_tls_conn *c, int se, int handshake, const char *what, size_t done,
+		    size_t n, struct skp_err *err)
 {
-	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV };
-	struct addrinfo *res = NULL, *ai;
-	char ps[16];
-	int r, fd = -1, last = -ECONNREFUSED;
+	char e[200];
 
-	snprintf(ps, sizeof(ps), "%u", port);
-	/* Name resolution is the one blocking step (getaddrinfo has no timeout);
-	 * configure KMS nodes by IP address where that matters. */
-	r = getaddrinfo(host, ps, &hints, &res);
-	if (r)
-		return skp_err_set(err, -EHOSTUNREACH, "%s: cannot resolve: %s", peer, gai_strerror(r));
-	for (ai = res; ai; ai = ai->ai_next) {
-		int one = 1, soerr = 0;
-		socklen_t sl = sizeof(soerr);
+	switch (se) {
+	case SSL_ERROR_ZERO_RETURN:
+		return skp_err_set(err, -ECONNRESET, "%s: server closed the connection during %s (%zu of %zu bytes)",
+				   c->peer, what, done, n);
+	case SSL_ERROR_SYSCALL:
+		if (errno && errno != EAGAIN)
+			return skp_err_set(err, -errno, "%s: %s: %s", c->peer, what, strerror(errno));
+		return skp_err_set(err, -ECONNRESET, "%s: connection closed by server during %s (%zu of %zu bytes)",
+				   c->peer, what, done, n);
+	default:
+		if (ERR_GET_REASON(ERR_peek_last_error()) == SSL_R_UNEXPECTED_EOF_WHILE_READING) {
+			ERR_clear_error();
+			return skp_err_set(err, -ECONNRESET,
+					   "%s: connection closed by server during %s (%zu of %zu bytes)",
+					   c->peer, what, done, n);
+		}
+		if (handshake) {
+			long v = SSL_get_verify_result(c->ssl);
 
-		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
-		if (fd < 0) {
-			last = -errno;
-			continue;
+			if (v != X509_V_OK)
+				return skp_err_set(err, -EKEYREJECTED, "%s: server certificate rejected: %s",
+						   c->peer, X509_verify_cert_error_string(v));
 		}
-		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
-			break;
-		if (errno != EINPROGRESS) {
-			last = -errno;
-			goto next;
-		}
-		r = wait_fd(fd, POLLOUT, deadline);
-		if (r) {
-			last = r;
-			goto next;
-		}
-		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) < 0)
-			soerr = errno;
-		if (!soerr)
-			break;
-		last = -soerr;
-next:
-		close(fd);
-		fd = -1;
-		if (last == -ETIMEDOUT)
-			break;
+		ssl_errstr(e, sizeof(e));
+		return skp_err_set(err, -EPROTO, "%s: TLS error during %s: %s", c->peer, what, e);
 	}
-	freeaddrinfo(res);
-	if (fd < 0) {
-		if (last == -ETIMEDOUT)
-			return skp_err_set(err, last, "%s: TCP connect timed out", peer);
-		return skp_err_set(err, last, "%s: connect failed: %s", peer, strerror(-last));
-	}
-	return fd;
 }
 
 /* One SSL call in a loop with poll: op 0 handshake, 1 read, 2 write. */
 static int ssl_loop(struct skp_tls_conn *c, int op, void *buf, size_t n, int64_t deadline,
 		    size_t *done, const char *what, struct skp_err *err)
 {
-	char e[200];
-
 	*done = 0;
 	for (;;) {
 		size_t k = 0;
@@ -243,39 +220,12 @@ static int ssl_loop(struct skp_tls_conn *c, int op, void *buf, size_t n, int64_t
 			continue;
 		}
 		se = SSL_get_error(c->ssl, 0);
-		switch (se) {
-		case SSL_ERROR_WANT_READ:
+		if (se == SSL_ERROR_WANT_READ)
 			r = wait_fd(c->fd, POLLIN, deadline);
-			break;
-		case SSL_ERROR_WANT_WRITE:
+		else if (se == SSL_ERROR_WANT_WRITE)
 			r = wait_fd(c->fd, POLLOUT, deadline);
-			break;
-		case SSL_ERROR_ZERO_RETURN:
-			return skp_err_set(err, -ECONNRESET, "%s: server closed the connection during %s (%zu of %zu bytes)",
-					   c->peer, what, *done, n);
-		case SSL_ERROR_SYSCALL:
-			if (errno && errno != EAGAIN)
-				return skp_err_set(err, -errno, "%s: %s: %s", c->peer, what, strerror(errno));
-			return skp_err_set(err, -ECONNRESET, "%s: connection closed by server during %s (%zu of %zu bytes)",
-					   c->peer, what, *done, n);
-		default:
-			if (ERR_GET_REASON(ERR_peek_last_error()) == SSL_R_UNEXPECTED_EOF_WHILE_READING) {
-				ERR_clear_error();
-				return skp_err_set(err, -ECONNRESET,
-						   "%s: connection closed by server during %s (%zu of %zu bytes)",
-						   c->peer, what, *done, n);
-			}
-			if (op == 0) {
-				long v = SSL_get_verify_result(c->ssl);
-
-				if (v != X509_V_OK)
-					return skp_err_set(err, -EKEYREJECTED,
-							   "%s: server certificate rejected: %s", c->peer,
-							   X509_verify_cert_error_string(v));
-			}
-			ssl_errstr(e, sizeof(e));
-			return skp_err_set(err, -EPROTO, "%s: TLS error during %s: %s", c->peer, what, e);
-		}
+		else
+			return ssl_fail(c, se, op == 0, what, *done, n, err);
 		if (r == -ETIMEDOUT && !n)
 			return skp_err_set(err, -ETIMEDOUT, "%s: timed out during %s", c->peer, what);
 		if (r == -ETIMEDOUT)
@@ -293,50 +243,230 @@ static int is_ip(const char *host)
 	return inet_pton(AF_INET, host, b) == 1 || inet_pton(AF_INET6, host, b) == 1;
 }
 
-int skp_tls_connect(struct skp_tls_ctx *ctx, const char *host, unsigned int port, int timeout_ms,
-		    struct skp_tls_conn **ret_conn, struct skp_err *err)
+/* SSL object for c, with the peer check: an IP must match an IP SAN (and SNI carries
+ * names only, RFC 6066), a name must match a DNS SAN. */
+static int ssl_setup(struct skp_tls_ctx *ctx, struct skp_tls_conn *c, const char *host, struct skp_err *err)
 {
-	struct skp_tls_conn *c;
 	X509_VERIFY_PARAM *vp;
-	int64_t deadline;
-	size_t done;
-	int r;
 
-	c = calloc(1, sizeof(*c));
-	if (!c)
-		return skp_err_set(err, -ENOMEM, "TLS: out of memory");
-	c->fd = -1;
-	snprintf(c->peer, sizeof(c->peer), strchr(host, ':') ? "[%s]:%u" : "%s:%u", host, port);
-	deadline = now_ms() + timeout_ms;	/* TCP and TLS handshake share one deadline */
-	r = tcp_connect(host, port, deadline, c->peer, err);
-	if (r < 0)
-		goto fail;
-	c->fd = r;
 	c->ssl = SSL_new(ctx->ssl_ctx);
-	if (!c->ssl || SSL_set_fd(c->ssl, c->fd) != 1) {
-		r = skp_err_set(err, -ENOMEM, "%s: cannot set up TLS", c->peer);
-		goto fail;
-	}
+	if (!c->ssl || SSL_set_fd(c->ssl, c->fd) != 1)
+		return skp_err_set(err, -ENOMEM, "%s: cannot set up TLS", c->peer);
 	vp = SSL_get0_param(c->ssl);
 	X509_VERIFY_PARAM_set_hostflags(vp, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
 	if (is_ip(host)) {
-		/* An IP must match an IP SAN; SNI carries names only (RFC 6066). */
-		if (X509_VERIFY_PARAM_set1_ip_asc(vp, host) != 1) {
-			r = skp_err_set(err, -EINVAL, "%s: bad IP address", c->peer);
-			goto fail;
-		}
+		if (X509_VERIFY_PARAM_set1_ip_asc(vp, host) != 1)
+			return skp_err_set(err, -EINVAL, "%s: bad IP address", c->peer);
 	} else if (SSL_set1_host(c->ssl, host) != 1 || SSL_set_tlsext_host_name(c->ssl, host) != 1) {
-		r = skp_err_set(err, -EINVAL, "%s: bad host name", c->peer);
-		goto fail;
+		return skp_err_set(err, -EINVAL, "%s: bad host name", c->peer);
 	}
-	r = ssl_loop(c, 0, NULL, 0, deadline, &done, "TLS handshake", err);
-	if (r)
-		goto fail;
-	*ret_conn = c;
 	return 0;
-fail:
-	skp_tls_close(c);
-	return r;
+}
+
+/* One connection being set up by skp_tls_connect_many. */
+struct pending {
+	struct skp_tls_conn *c;
+	const char *host;
+	struct addrinfo *res, *ai;	/* addresses, the one being tried */
+	enum { P_TCP, P_TLS, P_DONE, P_FAILED } state;
+	short events;			/* what poll must wait for */
+	int last;			/* last connect error */
+};
+
+/* Starts TCP connects from p->ai on until one is under way or done (then TLS starts). */
+static void pend_tcp(struct skp_tls_ctx *ctx, struct pending *p, struct skp_err *err);
+
+/* One step of the TLS handshake. */
+static void pend_tls(struct pending *p, struct skp_err *err)
+{
+	int se;
+
+	ERR_clear_error();
+	errno = 0;
+	if (SSL_connect(p->c->ssl) == 1) {
+		p->state = P_DONE;
+		return;
+	}
+	se = SSL_get_error(p->c->ssl, 0);
+	if (se == SSL_ERROR_WANT_READ || se == SSL_ERROR_WANT_WRITE) {
+		p->events = se == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT;
+		return;
+	}
+	ssl_fail(p->c, se, 1, "TLS handshake", 0, 0, err);
+	p->state = P_FAILED;
+}
+
+static void pend_connected(struct skp_tls_ctx *ctx, struct pending *p, struct skp_err *err)
+{
+	p->state = P_TLS;
+	if (ssl_setup(ctx, p->c, p->host, err)) {
+		p->state = P_FAILED;
+		return;
+	}
+	pend_tls(p, err);
+}
+
+static void pend_tcp(struct skp_tls_ctx *ctx, struct pending *p, struct skp_err *err)
+{
+	for (; p->ai; p->ai = p->ai->ai_next) {
+		struct addrinfo *ai = p->ai;
+		int one = 1, fd;
+
+		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
+		if (fd < 0) {
+			p->last = -errno;
+			continue;
+		}
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0) {
+			p->c->fd = fd;
+			pend_connected(ctx, p, err);
+			return;
+		}
+		if (errno == EINPROGRESS) {
+			p->c->fd = fd;
+			p->state = P_TCP;
+			p->events = POLLOUT;
+			return;
+		}
+		p->last = -errno;
+		close(fd);
+	}
+	skp_err_set(err, p->last, "%s: connect failed: %s", p->c->peer, strerror(-p->last));
+	p->state = P_FAILED;
+}
+
+/* fd of a P_TCP connection is ready: connected, or on to the next address. */
+static void pend_tcp_ready(struct skp_tls_ctx *ctx, struct pending *p, struct skp_err *err)
+{
+	int soerr = 0;
+	socklen_t sl = sizeof(soerr);
+
+	if (getsockopt(p->c->fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) < 0)
+		soerr = errno;
+	if (!soerr) {
+		pend_connected(ctx, p, err);
+		return;
+	}
+	p->last = -soerr;
+	close(p->c->fd);
+	p->c->fd = -1;
+	p->ai = p->ai->ai_next;
+	pend_tcp(ctx, p, err);
+}
+
+int skp_tls_connect_many(struct skp_tls_ctx *ctx, const struct skp_tls_target *t, size_t n, int timeout_ms,
+			 struct skp_tls_conn **conns, struct skp_err *errs)
+{
+	struct pending pend[SKP_TLS_MANY_MAX];
+	struct pollfd pfd[SKP_TLS_MANY_MAX];
+	int64_t deadline = now_ms() + timeout_ms;	/* TCP and TLS handshake share one deadline */
+	size_t i, ok = 0;
+
+	if (n > SKP_TLS_MANY_MAX)
+		n = SKP_TLS_MANY_MAX;
+	memset(pend, 0, sizeof(pend));
+	for (i = 0; i < n; i++) {
+		struct pending *p = &pend[i];
+		struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV };
+		char ps[16];
+		int r;
+
+		conns[i] = NULL;
+		p->state = P_FAILED;
+		p->host = t[i].host;
+		p->last = -ECONNREFUSED;
+		p->c = calloc(1, sizeof(*p->c));
+		if (!p->c) {
+			skp_err_set(&errs[i], -ENOMEM, "TLS: out of memory");
+			continue;
+		}
+		p->c->fd = -1;
+		snprintf(p->c->peer, sizeof(p->c->peer), strchr(t[i].host, ':') ? "[%s]:%u" : "%s:%u",
+			 t[i].host, t[i].port);
+		snprintf(ps, sizeof(ps), "%u", t[i].port);
+		/* Name resolution is the one blocking step (getaddrinfo has no timeout);
+		 * configure KMS nodes by IP address where that matters. */
+		r = getaddrinfo(t[i].host, ps, &hints, &p->res);
+		if (r) {
+			p->res = NULL;
+			skp_err_set(&errs[i], -EHOSTUNREACH, "%s: cannot resolve: %s", p->c->peer, gai_strerror(r));
+			continue;
+		}
+		p->ai = p->res;
+		pend_tcp(ctx, p, &errs[i]);
+	}
+	for (;;) {
+		size_t np = 0, idx[SKP_TLS_MANY_MAX];
+		int64_t left = deadline - now_ms();
+		int r;
+
+		for (i = 0; i < n; i++) {
+			if (pend[i].state != P_TCP && pend[i].state != P_TLS)
+				continue;
+			pfd[np] = (struct pollfd){ .fd = pend[i].c->fd, .events = pend[i].events };
+			idx[np++] = i;
+		}
+		if (!np)
+			break;
+		if (left <= 0)
+			r = 0;
+		else
+			r = poll(pfd, np, left > INT32_MAX ? INT32_MAX : (int)left);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			int e = r < 0 ? -errno : -ETIMEDOUT;
+
+			for (i = 0; i < np; i++) {
+				struct pending *p = &pend[idx[i]];
+
+				if (e != -ETIMEDOUT)
+					skp_err_set(&errs[idx[i]], e, "%s: poll: %s", p->c->peer, strerror(-e));
+				else if (p->state == P_TCP)
+					skp_err_set(&errs[idx[i]], e, "%s: TCP connect timed out", p->c->peer);
+				else
+					skp_err_set(&errs[idx[i]], e, "%s: timed out during TLS handshake", p->c->peer);
+				p->state = P_FAILED;
+			}
+			break;
+		}
+		for (i = 0; i < np; i++) {
+			struct pending *p = &pend[idx[i]];
+
+			if (!pfd[i].revents)
+				continue;
+			if (p->state == P_TCP)
+				pend_tcp_ready(ctx, p, &errs[idx[i]]);
+			else
+				pend_tls(p, &errs[idx[i]]);
+		}
+	}
+	for (i = 0; i < n; i++) {
+		struct pending *p = &pend[i];
+
+		if (p->res)
+			freeaddrinfo(p->res);
+		if (p->state == P_DONE) {
+			conns[i] = p->c;
+			ok++;
+		} else {
+			skp_tls_close(p->c);
+		}
+	}
+	return (int)ok;
+}
+
+int skp_tls_connect(struct skp_tls_ctx *ctx, const char *host, unsigned int port, int timeout_ms,
+		    struct skp_tls_conn **ret_conn, struct skp_err *err)
+{
+	struct skp_tls_target t = { host, port };
+	struct skp_err e = { 0 };
+
+	if (skp_tls_connect_many(ctx, &t, 1, timeout_ms, ret_conn, &e) == 1)
+		return 0;
+	*err = e;
+	return e.code ? e.code : -EIO;
 }
 
 void skp_tls_close(struct skp_tls_conn *c)

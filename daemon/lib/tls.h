@@ -33,6 +33,19 @@ void skp_tls_ctx_free(struct skp_tls_ctx *ctx);
  */
 int skp_tls_connect(struct skp_tls_ctx *ctx, const char *host, unsigned int port, int timeout_ms,
 		    struct skp_tls_conn **ret_conn, struct skp_err *err);
+/*
+ * The same for n (<= SKP_TLS_MANY_MAX) servers at once: the TCP connects and TLS
+ * handshakes run interleaved under one poll() and one deadline of timeout_ms, so n
+ * servers take as long as the slowest, not the sum.  conns[i] is the connection or
+ * NULL with errs[i] set as skp_tls_connect would.  Returns how many connected.
+ */
+#define SKP_TLS_MANY_MAX 16
+struct skp_tls_target {
+	const char *host;
+	unsigned int port;
+};
+int skp_tls_connect_many(struct skp_tls_ctx *ctx, const struct skp_tls_target *t, size_t n, int timeout_ms,
+			 struct skp_tls_conn **conns, struct skp_err *errs);
 void skp_tls_close(struct skp_tls_conn *c);
 /* 0 if an idle connection still looks usable; -ECONNRESET if the peer closed it or
  * sent something unasked (both mean: reconnect). */

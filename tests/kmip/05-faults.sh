@@ -38,3 +38,25 @@ expect_fail "$skpctl" kms --server "127.0.0.1:$p3" --ca "$SKP_KMS_CA" --cert "$S
 assert_contains "$out" "closed"
 assert_contains "$out" "reading response"
 echo "close-mid (TLS): $out"
+
+# Batched Gets connect to all the nodes of a round at once (skp_tls_connect_many): a
+# silent node (handshake timeout) and a refusing one next to a good one, every key comes
+# from the good one and both failures are recorded; all nodes refusing, a clear error.
+pyk create 6 "fb-$RANDOM" > "$work/uids"
+dead=$(free_port)
+out=$("$skpctl" kms --server "127.0.0.1:$p" --server "127.0.0.1:$dead" --server "127.0.0.1:$base" \
+	--ca "$SKP_KMS_CA" --cert "$SKP_KMS_CERT" --key "$SKP_KMS_KEY" --timeout 1 --health \
+	get-batch "$work/uids")
+echo "$out"
+assert_contains "$out" "fetched 6 of 6 keys"
+assert_contains "$out" "node 127.0.0.1:$p healthy=0"
+assert_contains "$out" "timed out during TLS handshake"
+assert_contains "$out" "node 127.0.0.1:$dead healthy=0"
+assert_contains "$out" "Connection refused"
+assert_contains "$out" "node 127.0.0.1:$base healthy=1"
+assert_contains "$out" "failovers 2"
+expect_fail "$skpctl" kms --server "127.0.0.1:$dead" --server "127.0.0.1:$((dead + 1))" \
+	--ca "$SKP_KMS_CA" --cert "$SKP_KMS_CERT" --key "$SKP_KMS_KEY" --timeout 1 get-batch "$work/uids"
+assert_contains "$out" "all 2 KMS node(s) failed"
+assert_contains "$out" "Connection refused"
+echo "batch, all refused: $out"
