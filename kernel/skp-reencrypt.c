@@ -9,7 +9,8 @@
  * it with FUA, advance the boundary, unlock and map the deferred bios.  The boundary lives
  * in memory only: the caller records it and passes it back as boundary:<sector> on reload.
  * A crash during a chunk leaves it partly rewritten; the caller keeps what it needs to
- * redo the chunk (see docs/table-syntax.md).
+ * redo the chunk (see docs/table-syntax.md), taking it under "hold" so that no user write
+ * slips in between its record and the rewrite (docs/deep-rekey.md).
  */
 #include <linux/dm-io.h>
 #include <linux/ioprio.h>
@@ -36,40 +37,150 @@ static int skp_rw(struct skp_c *sc, blk_opf_t opf, void *buf, sector_t sector,
 	return dm_io(&req, 1, &region, &error_bits, IOPRIO_DEFAULT);
 }
 
-int skp_reencrypt(struct dm_target *ti, sector_t sector, sector_t count)
+/* Checks shared by hold and reencrypt; what names the message in errors. */
+static int skp_check_range(struct dm_target *ti, const char *what, sector_t sector,
+			   sector_t count)
 {
 	struct skp_c *sc = ti->private;
 	sector_t mask = (sc->sector_size >> SECTOR_SHIFT) - 1;
-	struct bio_list deferred = BIO_EMPTY_LIST;
-	unsigned int old_epoch;
-	void *buf;
-	int r;
 
 	if (!sc->two_keys) {
-		DMERR("reencrypt: the table has no new_key");
+		DMERR("%s: the table has no new_key", what);
 		return -EINVAL;
 	}
 	if (!count) {
-		DMERR("reencrypt: count is zero");
+		DMERR("%s: count is zero", what);
 		return -EINVAL;
 	}
 	if (count > DM_SKP_MAX_REENCRYPT_SECTORS) {
-		DMERR("reencrypt: count %llu exceeds %u sectors",
+		DMERR("%s: count %llu exceeds %u sectors", what,
 		      (unsigned long long)count, DM_SKP_MAX_REENCRYPT_SECTORS);
 		return -EINVAL;
 	}
 	if ((sector | count) & mask) {
-		DMERR("reencrypt: sector or count not a multiple of sector_size");
+		DMERR("%s: sector or count not a multiple of sector_size", what);
 		return -EINVAL;
 	}
 	if (sector > ti->len || count > ti->len - sector) {
-		DMERR("reencrypt: range past the end of the target");
+		DMERR("%s: range past the end of the target", what);
 		return -EINVAL;
 	}
 	if (dm_suspended(ti)) {
-		DMERR("reencrypt: the device is suspended");
+		DMERR("%s: the device is suspended", what);
 		return -EINVAL;
 	}
+	return 0;
+}
+
+/*
+ * Lock [sector, sector + count), which must start at the boundary, and wait until every
+ * bio mapped before the lock has completed.  Caller holds reencrypt_lock.
+ */
+static int skp_lock_range(struct skp_c *sc, const char *what, sector_t sector, sector_t count)
+{
+	unsigned int old_epoch;
+
+	spin_lock(&sc->lock);
+	if (sector != sc->boundary) {
+		spin_unlock(&sc->lock);
+		DMERR("%s: sector %llu is not the boundary %llu", what,
+		      (unsigned long long)sector, (unsigned long long)sc->boundary);
+		return -EINVAL;
+	}
+	sc->lock_start = sector;
+	sc->lock_end = sector + count;
+	old_epoch = sc->epoch;
+	sc->epoch ^= 1;
+	spin_unlock(&sc->lock);
+
+	wait_event(sc->drain_wait, !atomic_read(&sc->inflight[old_epoch]));
+	return 0;
+}
+
+/* Unlock the range, moving the boundary to new_boundary, and map the deferred bios. */
+static void skp_unlock_range(struct skp_c *sc, sector_t new_boundary)
+{
+	struct bio_list deferred = BIO_EMPTY_LIST;
+
+	spin_lock(&sc->lock);
+	sc->boundary = new_boundary;
+	sc->lock_start = sc->lock_end = 0;
+	bio_list_merge(&deferred, &sc->deferred);
+	bio_list_init(&sc->deferred);
+	spin_unlock(&sc->lock);
+
+	skp_map_deferred(sc, &deferred);
+}
+
+/*
+ * "hold <sector> <count>": lock the range the next reencrypt will rewrite, so that
+ * userspace can record the range's old ciphertext (its crash-recovery data) knowing no
+ * user write can change it before the rewrite.  Bounded by DM_SKP_HOLD_TIMEOUT_SECS so
+ * that a dead caller cannot block user I/O for ever.
+ */
+int skp_hold(struct dm_target *ti, sector_t sector, sector_t count)
+{
+	struct skp_c *sc = ti->private;
+	int r;
+
+	r = skp_check_range(ti, "hold", sector, count);
+	if (r)
+		return r;
+	mutex_lock(&sc->reencrypt_lock);
+	if (sc->held) {
+		DMERR("hold: a range is already held");
+		r = -EBUSY;
+		goto out;
+	}
+	r = skp_lock_range(sc, "hold", sector, count);
+	if (r)
+		goto out;
+	sc->held = true;
+	sc->hold_lost = false;
+	sc->hold_deadline = jiffies + DM_SKP_HOLD_TIMEOUT_SECS * HZ;
+	mod_delayed_work(system_wq, &sc->hold_expiry, DM_SKP_HOLD_TIMEOUT_SECS * HZ);
+out:
+	mutex_unlock(&sc->reencrypt_lock);
+	return r;
+}
+
+void skp_release(struct skp_c *sc)
+{
+	mutex_lock(&sc->reencrypt_lock);
+	if (sc->held) {
+		sc->held = false;
+		skp_unlock_range(sc, sc->boundary);
+	}
+	mutex_unlock(&sc->reencrypt_lock);
+}
+
+void skp_hold_expired(struct work_struct *work)
+{
+	struct skp_c *sc = container_of(to_delayed_work(work), struct skp_c, hold_expiry);
+
+	mutex_lock(&sc->reencrypt_lock);
+	/* A stale run (the hold was consumed and a new one taken since) does nothing. */
+	if (sc->held && time_after_eq(jiffies, sc->hold_deadline)) {
+		sc->held = false;
+		sc->hold_lost = true;
+		DMWARN("hold of %llu+%llu expired after %u s",
+		       (unsigned long long)sc->lock_start,
+		       (unsigned long long)(sc->lock_end - sc->lock_start),
+		       DM_SKP_HOLD_TIMEOUT_SECS);
+		skp_unlock_range(sc, sc->boundary);
+	}
+	mutex_unlock(&sc->reencrypt_lock);
+}
+
+int skp_reencrypt(struct dm_target *ti, sector_t sector, sector_t count)
+{
+	struct skp_c *sc = ti->private;
+	void *buf;
+	int r;
+
+	r = skp_check_range(ti, "reencrypt", sector, count);
+	if (r)
+		return r;
 
 	/* Allocated before the range is locked: reclaim may write to this device. */
 	buf = vmalloc(count << SECTOR_SHIFT);
@@ -82,21 +193,25 @@ int skp_reencrypt(struct dm_target *ti, sector_t sector, sector_t count)
 		r = -EINVAL;
 		goto out;
 	}
-	spin_lock(&sc->lock);
-	if (sector != sc->boundary) {
-		spin_unlock(&sc->lock);
-		DMERR("reencrypt: sector %llu is not the boundary %llu",
-		      (unsigned long long)sector, (unsigned long long)sc->boundary);
-		r = -EINVAL;
+	if (sc->held) {
+		if (sector != sc->lock_start || sector + count != sc->lock_end) {
+			DMERR("reencrypt: the held range is %llu+%llu",
+			      (unsigned long long)sc->lock_start,
+			      (unsigned long long)(sc->lock_end - sc->lock_start));
+			r = -EINVAL;
+			goto out;
+		}
+		sc->held = false;
+		cancel_delayed_work(&sc->hold_expiry);
+	} else if (sc->hold_lost) {
+		DMERR("reencrypt: the hold on this range expired; hold it again");
+		r = -ETIMEDOUT;
 		goto out;
+	} else {
+		r = skp_lock_range(sc, "reencrypt", sector, count);
+		if (r)
+			goto out;
 	}
-	sc->lock_start = sector;
-	sc->lock_end = sector + count;
-	old_epoch = sc->epoch;
-	sc->epoch ^= 1;
-	spin_unlock(&sc->lock);
-
-	wait_event(sc->drain_wait, !atomic_read(&sc->inflight[old_epoch]));
 
 	r = skp_rw(sc, REQ_OP_READ, buf, sector, count);
 	if (!r)
@@ -106,15 +221,7 @@ int skp_reencrypt(struct dm_target *ti, sector_t sector, sector_t count)
 	if (!r)
 		r = skp_rw(sc, REQ_OP_WRITE | REQ_SYNC | REQ_FUA, buf, sector, count);
 
-	spin_lock(&sc->lock);
-	if (!r)
-		sc->boundary = sector + count;
-	sc->lock_start = sc->lock_end = 0;
-	bio_list_merge(&deferred, &sc->deferred);
-	bio_list_init(&sc->deferred);
-	spin_unlock(&sc->lock);
-
-	skp_map_deferred(sc, &deferred);
+	skp_unlock_range(sc, r ? sector : sector + count);
 
 	if (r) {
 		atomic64_inc(&sc->io_errors);

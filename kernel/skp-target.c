@@ -34,6 +34,7 @@ static void skp_dtr(struct dm_target *ti)
 
 	if (!sc)
 		return;
+	cancel_delayed_work_sync(&sc->hold_expiry);
 	if (sc->wq)
 		destroy_workqueue(sc->wq);
 	if (sc->io_client)
@@ -329,6 +330,7 @@ static int skp_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	init_waitqueue_head(&sc->drain_wait);
 	bio_list_init(&sc->deferred);
 	mutex_init(&sc->reencrypt_lock);
+	INIT_DELAYED_WORK(&sc->hold_expiry, skp_hold_expired);
 	mutex_init(&sc->page_alloc_lock);
 
 	r = -EINVAL;
@@ -516,6 +518,8 @@ static int skp_wipe_keys(struct skp_c *sc)
 /*
  * Messages:
  *   reencrypt <sector> <count>   (two-key mode; <sector> == boundary; see skp-reencrypt.c)
+ *   hold <sector> <count>        (lock the range reencrypt will rewrite; see skp-reencrypt.c)
+ *   release                      (drop a hold)
  *   key wipe                     (suspended device only)
  */
 static int skp_message(struct dm_target *ti, unsigned int argc, char **argv,
@@ -531,6 +535,17 @@ static int skp_message(struct dm_target *ti, unsigned int argc, char **argv,
 		}
 		return skp_reencrypt(ti, sector, count);
 	}
+	if (argc == 3 && !strcasecmp(argv[0], DM_SKP_MSG_HOLD)) {
+		if (skp_parse_sector(argv[1], &sector) || skp_parse_sector(argv[2], &count)) {
+			DMERR("hold: invalid number");
+			return -EINVAL;
+		}
+		return skp_hold(ti, sector, count);
+	}
+	if (argc == 1 && !strcasecmp(argv[0], DM_SKP_MSG_RELEASE)) {
+		skp_release(sc);
+		return 0;
+	}
 	if (argc == 2 && !strcasecmp(argv[0], DM_SKP_MSG_KEY) &&
 	    !strcasecmp(argv[1], DM_SKP_MSG_KEY_WIPE)) {
 		if (!dm_suspended(ti)) {
@@ -541,11 +556,21 @@ static int skp_message(struct dm_target *ti, unsigned int argc, char **argv,
 	}
 	if (argc >= 1 && !strcasecmp(argv[0], DM_SKP_MSG_REENCRYPT))
 		DMERR("reencrypt: expected <sector> <count>");
+	else if (argc >= 1 && !strcasecmp(argv[0], DM_SKP_MSG_HOLD))
+		DMERR("hold: expected <sector> <count>");
+	else if (argc >= 1 && !strcasecmp(argv[0], DM_SKP_MSG_RELEASE))
+		DMERR("release: takes no argument");
 	else if (argc >= 1 && !strcasecmp(argv[0], DM_SKP_MSG_KEY))
 		DMERR("key: only \"key wipe\" is supported");
 	else
 		DMERR("unrecognised message: %s", argc ? argv[0] : "(empty)");
 	return -EINVAL;
+}
+
+/* Deferred bios count as in flight: a held range must not stall the suspend. */
+static void skp_presuspend(struct dm_target *ti)
+{
+	skp_release(ti->private);
 }
 
 static int skp_preresume(struct dm_target *ti)
@@ -591,6 +616,7 @@ static struct target_type skp_target = {
 	.end_io  = skp_end_io,
 	.status  = skp_status,
 	.message = skp_message,
+	.presuspend = skp_presuspend,
 	.preresume = skp_preresume,
 	.iterate_devices = skp_iterate_devices,
 	.io_hints = skp_io_hints,

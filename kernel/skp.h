@@ -47,7 +47,12 @@ struct skp_c {
 	atomic_t inflight[2];		/* mapped bios per epoch, see skp-reencrypt.c */
 	wait_queue_head_t drain_wait;
 	struct bio_list deferred;
-	struct mutex reencrypt_lock;	/* one reencrypt message at a time */
+	struct mutex reencrypt_lock;	/* one reencrypt/hold/release at a time */
+	/* A "hold": the locked range stays locked between messages (reencrypt_lock). */
+	bool held;
+	bool hold_lost;			/* a hold expired; unheld reencrypt refused */
+	unsigned long hold_deadline;	/* jiffies */
+	struct delayed_work hold_expiry;
 	struct dm_io_client *io_client;
 
 	struct bio_set bs;
@@ -95,5 +100,8 @@ int skp_crypt_buf(struct skp_c *sc, unsigned int key, bool encrypt, void *buf,
 
 /* skp-reencrypt.c */
 int skp_reencrypt(struct dm_target *ti, sector_t sector, sector_t count);
+int skp_hold(struct dm_target *ti, sector_t sector, sector_t count);
+void skp_release(struct skp_c *sc);
+void skp_hold_expired(struct work_struct *work);
 
 #endif /* DM_SKP_INTERNAL_H */

@@ -10,7 +10,7 @@
 #define DM_SKP_TARGET_NAME	"skp"
 /* Bumped whenever the table, message or status syntax changes. */
 #define DM_SKP_VERSION_MAJOR	1
-#define DM_SKP_VERSION_MINOR	0
+#define DM_SKP_VERSION_MINOR	1
 #define DM_SKP_VERSION_PATCH	0
 
 /* <cipher>: the only one accepted, AES-256 in XTS mode with a plain64 IV as dm-crypt. */
@@ -34,6 +34,8 @@
 
 /* Messages. */
 #define DM_SKP_MSG_REENCRYPT		"reencrypt"
+#define DM_SKP_MSG_HOLD			"hold"
+#define DM_SKP_MSG_RELEASE		"release"
 #define DM_SKP_MSG_KEY			"key"
 #define DM_SKP_MSG_KEY_WIPE		"wipe"
 /*
@@ -41,6 +43,12 @@
  * user I/O to the range waits for at most one such chunk.
  */
 #define DM_SKP_MAX_REENCRYPT_SECTORS	8192U
+/*
+ * "hold <sector> <count>" blocks user I/O to the range until the matching "reencrypt",
+ * a "release", a suspend, or this many seconds pass; after an expiry the unheld
+ * "reencrypt" of that range fails with -ETIMEDOUT until the range is held again.
+ */
+#define DM_SKP_HOLD_TIMEOUT_SECS	30U
 
 /*
  * STATUSTYPE_INFO fields, space separated, all decimal, sectors are 512 bytes:
