@@ -45,6 +45,10 @@ static uint64_t get64(const unsigned char *p)
 	return (uint64_t)get32(p) | (uint64_t)get32(p + 4) << 32;
 }
 
+/* Data reads and rewrites go through an O_DIRECT descriptor (the target writes below the
+ * page cache): buffers and lengths are aligned for it. */
+#define DIO_ALIGN 4096u
+
 static size_t rec_size(uint32_t nhashes)
 {
 	return R_HASHES + (size_t)nhashes * SKP_RENC_HASH_LEN;
@@ -276,8 +280,7 @@ int skp_renc_hash_hotzone(int fd, const struct skp_renc_geom *geom, struct skp_r
 	if (!sector_size_ok(ss) || r->hot_len > SKP_RENC_MAX_HOT || (r->hot_len * 512) % ss)
 		return skp_err_set(err, -EINVAL, "hotzone of %llu sectors does not fit sector size %u",
 				   (unsigned long long)r->hot_len, ss);
-	buf = malloc(r->hot_len ? r->hot_len * 512 : 1);
-	if (!buf)
+	if (posix_memalign((void **)&buf, DIO_ALIGN, r->hot_len ? r->hot_len * 512 : DIO_ALIGN))
 		return skp_err_set(err, -ENOMEM, "hashing the hotzone: out of memory");
 	ret = skp_pread_full(fd, buf, r->hot_len * 512, geom->data_offset + r->boundary * 512);
 	if (ret) {
@@ -321,10 +324,12 @@ int skp_renc_recover(int fd, const struct skp_renc_geom *geom, const struct skp_
 		     uint64_t *ret_redone, struct skp_err *err)
 {
 	uint32_t ss = geom->sector_size;
-	unsigned char *raw = malloc(ss), *plain = skp_secmem_alloc(ss), h[SKP_RENC_HASH_LEN];
+	unsigned char *raw = NULL, *plain = skp_secmem_alloc(ss), h[SKP_RENC_HASH_LEN];
 	uint64_t redone = 0;
 	int ret = 0;
 
+	if (posix_memalign((void **)&raw, DIO_ALIGN, ss))
+		raw = NULL;
 	if (!raw || !plain) {
 		ret = skp_err_set(err, -ENOMEM, "recovery: out of memory");
 		goto out;

@@ -79,8 +79,8 @@ int skp_renc_rec_clear(int fd, uint64_t resil_offset, struct skp_err *err);
 
 /*
  * Hashes the current (old) ciphertext of [r->boundary, r->boundary + r->hot_len) into
- * r->hashes and sets r->nhashes.  Reads the device directly; the caller keeps user
- * writes out of the range meanwhile.
+ * r->hashes and sets r->nhashes.  fd must bypass the page cache (O_DIRECT): dm-skp
+ * writes beneath it.  The caller keeps user writes out of the range meanwhile ("hold").
  */
 int skp_renc_hash_hotzone(int fd, const struct skp_renc_geom *geom, struct skp_renc_rec *r,
 			  struct skp_err *err);
@@ -89,7 +89,8 @@ int skp_renc_hash_hotzone(int fd, const struct skp_renc_geom *geom, struct skp_r
  * After a crash: rewrites every hotzone sector whose ciphertext is still old under the new
  * DEK (in userspace, as the kernel would have), so the whole hotzone is new; durable on
  * return.  *ret_redone counts the sectors rewritten.  The caller then records boundary +=
- * hot_len.  Idempotent: running it twice (a crash during recovery) is safe.
+ * hot_len.  Idempotent: running it twice (a crash during recovery) is safe.  fd as for
+ * skp_renc_hash_hotzone (O_DIRECT); the device must not be mapped meanwhile.
  */
 int skp_renc_recover(int fd, const struct skp_renc_geom *geom, const struct skp_renc_rec *r,
 		     const unsigned char *old_dek, const unsigned char *new_dek, size_t dek_len,
