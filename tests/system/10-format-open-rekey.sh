@@ -2,7 +2,7 @@
 # The vertical slice: format, open, write, close, reopen (data intact), audit,
 # status, shallow rekey (new KEK, same data), reopen after rekey, dump without secrets.
 . tests/lib/common.sh
-. tests/system/skp.sh
+. tests/system/lib/skp.sh
 
 DEV=/dev/vda
 S=$W/skpd.sock

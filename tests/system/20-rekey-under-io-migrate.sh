@@ -2,7 +2,7 @@
 # Shallow rekeys while fio writes and verifies (I/O never interrupted), then every
 # device of provider corp-kms migrated to provider dr-kms in one command.
 . tests/lib/common.sh
-. tests/system/skp.sh
+. tests/system/lib/skp.sh
 
 S=$W/skpd.sock
 write_conf "$W/skpd.conf" "$S"

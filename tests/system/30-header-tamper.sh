@@ -3,7 +3,7 @@
 # is refused by open, and nothing is written to the device.  A torn copy (bad
 # checksum) falls back to the other copy.  Header backup and restore.
 . tests/lib/common.sh
-. tests/system/skp.sh
+. tests/system/lib/skp.sh
 
 DEV=/dev/vda
 S=$W/skpd.sock

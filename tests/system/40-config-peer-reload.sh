@@ -3,7 +3,7 @@
 # a non-root peer is refused; reload (skpctl and SIGHUP) keeps open devices, warns
 # about a removed provider in use, and a bad new config keeps the old one.
 . tests/lib/common.sh
-. tests/system/skp.sh
+. tests/system/lib/skp.sh
 
 S=$W/skpd.sock
 # shellcheck disable=SC2086

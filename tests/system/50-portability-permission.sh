@@ -3,7 +3,7 @@
 # copy of the device.  Another KMS identity (skp-host-b) cannot read the KEK: open
 # fails with a clear permission error.
 . tests/lib/common.sh
-. tests/system/skp.sh
+. tests/system/lib/skp.sh
 
 S=$W/a.sock S2=$W/b.sock S3=$W/c.sock
 write_conf "$W/a.conf" "$S"

@@ -4,7 +4,7 @@
 # restarted during the outage cannot open (clear message) until a node is back.
 # Runs last: it stops KMS nodes and brings one back.
 . tests/lib/common.sh
-. tests/system/skp.sh
+. tests/system/lib/skp.sh
 
 read -ra servers <<< "$SKP_KMS_SERVERS"
 [ ${#servers[@]} -ge 2 ] || fail "needs --kms 2"
