@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "kselftest_harness.h"
+#include "hex.h"
 #include "kmip.h"
 #include "secmem.h"
 #include "tls.h"
@@ -119,18 +120,6 @@ static const char DV_RESP_PAYLOAD[] =
 	"42006b02000000040000000100000000420069010000002042006a0200000004"
 	"000000010000000042006b02000000040000000000000000";
 
-static size_t unhex(const char *s, unsigned char *out)
-{
-	size_t n = 0;
-
-	for (; s[0] && s[1]; s += 2) {
-		unsigned int b;
-
-		sscanf(s, "%2x", &b);
-		out[n++] = (unsigned char)b;
-	}
-	return n;
-}
 
 static struct skp_kmip_opts oasis = { .major = 1, .minor = 1, .no_batch_ids = 1 };
 

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "kselftest_harness.h"
+#include "hex.h"
 #include "io.h"
 #include "reencrypt.h"
 
@@ -34,11 +35,6 @@ static const char vec10_ct[] =
 	"1ad77f16f541dfd269d50d6a5f14fb0aab1cbb4c1550be97f7ab4066193c4caa"
 	"773dad38014bd2092fa755c824bb5e54c4f36ffda9fcea70b9c6e693e148c151";
 
-static void unhex(const char *s, unsigned char *out, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		sscanf(s + 2 * i, "%2hhx", &out[i]);
-}
 
 TEST(xts_matches_ieee1619_vector10)
 {
@@ -46,8 +42,8 @@ TEST(xts_matches_ieee1619_vector10)
 	unsigned char key[64], pt[512], ct[512], out[512];
 	struct skp_err err = { 0 };
 
-	unhex(vec10_key, key, 64);
-	unhex(vec10_ct, ct, 512);
+	ASSERT_EQ(64, unhex(vec10_key, key));
+	ASSERT_EQ(512, unhex(vec10_ct, ct));
 	for (int i = 0; i < 512; i++)
 		pt[i] = (unsigned char)i;
 	ASSERT_EQ(0, skp_xts_sector(&g, key, 64, 1, 0xff, pt, out, &err));

@@ -5,23 +5,9 @@
 #include <string.h>
 
 #include "kselftest_harness.h"
+#include "hex.h"
 #include "ttlv.h"
 
-static size_t unhex(const char *s, unsigned char *out)
-{
-	size_t n = 0;
-
-	for (; s[0] && s[1]; s += 2) {
-		unsigned int b;
-
-		while (*s == ' ')
-			s++;
-		if (sscanf(s, "%2x", &b) != 1)
-			break;
-		out[n++] = (unsigned char)b;
-	}
-	return n;
-}
 
 TEST(round_trip_all_types)
 {

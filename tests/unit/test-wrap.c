@@ -4,20 +4,9 @@
 #include <string.h>
 
 #include "kselftest_harness.h"
+#include "hex.h"
 #include "wrap.h"
 
-static size_t unhex(const char *s, unsigned char *out)
-{
-	size_t n = 0;
-
-	for (; s[0] && s[1]; s += 2) {
-		unsigned int b;
-
-		sscanf(s, "%2x", &b);
-		out[n++] = (unsigned char)b;
-	}
-	return n;
-}
 
 static void check_vector(struct __test_metadata *_metadata, const char *kek_hex,
 			 const char *key_hex, const char *wrapped_hex)
