@@ -55,7 +55,7 @@ static int dm_fail(struct skp_err *err, const char *what, const char *name)
 
 int skp_dm_params(const struct skp_dm_table *t, char *buf, size_t size)
 {
-	char opts[64] = "";
+	char opts[256] = "";
 	int nopt = 0, n;
 
 	if (t->sector_size != 512) {
@@ -65,6 +65,14 @@ int skp_dm_params(const struct skp_dm_table *t, char *buf, size_t size)
 	if (t->allow_discards) {
 		nopt++;
 		strncat(opts, " allow_discards", sizeof(opts) - strlen(opts) - 1);
+	}
+	if (t->new_key_desc) {
+		size_t l = strlen(opts);
+
+		nopt += 2;
+		if (snprintf(opts + l, sizeof(opts) - l, " new_key::64:logon:%s boundary:%llu", t->new_key_desc,
+			     (unsigned long long)t->boundary) >= (int)(sizeof(opts) - l))
+			return -ENAMETOOLONG;
 	}
 	n = snprintf(buf, size, "aes-xts-plain64 :64:logon:%s 0 %s %llu", t->key_desc, t->dev,
 		     (unsigned long long)t->offset_sectors);

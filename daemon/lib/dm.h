@@ -22,6 +22,8 @@ struct skp_dm_table {
 	const char *key_desc;		/* logon key description */
 	uint32_t sector_size;
 	int allow_discards;
+	const char *new_key_desc;	/* two-key mode (deep rekey): key of [0, boundary) */
+	uint64_t boundary;		/* 512-byte sectors, with new_key_desc only */
 };
 
 struct skp_dm_info {

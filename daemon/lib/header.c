@@ -12,6 +12,7 @@
 #include <openssl/kdf.h>
 
 #include "header.h"
+#include "io.h"
 #include "secmem.h"
 
 /* Byte offsets inside one 4 KiB copy (docs/on-disk-format.md). */
@@ -319,10 +320,20 @@ int skp_header_decode(const unsigned char *buf, size_t len, uint64_t copy_offset
 	}
 	if (h->slot[0].state != SKP_SLOT_ACTIVE)
 		return skp_err_set(err, -EBADMSG, "slot 0 holds no active key");
+	/* 1.1: slot 1 is empty, or the NEW key of a deep rekey (its progress lives in the
+	 * resilience area); 1.0 knows no rekey, so its slot 1 stays empty. */
+	if (h->slot[1].state == SKP_SLOT_ACTIVE)
+		return skp_err_set(err, -EBADMSG, "slot 1 cannot hold an active key");
+	if (h->slot[1].state == SKP_SLOT_NEW && h->version_minor < 1)
+		return skp_err_set(err, -EBADMSG, "format 1.0 header with a new-key slot");
+	if (h->slot[1].state == SKP_SLOT_NEW && h->slot[1].generation != h->slot[0].generation + 1)
+		return skp_err_set(err, -EBADMSG, "new-key slot generation %llu does not follow %llu",
+				   (unsigned long long)h->slot[1].generation,
+				   (unsigned long long)h->slot[0].generation);
 	memcpy(h->reenc, buf + O_REENC, SKP_REENC_STATE_SIZE);
-	/* Version 1.0 knows no rekey state: the new slot and the state area stay empty. */
-	if (!all_zero(h->reenc, SKP_REENC_STATE_SIZE) || h->slot[1].state != SKP_SLOT_EMPTY)
-		return skp_err_set(err, -EOPNOTSUPP, "header records a deep rekey, which this version cannot resume");
+	/* The in-header rekey state area is still unused (records are in the resilience area). */
+	if (!all_zero(h->reenc, SKP_REENC_STATE_SIZE))
+		return skp_err_set(err, -EBADMSG, "reserved rekey state bytes not zero");
 	return 0;
 }
 
@@ -390,42 +401,6 @@ int skp_header_verify(const struct skp_header *h, int slot, const unsigned char 
 	return 0;
 }
 
-static int read_full(int fd, void *buf, size_t len, uint64_t off)
-{
-	size_t done = 0;
-
-	while (done < len) {
-		ssize_t n = pread(fd, (char *)buf + done, len - done, (off_t)(off + done));
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			return -EIO;
-		done += (size_t)n;
-	}
-	return 0;
-}
-
-static int write_full(int fd, const void *buf, size_t len, uint64_t off)
-{
-	size_t done = 0;
-
-	while (done < len) {
-		ssize_t n = pwrite(fd, (const char *)buf + done, len - done, (off_t)(off + done));
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			return -EIO;
-		done += (size_t)n;
-	}
-	return 0;
-}
-
 /* Picks the newest valid copy of an area holding both copies. */
 static int pick_copy(const unsigned char *area, uint64_t dev_size, struct skp_header *h,
 		     struct skp_header_info *info, struct skp_err *err)
@@ -480,7 +455,7 @@ int skp_header_read(int fd, uint64_t dev_size, struct skp_header *h,
 	area = calloc(1, SKP_HDR_AREA_SIZE);
 	if (!area)
 		return skp_err_set(err, -ENOMEM, "out of memory");
-	r = read_full(fd, area, SKP_HDR_AREA_SIZE, 0);
+	r = skp_pread_full(fd, area, SKP_HDR_AREA_SIZE, 0);
 	if (r < 0) {
 		free(area);
 		return skp_err_set(err, r, "reading header: %s", strerror(-r));
@@ -511,6 +486,9 @@ int skp_header_write(int fd, struct skp_header *h, const unsigned char *const de
 	if (h->seq >= UINT64_MAX - 1)
 		return skp_err_set(err, -EOVERFLOW, "header sequence number exhausted");
 	h->seq++;
+	/* 1.1 only when it is needed, so a device without a rekey in flight stays 1.0 for
+	 * older readers. */
+	h->version_minor = h->slot[1].state == SKP_SLOT_EMPTY ? 0 : 1;
 	for (int i = 0; i < SKP_SLOTS; i++) {
 		if (h->slot[i].state == SKP_SLOT_EMPTY)
 			continue;
@@ -526,7 +504,7 @@ int skp_header_write(int fd, struct skp_header *h, const unsigned char *const de
 		r = skp_header_decode(buf, sizeof(buf), offs[i], &chk, err);
 		if (r < 0)
 			return skp_err_wrap(err, "header write: refusing invalid header");
-		r = write_full(fd, buf, sizeof(buf), offs[i]);
+		r = skp_pwrite_full(fd, buf, sizeof(buf), offs[i]);
 		if (r == 0 && fdatasync(fd) < 0)
 			r = -errno;
 		if (r < 0)

@@ -17,7 +17,7 @@
 
 #define SKP_HDR_MAGIC		"SKP-HDR"	/* 8 bytes with its NUL */
 #define SKP_HDR_VERSION_MAJOR	1
-#define SKP_HDR_VERSION_MINOR	0
+#define SKP_HDR_VERSION_MINOR	1	/* 1.1: slot 1 may hold the NEW key of a deep rekey */
 #define SKP_HDR_COPY_SIZE	4096u
 #define SKP_HDR_COPY_A		0u
 #define SKP_HDR_COPY_B		65536u

@@ -28,7 +28,7 @@ static const unsigned int flags_ok[SKP_CMD_MAX + 1] = {
 	[SKP_CMD_PROVIDER_TEST] = SKP_REQ_JSON,
 	[SKP_CMD_LIST] = SKP_REQ_JSON,
 	[SKP_CMD_KEYS_COUNT] = SKP_REQ_JSON,
-	[SKP_CMD_REKEY] = SKP_REQ_SHALLOW,
+	[SKP_CMD_REKEY] = SKP_REQ_SHALLOW | SKP_REQ_DEEP | SKP_REQ_PAUSE | SKP_REQ_RESUME | SKP_REQ_QUERY | SKP_REQ_JSON,
 	[SKP_CMD_MIGRATE] = SKP_REQ_SHALLOW | SKP_REQ_ALL,
 };
 static const char *const names[SKP_CMD_MAX + 1] = {
@@ -100,6 +100,20 @@ int skp_req_validate(const void *buf, size_t len, struct skp_err *err)
 	for (size_t i = 0; i < sizeof(r->reserved); i++)
 		if (r->reserved[i])
 			return skp_err_set(err, -EINVAL, "reserved request bytes not zero");
+	if ((r->rate_mib || r->chunk_kib) && (r->cmd != SKP_CMD_REKEY || !(r->flags & (SKP_REQ_DEEP | SKP_REQ_RESUME))))
+		return skp_err_set(err, -EINVAL, "%s: rate and chunk belong to a deep rekey only", names[r->cmd]);
+	if (r->cmd == SKP_CMD_REKEY) {
+		unsigned int act = r->flags & (SKP_REQ_DEEP | SKP_REQ_PAUSE | SKP_REQ_RESUME | SKP_REQ_QUERY);
+
+		/* One action per request: a rekey (shallow and/or deep), or one control verb. */
+		if (act & (act - 1) || (act && act != SKP_REQ_DEEP && (r->flags & SKP_REQ_SHALLOW)) ||
+		    !(r->flags & (SKP_REQ_SHALLOW | SKP_REQ_DEEP | SKP_REQ_PAUSE | SKP_REQ_RESUME | SKP_REQ_QUERY)))
+			return skp_err_set(err, -EINVAL, "rekey: one of --shallow/--deep, --pause, --resume, --status");
+		if (r->chunk_kib && !(r->flags & SKP_REQ_DEEP))
+			return skp_err_set(err, -EINVAL, "rekey: --chunk belongs to --deep");
+		if ((r->flags & SKP_REQ_JSON) && !(r->flags & SKP_REQ_QUERY))
+			return skp_err_set(err, -EINVAL, "rekey: --json only with --status");
+	}
 	f[F_DEV] = r->dev; sz[F_DEV] = sizeof(r->dev);
 	f[F_NAME] = r->name; sz[F_NAME] = sizeof(r->name);
 	f[F_PROV] = r->provider; sz[F_PROV] = sizeof(r->provider);

@@ -26,7 +26,7 @@ enum skp_cmd {
 	SKP_CMD_OPEN = 5,		/* dev, name */
 	SKP_CMD_CLOSE = 6,		/* name */
 	SKP_CMD_LIST = 7,		/* [provider] */
-	SKP_CMD_REKEY = 8,		/* name, [provider]; flag SHALLOW */
+	SKP_CMD_REKEY = 8,		/* name, [provider]; SHALLOW and/or DEEP, or PAUSE|RESUME|QUERY */
 	SKP_CMD_MIGRATE = 9,		/* provider -> provider2; flags SHALLOW|ALL */
 	SKP_CMD_KEYS_COUNT = 10,
 	SKP_CMD_RELOAD = 11,
@@ -37,7 +37,11 @@ enum {
 	SKP_REQ_JSON = 1u << 0,
 	SKP_REQ_SHALLOW = 1u << 1,
 	SKP_REQ_ALL = 1u << 2,
-	SKP_REQ_FLAGS_KNOWN = (1u << 3) - 1,
+	SKP_REQ_DEEP = 1u << 3,		/* rekey: new DEK, data re-encrypted online */
+	SKP_REQ_PAUSE = 1u << 4,	/* rekey: pause the deep rekey of name */
+	SKP_REQ_RESUME = 1u << 5,	/* rekey: resume it */
+	SKP_REQ_QUERY = 1u << 6,	/* rekey: report its progress */
+	SKP_REQ_FLAGS_KNOWN = (1u << 7) - 1,
 };
 
 enum {
@@ -55,7 +59,9 @@ struct skp_req {
 	char provider[64];
 	char provider2[64];
 	char label[64];
-	uint8_t reserved[32];		/* must be zero */
+	uint32_t rate_mib;		/* rekey --deep/--resume: throttle, MiB/s, 0 = none */
+	uint32_t chunk_kib;		/* rekey --deep: chunk size, KiB, 0 = default */
+	uint8_t reserved[24];		/* must be zero */
 };
 
 struct skp_resp {

@@ -50,8 +50,9 @@ static int io_full(int fd, void *buf, size_t len, int wr)
 	return 0;
 }
 
-/* Sends q, prints the body on stdout (or the error on stderr); returns an exit code. */
-static int call(const char *path, struct skp_req *q, int alarm_exit)
+/* Sends q, prints the body on stdout (or the error on stderr); returns an exit code.
+ * With ret_body the body is returned (NUL-terminated) instead of printed. */
+static int call_ex(const char *path, struct skp_req *q, int alarm_exit, char **ret_body)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	struct skp_resp r;
@@ -89,7 +90,12 @@ static int call(const char *path, struct skp_req *q, int alarm_exit)
 		fprintf(stderr, "skpctl: %s\n", body);
 		goto out;
 	}
-	fwrite(body, 1, r.len, stdout);
+	if (ret_body) {
+		*ret_body = body;
+		body = NULL;
+	} else {
+		fwrite(body, 1, r.len, stdout);
+	}
 	rc = (alarm_exit && (r.flags & SKP_RESP_ALARM)) ? SKPCTL_EXIT_ALARM : SKPCTL_EXIT_OK;
 out:
 	free(body);
@@ -98,7 +104,13 @@ out:
 	return rc;
 }
 
-enum { O_SOCKET = 1000, O_CONFIG, O_JSON, O_PROVIDER, O_LABEL, O_SECTOR, O_SHALLOW, O_ALL, O_FROM, O_TO };
+static int call(const char *path, struct skp_req *q, int alarm_exit)
+{
+	return call_ex(path, q, alarm_exit, NULL);
+}
+
+enum { O_SOCKET = 1000, O_CONFIG, O_JSON, O_PROVIDER, O_LABEL, O_SECTOR, O_SHALLOW, O_ALL, O_FROM, O_TO,
+       O_DEEP, O_RATE, O_CHUNK, O_PAUSE, O_RESUME, O_STATUS, O_WAIT };
 static const struct option long_opts[] = {
 	{"socket", required_argument, NULL, O_SOCKET},
 	{"config", required_argument, NULL, O_CONFIG},
@@ -110,13 +122,20 @@ static const struct option long_opts[] = {
 	{"all", no_argument, NULL, O_ALL},
 	{"from-provider", required_argument, NULL, O_FROM},
 	{"to-provider", required_argument, NULL, O_TO},
+	{"deep", no_argument, NULL, O_DEEP},
+	{"rate", required_argument, NULL, O_RATE},
+	{"chunk", required_argument, NULL, O_CHUNK},
+	{"pause", no_argument, NULL, O_PAUSE},
+	{"resume", no_argument, NULL, O_RESUME},
+	{"status", no_argument, NULL, O_STATUS},
+	{"wait", no_argument, NULL, O_WAIT},
 	{NULL, 0, NULL, 0},
 };
 
 struct args {
 	const char *sock, *conf, *provider, *label, *from, *to;
-	int json, shallow, all;
-	unsigned long sector;
+	int json, shallow, all, deep, pause, resume, status, wait;
+	unsigned long sector, rate, chunk_kib;
 	int npos;
 	char *pos[4];
 	unsigned int allowed;	/* bit per option index above */
@@ -150,6 +169,33 @@ static int parse(int argc, char **argv, struct args *a, unsigned int allowed, in
 		case O_ALL: a->all = 1; break;
 		case O_FROM: a->from = optarg; break;
 		case O_TO: a->to = optarg; break;
+		case O_DEEP: a->deep = 1; break;
+		case O_PAUSE: a->pause = 1; break;
+		case O_RESUME: a->resume = 1; break;
+		case O_STATUS: a->status = 1; break;
+		case O_WAIT: a->wait = 1; break;
+		case O_RATE:
+			errno = 0;
+			a->rate = strtoul(optarg, &end, 10);
+			if (errno || *end || !a->rate || a->rate > 1000000) {
+				fprintf(stderr, "skpctl: --rate takes MiB/s, a whole number from 1\n");
+				return -1;
+			}
+			break;
+		case O_CHUNK:
+			errno = 0;
+			a->chunk_kib = strtoul(optarg, &end, 10);
+			if (!errno && (*end == 'M' || *end == 'm') && !end[1] && a->chunk_kib <= 4)
+				a->chunk_kib *= 1024;
+			else if (!errno && (*end == 'K' || *end == 'k') && !end[1])
+				;
+			else
+				errno = EINVAL;
+			if (errno || !a->chunk_kib || a->chunk_kib > 4096 || a->chunk_kib % 4) {
+				fprintf(stderr, "skpctl: --chunk takes a size such as 512K or 4M (multiple of 4K, at most 4M)\n");
+				return -1;
+			}
+			break;
 		case O_SECTOR:
 			errno = 0;
 			a->sector = strtoul(optarg, &end, 10);
@@ -310,19 +356,78 @@ int skpctl_cmd_list(int argc, char **argv)
 	return call(socket_path(a.sock, a.conf), &q, 0);
 }
 
+/* Polls --status until the rekey is done (0) or stops (1); a bar on a terminal. */
+static int rekey_wait(const char *path, const char *name)
+{
+	int tty = isatty(STDOUT_FILENO), last_fail = 0;
+
+	for (;;) {
+		struct skp_req q;
+		char *body = NULL, st[16] = "";
+		double pct = 0, rate = 0, eta = -1;
+		int rc;
+
+		skp_req_init(&q, SKP_CMD_REKEY);
+		q.flags = SKP_REQ_QUERY;
+		if (set(q.name, sizeof(q.name), name) < 0)
+			return SKPCTL_EXIT_USAGE;
+		rc = call_ex(path, &q, 0, &body);
+		if (rc != SKPCTL_EXIT_OK) {
+			/* skpd restarting (adoption): retry a while */
+			if (++last_fail > 100)
+				return rc;
+			usleep(200000);
+			continue;
+		}
+		last_fail = 0;
+		if (sscanf(body, "%*s state=%15s percent=%lf %*s %*s mibps=%lf eta=%lf", st, &pct, &rate, &eta) != 4) {
+			fprintf(stderr, "skpctl: unexpected status from skpd: %s", body);
+			free(body);
+			return SKPCTL_EXIT_FAIL;
+		}
+		if (tty) {
+			int w = (int)(pct / 2.5);
+
+			printf("\r%s [%-40.*s] %5.1f%% %7.1f MiB/s eta %4.0fs %-8s", name, w,
+			       "########################################", pct, rate, eta < 0 ? 0 : eta, st);
+			fflush(stdout);
+		}
+		if (!strcmp(st, "done") || !strcmp(st, "failed") || !strcmp(st, "paused") || !strcmp(st, "none")) {
+			if (tty)
+				printf("\n");
+			fputs(body, stdout);
+			free(body);
+			return strcmp(st, "done") ? SKPCTL_EXIT_FAIL : SKPCTL_EXIT_OK;
+		}
+		free(body);
+		usleep(tty ? 250000 : 200000);
+	}
+}
+
 int skpctl_cmd_rekey(int argc, char **argv)
 {
 	static const char usage[] = "rekey NAME --shallow [--provider P] | "
+				    "rekey NAME --deep [--shallow] [--rate MiB/s] [--chunk SIZE] [--wait] | "
+				    "rekey NAME --pause | --resume [--rate MiB/s] | --status [--wait] [--json] | "
 				    "rekey --all --from-provider X --to-provider Y --shallow";
 	struct args a;
 	struct skp_req q;
+	const char *path;
+	int rc, verbs;
 
-	if (parse(argc, argv, &a, A(O_SHALLOW) | A(O_PROVIDER) | A(O_ALL) | A(O_FROM) | A(O_TO), 0, 1, usage) < 0)
+	if (parse(argc, argv, &a, A(O_SHALLOW) | A(O_PROVIDER) | A(O_ALL) | A(O_FROM) | A(O_TO) | A(O_DEEP) |
+		  A(O_RATE) | A(O_CHUNK) | A(O_PAUSE) | A(O_RESUME) | A(O_STATUS) | A(O_WAIT) | A(O_JSON),
+		  0, 1, usage) < 0)
 		return SKPCTL_EXIT_USAGE;
-	if (!a.shallow) {
-		fprintf(stderr, "skpctl: rekey: only --shallow is supported (a new KEK, the same DEK)\nusage: skpctl %s\n", usage);
+	verbs = a.deep + a.pause + a.resume + a.status;
+	if (verbs > 1 || (!verbs && !a.shallow) || (verbs && (a.all || a.npos != 1)) ||
+	    ((a.pause || a.resume || a.status) && (a.shallow || a.provider)) ||
+	    (a.rate && !a.deep && !a.resume) || (a.chunk_kib && !a.deep) || (a.json && !a.status) ||
+	    (a.wait && !a.deep && !a.status && !a.resume)) {
+		fprintf(stderr, "usage: skpctl %s\n", usage);
 		return SKPCTL_EXIT_USAGE;
 	}
+	path = socket_path(a.sock, a.conf);
 	if (a.all) {
 		if (a.npos || a.provider || !a.from || !a.to) {
 			fprintf(stderr, "usage: skpctl %s\n", usage);
@@ -332,16 +437,24 @@ int skpctl_cmd_rekey(int argc, char **argv)
 		q.flags = SKP_REQ_SHALLOW | SKP_REQ_ALL;
 		if (set(q.provider, sizeof(q.provider), a.from) < 0 || set(q.provider2, sizeof(q.provider2), a.to) < 0)
 			return SKPCTL_EXIT_USAGE;
-	} else {
-		if (a.npos != 1 || a.from || a.to) {
-			fprintf(stderr, "usage: skpctl %s\n", usage);
-			return SKPCTL_EXIT_USAGE;
-		}
-		skp_req_init(&q, SKP_CMD_REKEY);
-		q.flags = SKP_REQ_SHALLOW;
-		if (set(q.name, sizeof(q.name), a.pos[0]) < 0 ||
-		    (a.provider && set(q.provider, sizeof(q.provider), a.provider) < 0))
-			return SKPCTL_EXIT_USAGE;
+		return call(path, &q, 0);
 	}
-	return call(socket_path(a.sock, a.conf), &q, 0);
+	if (a.npos != 1 || a.from || a.to) {
+		fprintf(stderr, "usage: skpctl %s\n", usage);
+		return SKPCTL_EXIT_USAGE;
+	}
+	skp_req_init(&q, SKP_CMD_REKEY);
+	q.flags = (a.shallow ? SKP_REQ_SHALLOW : 0) | (a.deep ? SKP_REQ_DEEP : 0) | (a.pause ? SKP_REQ_PAUSE : 0) |
+		  (a.resume ? SKP_REQ_RESUME : 0) | (a.status ? SKP_REQ_QUERY : 0) | (a.json ? SKP_REQ_JSON : 0);
+	q.rate_mib = (uint32_t)a.rate;
+	q.chunk_kib = (uint32_t)a.chunk_kib;
+	if (set(q.name, sizeof(q.name), a.pos[0]) < 0 ||
+	    (a.provider && set(q.provider, sizeof(q.provider), a.provider) < 0))
+		return SKPCTL_EXIT_USAGE;
+	if (a.status && a.wait)
+		return rekey_wait(path, a.pos[0]);
+	rc = call(path, &q, 0);
+	if (rc == SKPCTL_EXIT_OK && a.wait)
+		rc = rekey_wait(path, a.pos[0]);
+	return rc;
 }

@@ -14,7 +14,7 @@ static const struct skpctl_cmd commands[] = {
 	{ "open", "open DEV as /dev/mapper/NAME", skpctl_cmd_open },
 	{ "close", "close mapping NAME", skpctl_cmd_close },
 	{ "list", "audit of open devices: list [--provider P] [--json]", skpctl_cmd_list },
-	{ "rekey", "rekey NAME --shallow [--provider P] | rekey --all --from-provider X --to-provider Y --shallow", skpctl_cmd_rekey },
+	{ "rekey", "rekey NAME --shallow [--provider P] | rekey NAME --deep [--shallow] [--rate MiB/s] [--chunk SIZE] [--wait] | rekey NAME --pause|--resume|--status [--wait] | rekey --all --from-provider X --to-provider Y --shallow", skpctl_cmd_rekey },
 	{ "keys", "keys count: KEKs in use per provider", skpctl_cmd_keys },
 	{ "reload", "re-read skpd.conf (as SIGHUP)", skpctl_cmd_reload },
 	{ "dump", "show the header of DEV (no secrets)", skpctl_cmd_dump },

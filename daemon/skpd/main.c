@@ -172,8 +172,11 @@ static void dispatch(struct skpd *d, const struct skp_req *q, struct sbuf *out, 
 		r = rep_list(d, q->provider[0] ? q->provider : NULL, json, out, err);
 		break;
 	case SKP_CMD_REKEY:
-		if (!(q->flags & SKP_REQ_SHALLOW))
-			r = skp_err_set(err, -EOPNOTSUPP, "only --shallow rekey is supported by this skpd");
+		if (q->flags & SKP_REQ_DEEP)
+			r = rekey_start(d, q->name, q->provider[0] ? q->provider : NULL,
+					!!(q->flags & SKP_REQ_SHALLOW), q->rate_mib, q->chunk_kib, out, err);
+		else if (q->flags & (SKP_REQ_PAUSE | SKP_REQ_RESUME | SKP_REQ_QUERY))
+			r = rekey_control(d, q->name, q->flags, q->rate_mib, out, err);
 		else
 			r = op_rekey(d, q->name, q->provider[0] ? q->provider : NULL, out, err);
 		break;
@@ -281,7 +284,7 @@ static int make_socket(const char *path)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: skpd [--config PATH] [--socket PATH]\n");
+	fprintf(stderr, "usage: skpd [--config PATH] [--socket PATH] [--skptab PATH]\n");
 }
 
 int main(int argc, char **argv)
@@ -289,23 +292,27 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 		{"config", required_argument, NULL, 'c'},
 		{"socket", required_argument, NULL, 's'},
+		{"skptab", required_argument, NULL, 't'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	static struct skpd d;
-	const char *socket_override = NULL;
+	const char *socket_override = NULL, *skptab_override = NULL;
 	struct skp_err err = {0};
 	sigset_t mask;
 	int c, lfd, sfd, running = 1;
 
 	snprintf(d.config_path, sizeof(d.config_path), "/etc/skp/skpd.conf");
-	while ((c = getopt_long(argc, argv, "c:s:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:s:t:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			snprintf(d.config_path, sizeof(d.config_path), "%s", optarg);
 			break;
 		case 's':
 			socket_override = optarg;
+			break;
+		case 't':
+			skptab_override = optarg;
 			break;
 		case 'h':
 			usage();
@@ -337,6 +344,8 @@ int main(int argc, char **argv)
 		log_msg(LOG_W, "%s", d.cfg.warnings[i]);
 	if (socket_override)
 		snprintf(d.cfg.socket, sizeof(d.cfg.socket), "%s", socket_override);
+	if (skptab_override)
+		snprintf(d.cfg.skptab, sizeof(d.cfg.skptab), "%s", skptab_override);
 	if (skpd_providers_setup(&d, &err) < 0) {
 		log_msg(LOG_E, "%s", err.msg);
 		return 1;
@@ -362,12 +371,15 @@ int main(int argc, char **argv)
 	while (running) {
 		struct pollfd p[2] = {{.fd = lfd, .events = POLLIN}, {.fd = sfd, .events = POLLIN}};
 		time_t now = time(NULL), next;
-		int timeout;
+		int timeout, rk_ms;
 
 		next = d.last_health + d.cfg.health_interval;
 		if (d.last_remediation + d.cfg.remediation_interval < next)
 			next = d.last_remediation + d.cfg.remediation_interval;
 		timeout = next > now ? (int)(next - now) * 1000 : 0;
+		rk_ms = rekey_next_ms(&d);
+		if (rk_ms >= 0 && rk_ms < timeout)
+			timeout = rk_ms;
 		if (poll(p, 2, timeout) < 0 && errno != EINTR)
 			break;
 		if (p[1].revents & POLLIN) {
@@ -388,6 +400,7 @@ int main(int argc, char **argv)
 		}
 		if (p[0].revents & POLLIN)
 			serve_one(&d, lfd);
+		rekey_tick(&d);
 		now = time(NULL);
 		if (now >= d.last_health + d.cfg.health_interval) {
 			d.last_health = now;

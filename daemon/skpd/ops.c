@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Device operations: format, open, close, shallow rekey, migration, skptab at boot. */
+/* Device operations: format, open, close, shallow rekey, migration (skptab at boot: boot.c). */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -86,7 +86,7 @@ static int kek_name(const unsigned char uuid[16], char *out, size_t size, struct
 }
 
 /* Creates a KEK on the provider, fetches it (into the cache) and wraps dek into slot. */
-static int new_kek_wrap(struct skpd *d, struct prov *pv, const unsigned char uuid[16],
+int new_kek_wrap(struct skpd *d, struct prov *pv, const unsigned char uuid[16],
 			const unsigned char *dek, struct skp_slot *slot, struct skp_err *err)
 {
 	char name[SKP_KEK_NAME_MAX], uid[SKP_KEK_UID_MAX];
@@ -213,7 +213,7 @@ out:
 	return r;
 }
 
-static int dev_add(struct skpd *d, const char *name, const char *dev, const struct skp_header *h,
+int dev_add(struct skpd *d, const char *name, const char *dev, const struct skp_header *h,
 		   struct skp_err *err)
 {
 	struct device *v;
@@ -276,6 +276,34 @@ static int map_device(struct skpd *d, const char *name, const char *dev, const s
 	return r;
 }
 
+/*
+ * A mapping of dev that is live in the kernel (skpd restarted): take it over without
+ * touching the table, and continue an interrupted deep rekey from the kernel's boundary.
+ */
+static int adopt(struct skpd *d, const char *dev, const char *name, const struct skp_dm_info *info,
+		 int discard, struct sbuf *out, struct skp_err *err)
+{
+	struct skp_header h;
+	char u[37], want[48];
+	int r;
+
+	r = read_dev_header(dev, O_RDONLY, NULL, &h, err);
+	if (r < 0)
+		return r;
+	skp_uuid_format(h.uuid, u);
+	snprintf(want, sizeof(want), "SKP-%s-", u);
+	if (strncmp(info->uuid, want, strlen(want)))
+		return skp_err_set(err, -EEXIST, "mapping %s already exists and is not %s", name, dev);
+	if (h.slot[1].state == SKP_SLOT_NEW)
+		return rekey_open(d, dev, name, &h, discard, 1, out, err);
+	r = dev_add(d, name, dev, &h, err);
+	if (r < 0)
+		return r;
+	sb_printf(out, "adopted /dev/mapper/%s (%s, UUID %s, already open)\n", name, dev, u);
+	log_msg(LOG_I, "adopted live mapping %s of %s (UUID %s)", name, dev, u);
+	return 0;
+}
+
 int op_open(struct skpd *d, const char *dev, const char *name, int discard, struct sbuf *out,
 	    struct skp_err *err)
 {
@@ -290,11 +318,15 @@ int op_open(struct skpd *d, const char *dev, const char *name, int discard, stru
 	r = skp_dm_info(name, &info, err);
 	if (r < 0)
 		return r;
-	if (info.exists || dev_find(d, name))
+	if (dev_find(d, name))
 		return skp_err_set(err, -EEXIST, "mapping %s already exists", name);
+	if (info.exists)
+		return adopt(d, dev, name, &info, discard, out, err);
 	r = read_dev_header(dev, O_RDONLY | O_EXCL, NULL, &h, err);
 	if (r < 0)
 		return r;
+	if (h.slot[1].state == SKP_SLOT_NEW)
+		return rekey_open(d, dev, name, &h, discard, 0, out, err);
 	r = unwrap_dek(d, &h, &dek, err);
 	if (r < 0)
 		return skp_err_wrap(err, "opening %s", dev);
@@ -331,6 +363,8 @@ int op_close(struct skpd *d, const char *name, struct sbuf *out, struct skp_err 
 		return skp_err_set(err, -EPERM, "mapping %s is not an skp device", name);
 	if (info.open_count)
 		return skp_err_set(err, -EBUSY, "mapping %s is in use (open count %u)", name, info.open_count);
+	if (v && rekey_on_close(v, err) < 0)
+		return err->code;
 	r = skp_dm_remove(name, err);
 	if (r < 0)
 		return r;
@@ -355,6 +389,8 @@ int op_rekey(struct skpd *d, const char *name, const char *provider, struct sbuf
 
 	if (!v)
 		return skp_err_set(err, -ENOENT, "%s is not a device opened by this skpd", name);
+	if (v->rk && strcmp(rekey_state_name(v), "done"))
+		return skp_err_set(err, -EBUSY, "a deep rekey of %s is in progress; a shallow rekey waits for it", name);
 	pv = skpd_prov(d, provider ? provider : v->provider);
 	if (!pv)
 		return skp_err_set(err, -ENOENT, "provider \"%s\" is not configured", provider ? provider : v->provider);
@@ -432,119 +468,4 @@ int op_migrate(struct skpd *d, const char *from, const char *to, struct sbuf *ou
 		return skp_err_set(err, -EIO, "%zu of %zu device(s) could not be migrated from %s to %s",
 				   failed, n, from, to);
 	return 0;
-}
-
-/* Finds the block device whose header has uuid by reading every disk's header. */
-static int find_by_uuid(const unsigned char uuid[16], char *path, size_t size)
-{
-	DIR *dir = opendir("/sys/class/block");
-	struct dirent *e;
-	int found = 0;
-
-	if (!dir)
-		return -errno;
-	while (!found && (e = readdir(dir))) {
-		struct skp_header h;
-		char p[256];
-
-		if (e->d_name[0] == '.' || !strncmp(e->d_name, "dm-", 3))
-			continue;
-		snprintf(p, sizeof(p), "/dev/%.200s", e->d_name);
-		if (read_dev_header(p, O_RDONLY, NULL, &h, NULL) == 0 && !memcmp(h.uuid, uuid, 16)) {
-			snprintf(path, size, "%.250s", p);
-			found = 1;
-		}
-	}
-	closedir(dir);
-	return found ? 0 : -ENOENT;
-}
-
-int skpd_boot_open(struct skpd *d)
-{
-	struct skptab tab;
-	struct skp_err err = {0};
-	char (*paths)[256];
-	int opened = 0, failed = 0;
-
-	if (skptab_load(d->cfg.skptab, &tab, &err) < 0) {
-		log_msg(LOG_E, "%s: no device opened at start", err.msg);
-		return -1;
-	}
-	if (!tab.n)
-		return 0;
-	paths = calloc(tab.n, sizeof(*paths));
-	if (!paths) {
-		skptab_free(&tab);
-		return -1;
-	}
-	/* Resolve every entry and collect the KEKs each provider must deliver, in one batch each. */
-	for (size_t p = 0; p < d->n_provs; p++) {
-		struct prov *pv = &d->provs[p];
-		const char **uids = calloc(tab.n, sizeof(*uids));
-		struct skp_header *hs = calloc(tab.n, sizeof(*hs));
-		unsigned char **keys = calloc(tab.n, sizeof(*keys));
-		struct skp_err *errs = calloc(tab.n, sizeof(*errs));
-		size_t n = 0;
-
-		if (!uids || !hs || !keys || !errs)
-			goto next;
-		for (size_t i = 0; i < tab.n; i++) {
-			struct skptab_entry *e = &tab.e[i];
-
-			if (!paths[i][0]) {
-				if (e->by_uuid) {
-					if (find_by_uuid(e->uuid, paths[i], sizeof(paths[i])) < 0)
-						continue;
-				} else {
-					snprintf(paths[i], sizeof(paths[i]), "%s", e->source);
-				}
-			}
-			if (read_dev_header(paths[i], O_RDONLY, NULL, &hs[n], NULL) < 0 ||
-			    strcmp(hs[n].slot[0].provider, pv->conf->name) ||
-			    kek_cache_get(d, pv->conf->name, hs[n].slot[0].kek_uid))
-				continue;
-			uids[n] = hs[n].slot[0].kek_uid;
-			n++;
-		}
-		if (n) {
-			struct skp_err be = {0};
-
-			if (skp_provider_get_keks(pv->p, uids, n, keys, errs, &be) < 0)
-				log_msg(LOG_E, "boot: batched KEK fetch from \"%s\" failed: %s", pv->conf->name, be.msg);
-			for (size_t i = 0; i < n; i++) {
-				if (keys[i] && !errs[i].code)
-					kek_cache_put(d, pv->conf->name, uids[i], keys[i], &be);
-				if (keys[i])
-					skp_secmem_free(keys[i], SKP_KEK_LEN);
-			}
-		}
-next:
-		free(uids);
-		free(hs);
-		free(keys);
-		free(errs);
-	}
-	for (size_t i = 0; i < tab.n; i++) {
-		struct skptab_entry *e = &tab.e[i];
-		struct sbuf out = {0};
-
-		skp_err_clear(&err);
-		if (!paths[i][0]) {
-			log_msg(e->nofail ? LOG_W : LOG_E, "%s:%d: %s: no device with UUID %s found", d->cfg.skptab,
-				e->line, e->name, e->source + 5);
-			failed++;
-			continue;
-		}
-		if (op_open(d, paths[i], e->name, e->discard, &out, &err) < 0) {
-			log_msg(e->nofail ? LOG_W : LOG_E, "%s:%d: %s: %s", d->cfg.skptab, e->line, e->name, err.msg);
-			failed++;
-		} else {
-			opened++;
-		}
-		sb_free(&out);
-	}
-	log_msg(failed ? LOG_W : LOG_I, "skptab: %d device(s) opened, %d failed", opened, failed);
-	free(paths);
-	skptab_free(&tab);
-	return failed ? -1 : 0;
 }

@@ -116,6 +116,14 @@ int rep_status(struct skpd *d, int json, struct sbuf *out, int *alarm)
 	for (size_t i = 0; i < d->n_devs; i++)
 		if (d->devs[i].problem[0])
 			sb_printf(out, "device %s: PROBLEM: %s\n", d->devs[i].name, d->devs[i].problem);
+	for (size_t i = 0; i < d->n_devs; i++) {
+		char rk[64];
+
+		if (!d->devs[i].rk)
+			continue;
+		rekey_summary(&d->devs[i], rk, sizeof(rk));
+		sb_printf(out, "device %s: rekey %s\n", d->devs[i].name, rk);
+	}
 	if (*alarm)
 		sb_printf(out, "status: ALARM\n");
 	else
@@ -136,14 +144,15 @@ int rep_list(struct skpd *d, const char *provider, int json, struct sbuf *out, s
 			  "KEK", "GEN", "REKEY");
 	for (size_t i = 0; i < d->n_devs; i++) {
 		struct device *v = &d->devs[i];
-		char u[37];
+		char u[37], rk[64];
 
 		if (provider && strcmp(v->provider, provider))
 			continue;
 		skp_uuid_format(v->uuid, u);
+		rekey_summary(v, rk, sizeof(rk));
 		if (!json) {
 			sb_printf(out, "%-16s %-14s %-36s %-12s %-20s %4llu %s\n", v->name, v->dev, u, v->provider,
-				  v->kek_uid, (unsigned long long)v->generation, "none");
+				  v->kek_uid, (unsigned long long)v->generation, rk);
 			continue;
 		}
 		sb_printf(out, "%s{\"mapping\":", first ? "" : ",");
@@ -159,8 +168,11 @@ int rep_list(struct skpd *d, const char *provider, int json, struct sbuf *out, s
 		sb_json_str(out, v->kek_uid);
 		sb_printf(out, ",\"kek_name\":");
 		sb_json_str(out, v->kek_name);
-		sb_printf(out, ",\"dek_generation\":%llu,\"rekey_state\":\"none\",\"sector_size\":%u,"
-			  "\"data_bytes\":%llu,\"problem\":", (unsigned long long)v->generation, v->sector_size,
+		sb_printf(out, ",\"dek_generation\":%llu,\"rekey_state\":\"%s\",\"rekey\":", (unsigned long long)v->generation,
+			  rekey_state_name(v));
+		sb_json_str(out, rk);
+		sb_printf(out, ",\"sector_size\":%u,"
+			  "\"data_bytes\":%llu,\"problem\":", v->sector_size,
 			  (unsigned long long)v->data_length);
 		if (v->problem[0])
 			sb_json_str(out, v->problem);

@@ -62,6 +62,7 @@ struct device {
 	uint32_t sector_size;
 	char problem[200];		/* remediation finding, "" if fine */
 	time_t opened;
+	struct rekey *rk;		/* deep rekey state (rekey.c), NULL if none */
 };
 
 struct skpd {
@@ -110,8 +111,29 @@ int op_rekey(struct skpd *d, const char *name, const char *provider, struct sbuf
 	     struct skp_err *err);
 int op_migrate(struct skpd *d, const char *from, const char *to, struct sbuf *out,
 	       struct skp_err *err);
+/* boot.c */
 int skpd_boot_open(struct skpd *d);
 struct device *dev_find(struct skpd *d, const char *name);
+int dev_add(struct skpd *d, const char *name, const char *dev, const struct skp_header *h,
+	    struct skp_err *err);
+int new_kek_wrap(struct skpd *d, struct prov *pv, const unsigned char uuid[16],
+		 const unsigned char *dek, struct skp_slot *slot, struct skp_err *err);
+
+/* rekey.c: deep rekey (docs/deep-rekey.md) */
+int rekey_start(struct skpd *d, const char *name, const char *provider, int shallow, uint32_t rate_mib,
+		uint32_t chunk_kib, struct sbuf *out, struct skp_err *err);
+int rekey_control(struct skpd *d, const char *name, unsigned int flags, uint32_t rate_mib,
+		  struct sbuf *out, struct skp_err *err);
+/* A header with a NEW slot: recover and map (live = 0), or adopt a live mapping. */
+int rekey_open(struct skpd *d, const char *dev, const char *name, const struct skp_header *h,
+	       int discard, int live, struct sbuf *out, struct skp_err *err);
+int rekey_next_ms(struct skpd *d);	/* -1: no rekey runnable */
+void rekey_tick(struct skpd *d);	/* one chunk per running rekey */
+int rekey_on_close(struct device *v, struct skp_err *err);
+void rekey_free(struct device *v);
+const char *rekey_state_name(const struct device *v);
+int rekey_report(const struct device *v, int json, struct sbuf *out);
+void rekey_summary(const struct device *v, char *buf, size_t size);
 
 /* report.c */
 int rep_status(struct skpd *d, int json, struct sbuf *out, int *alarm);

@@ -198,6 +198,66 @@ TEST(strict_fields)
 	ASSERT_EQ(-EBADMSG, skp_header_decode(copy, 100, 0, &r, &err));
 }
 
+/* 1.1: slot 1 holds the NEW key of a deep rekey; everything about it stays strict. */
+TEST(new_slot_deep_rekey)
+{
+	struct skp_header h, r;
+	struct skp_err err = {0};
+	unsigned char dek[SKP_DEK_LEN], dek2[SKP_DEK_LEN], copy[SKP_HDR_COPY_SIZE];
+	const unsigned char *deks[2] = {dek, dek2};
+	int fd = tmpdev();
+
+	make_header(&h, dek);
+	skp_dek_generate(dek2, SKP_DEK_LEN, &err);
+	h.slot[1] = h.slot[0];
+	h.slot[1].state = SKP_SLOT_NEW;
+	h.slot[1].generation = 2;
+	ASSERT_EQ(0, skp_header_write(fd, &h, deks, &err));
+	ASSERT_EQ(0, skp_header_read(fd, DEV_SIZE, &r, NULL, &err)) TH_LOG("%s", err.msg);
+	ASSERT_EQ(1, r.version_minor);
+	ASSERT_EQ(SKP_SLOT_NEW, r.slot[1].state);
+	ASSERT_EQ(0, skp_header_verify(&r, 0, dek, SKP_DEK_LEN, &err));
+	ASSERT_EQ(0, skp_header_verify(&r, 1, dek2, SKP_DEK_LEN, &err));
+	ASSERT_EQ(-EBADMSG, skp_header_verify(&r, 1, dek, SKP_DEK_LEN, &err));
+	/* A 1.0 header cannot carry a new slot. */
+	h.version_minor = 0;
+	skp_header_encode(&h, 0, copy);
+	ASSERT_EQ(-EBADMSG, skp_header_decode(copy, sizeof(copy), 0, &r, &err));
+	h.version_minor = 1;
+	/* The new generation must follow the active one. */
+	h.slot[1].generation = 3;
+	skp_header_encode(&h, 0, copy);
+	ASSERT_EQ(-EBADMSG, skp_header_decode(copy, sizeof(copy), 0, &r, &err));
+	ASSERT_NE(NULL, strstr(err.msg, "generation"));
+	h.slot[1].generation = 2;
+	/* Two active keys, or an unused state area that is not zero: refused. */
+	h.slot[1].state = SKP_SLOT_ACTIVE;
+	skp_header_encode(&h, 0, copy);
+	ASSERT_EQ(-EBADMSG, skp_header_decode(copy, sizeof(copy), 0, &r, &err));
+	h.slot[1].state = SKP_SLOT_NEW;
+	h.reenc[7] = 1;
+	skp_header_encode(&h, 0, copy);
+	ASSERT_EQ(-EBADMSG, skp_header_decode(copy, sizeof(copy), 0, &r, &err));
+	h.reenc[7] = 0;
+	/* A higher minor than this build knows is refused. */
+	h.version_minor = 2;
+	skp_header_encode(&h, 0, copy);
+	ASSERT_EQ(-EPROTONOSUPPORT, skp_header_decode(copy, sizeof(copy), 0, &r, &err));
+	/* The rekey ends: slot 0 takes the new key, slot 1 empties, the format is 1.0 again. */
+	h.slot[0] = h.slot[1];
+	h.slot[0].state = SKP_SLOT_ACTIVE;
+	memset(&h.slot[1], 0, sizeof(h.slot[1]));
+	deks[0] = dek2;
+	deks[1] = NULL;
+	ASSERT_EQ(0, skp_header_write(fd, &h, deks, &err));
+	ASSERT_EQ(0, skp_header_read(fd, DEV_SIZE, &r, NULL, &err));
+	ASSERT_EQ(0, r.version_minor);
+	ASSERT_EQ(2, r.slot[0].generation);
+	ASSERT_EQ(0, skp_header_verify(&r, 0, dek2, SKP_DEK_LEN, &err));
+	ASSERT_EQ(-EBADMSG, skp_header_verify(&r, 0, dek, SKP_DEK_LEN, &err));
+	close(fd);
+}
+
 TEST(uuid_text)
 {
 	unsigned char u[16], v[16];

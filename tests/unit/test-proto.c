@@ -45,9 +45,12 @@ TEST(refused_requests)
 	q.flags = SKP_REQ_JSON;		/* close takes no flags */
 	ASSERT_EQ(-EINVAL, skp_req_validate(&q, sizeof(q), &err));
 	q.flags = 0;
-	q.reserved[31] = 1;
+	q.reserved[23] = 1;
 	ASSERT_EQ(-EINVAL, skp_req_validate(&q, sizeof(q), &err));
-	q.reserved[31] = 0;
+	q.reserved[23] = 0;
+	q.rate_mib = 5;				/* the throttle belongs to a deep rekey */
+	ASSERT_EQ(-EINVAL, skp_req_validate(&q, sizeof(q), &err));
+	q.rate_mib = 0;
 	q.name[5] = 'j';			/* junk after the NUL */
 	ASSERT_EQ(-EINVAL, skp_req_validate(&q, sizeof(q), &err));
 	ASSERT_NE(NULL, strstr(err.msg, "name malformed"));

@@ -1,0 +1,821 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Deep rekey driver (docs/deep-rekey.md): a new DEK for a mapped device, the data
+ * re-encrypted online by dm-skp's hold/reencrypt messages one chunk per main-loop
+ * iteration (the control socket stays responsive), each chunk's old ciphertext hashed
+ * into an authenticated progress record first, so a crash at any instant is repaired on
+ * the next open.  Recovery at open and adoption of a live mapping are here too.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <linux/fs.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <keyutils.h>
+
+#include "dm.h"
+#include "keyring.h"
+#include "reencrypt.h"
+#include "secmem.h"
+#include "skpd.h"
+#include "wrap.h"
+
+#define DEFAULT_CHUNK	(1024u)			/* sectors: 512 KiB */
+
+enum rk_state { RK_RUNNING, RK_PAUSED, RK_DONE, RK_FAILED };
+
+struct rekey {
+	enum rk_state state;
+	int fd;				/* O_RDWR | O_DIRECT: records and hotzone hashes */
+	int hfd;			/* O_RDWR: header writes */
+	unsigned char *old_dek, *new_dek;	/* secmem */
+	unsigned char *rkey;		/* secmem: the records' HMAC key */
+	struct skp_header h;		/* slot 0 old (ACTIVE), slot 1 new (NEW) */
+	struct skp_renc_geom geom;
+	struct skp_renc_rec *rec;	/* scratch for the next record */
+	uint64_t seq;			/* of the last record written */
+	uint64_t boundary, length;	/* 512-byte sectors */
+	uint32_t chunk;			/* sectors */
+	uint32_t rate_mib;
+	int discard;
+	/* progress */
+	struct timespec t0;		/* this run's start (after open, resume or adopt) */
+	uint64_t b0;			/* boundary at t0 */
+	double next_due;		/* throttle: monotonic seconds of the next chunk */
+	double done_secs;
+	char error[200];
+};
+
+static double now_mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/*
+ * Test-only (docs/deep-rekey.md, "Testing"): SKP_TEST_STOP_AT=<step>:<n> stops skpd with
+ * SIGSTOP at the n-th passage of a commit step, so a crash test can cut the disk there.
+ */
+static void test_stop(const char *step)
+{
+	static int counts[16];
+	static const char *const steps[] = {"newslot", "record", "chunk", "final-record",
+					    "final-reload", "final-header", "recovered", NULL};
+	const char *env = getenv("SKP_TEST_STOP_AT");
+	size_t l;
+	int i;
+
+	if (!env)
+		return;
+	for (i = 0; steps[i] && strcmp(steps[i], step); i++)
+		;
+	if (!steps[i])
+		return;
+	counts[i]++;
+	l = strlen(step);
+	if (!strncmp(env, step, l) && env[l] == ':' && atoi(env + l + 1) == counts[i]) {
+		log_msg(LOG_W, "test: SKP_TEST_STOP_AT=%s reached, stopping", env);
+		raise(SIGSTOP);
+	}
+}
+
+static void rk_free_keys(struct rekey *rk)
+{
+	skp_secmem_free(rk->old_dek, SKP_DEK_LEN);
+	skp_secmem_free(rk->new_dek, SKP_DEK_LEN);
+	skp_secmem_free(rk->rkey, SKP_RENC_KEY_LEN);
+	rk->old_dek = rk->new_dek = rk->rkey = NULL;
+	if (rk->fd >= 0)
+		close(rk->fd);
+	if (rk->hfd >= 0)
+		close(rk->hfd);
+	rk->fd = rk->hfd = -1;
+	free(rk->rec);
+	rk->rec = NULL;
+}
+
+void rekey_free(struct device *v)
+{
+	if (!v->rk)
+		return;
+	rk_free_keys(v->rk);
+	free(v->rk);
+	v->rk = NULL;
+}
+
+/* Unwraps slot i's DEK into secmem and checks the header's MAC for that slot. */
+static int unwrap_slot(struct skpd *d, const struct skp_header *h, int i, unsigned char **ret,
+		       struct skp_err *err)
+{
+	const struct skp_slot *s = &h->slot[i];
+	const unsigned char *kek;
+	unsigned char *dek;
+	size_t len = 0;
+	int r;
+
+	r = kek_get(d, s->provider, s->kek_uid, &kek, err);
+	if (r < 0)
+		return r;
+	dek = skp_secmem_alloc(SKP_DEK_LEN);
+	if (!dek)
+		return skp_err_set(err, -ENOMEM, "no locked memory for the DEK");
+	r = skp_unwrap(kek, SKP_KEK_LEN, s->wrapped, s->wrapped_len, dek, SKP_DEK_LEN, &len, err);
+	if (r == 0 && len != SKP_DEK_LEN)
+		r = skp_err_set(err, -EBADMSG, "unwrapped DEK has %zu bytes", len);
+	if (r == 0)
+		r = skp_header_verify(h, i, dek, SKP_DEK_LEN, err);
+	if (r < 0) {
+		skp_secmem_free(dek, SKP_DEK_LEN);
+		return skp_err_wrap(err, "slot %d", i);
+	}
+	*ret = dek;
+	return 0;
+}
+
+static int dev_bytes(int fd, uint64_t *ret)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (S_ISBLK(st.st_mode))
+		return ioctl(fd, BLKGETSIZE64, ret) < 0 ? -errno : 0;
+	*ret = (uint64_t)st.st_size;
+	return 0;
+}
+
+/* Allocates the state, fds and keys (both DEKs handed over) for device path dev. */
+static int rk_new(const char *dev, const struct skp_header *h, unsigned char *old_dek,
+		  unsigned char *new_dek, int excl, struct rekey **ret, struct skp_err *err)
+{
+	struct rekey *rk = calloc(1, sizeof(*rk));
+	int r;
+
+	if (!rk) {
+		skp_secmem_free(old_dek, SKP_DEK_LEN);
+		skp_secmem_free(new_dek, SKP_DEK_LEN);
+		return skp_err_set(err, -ENOMEM, "out of memory");
+	}
+	rk->old_dek = old_dek;
+	rk->new_dek = new_dek;
+	rk->fd = rk->hfd = -1;
+	rk->h = *h;
+	rk->geom.data_offset = h->data_offset;
+	rk->geom.length = h->data_length / 512;
+	rk->geom.sector_size = h->sector_size;
+	rk->length = rk->geom.length;
+	rk->chunk = DEFAULT_CHUNK;
+	rk->rec = calloc(1, sizeof(*rk->rec));
+	rk->rkey = skp_secmem_alloc(SKP_RENC_KEY_LEN);
+	if (!rk->rec || !rk->rkey) {
+		r = skp_err_set(err, -ENOMEM, "out of memory");
+		goto fail;
+	}
+	r = skp_renc_key(old_dek, new_dek, SKP_DEK_LEN, h->uuid, rk->rkey, err);
+	if (r < 0)
+		goto fail;
+	/* O_DIRECT: dm-skp writes the data below the page cache. */
+	rk->fd = open(dev, O_RDWR | O_DIRECT | O_CLOEXEC | (excl ? O_EXCL : 0));
+	rk->hfd = rk->fd < 0 ? -1 : open(dev, O_RDWR | O_CLOEXEC);
+	if (rk->fd < 0 || rk->hfd < 0) {
+		r = skp_err_set(err, -errno, "%s: %s", dev, strerror(errno));
+		goto fail;
+	}
+	*ret = rk;
+	return 0;
+fail:
+	rk_free_keys(rk);
+	free(rk);
+	return r;
+}
+
+/* Writes the next record: boundary, hotzone (hot_len sectors, hashes already in rec). */
+static int rk_record(struct rekey *rk, uint64_t boundary, uint64_t hot_len, struct skp_err *err)
+{
+	struct skp_renc_rec *r = rk->rec;
+	int ret;
+
+	r->seq = rk->seq + 1;
+	r->flags = rk->state == RK_PAUSED ? SKP_RENC_PAUSED : 0;
+	memcpy(r->uuid, rk->h.uuid, 16);
+	r->old_gen = rk->h.slot[0].generation;
+	r->new_gen = rk->h.slot[1].generation;
+	r->sector_size = rk->h.sector_size;
+	r->length = rk->length;
+	r->boundary = boundary;
+	r->hot_len = hot_len;
+	r->rate_mib = rk->rate_mib;
+	if (!hot_len)
+		r->nhashes = 0;
+	ret = skp_renc_rec_write(rk->fd, rk->h.resil_offset, r, rk->rkey, err);
+	if (ret == 0)
+		rk->seq = r->seq;
+	return ret;
+}
+
+/* Keys in the keyring for one table load; optionally kept (test knob) for dm-crypt. */
+static int add_key_desc(const unsigned char *uuid, const unsigned char *dek, char *desc,
+			int32_t *serial, struct skp_err *err)
+{
+	char u[37];
+	int r;
+
+	skp_uuid_format(uuid, u);
+	r = skp_keyring_desc(u, desc, err);
+	if (r == 0)
+		r = skp_keyring_add(desc, dek, SKP_DEK_LEN, serial, err);
+	return r;
+}
+
+static void drop_key(int32_t serial, const char *desc, const char *which)
+{
+	struct skp_err e = {0};
+
+	/*
+	 * Test-only: SKP_TEST_KEEP_KEYS=1 links the logon key into root's user keyring so a
+	 * test can load dm-crypt with it and compare; logon keys cannot be read back.
+	 */
+	if (getenv("SKP_TEST_KEEP_KEYS")) {
+		if (keyctl_link(serial, KEY_SPEC_USER_KEYRING) == 0) {
+			log_msg(LOG_W, "test: %s key kept as logon:%s", which, desc);
+			return;
+		}
+	}
+	if (skp_keyring_remove(serial, &e) < 0)
+		log_msg(LOG_W, "%s", e.msg);
+}
+
+/*
+ * Loads name's table: two-key at boundary (new_dek set) or the new key alone (old_dek
+ * NULL).  create: a new mapping; else suspend, reload, resume (no unmount).
+ */
+static int load_table(struct skpd *d, const char *name, const char *dev, const struct skp_header *h,
+		      const unsigned char *old_dek, const unsigned char *new_dek, uint64_t boundary,
+		      int discard, int create, struct skp_err *err)
+{
+	char desc[SKP_KEY_DESC_MAX], ndesc[SKP_KEY_DESC_MAX], u[37], dmuuid[SKP_DM_NAME_MAX];
+	struct skp_dm_table t = {0};
+	int32_t s1 = 0, s2 = 0;
+	int r;
+
+	r = add_key_desc(h->uuid, old_dek ? old_dek : new_dek, desc, &s1, err);
+	if (r < 0)
+		return r;
+	if (old_dek) {
+		r = add_key_desc(h->uuid, new_dek, ndesc, &s2, err);
+		if (r < 0)
+			goto out;
+		t.new_key_desc = ndesc;
+		t.boundary = boundary;
+	}
+	t.target = d->cfg.target;
+	t.dev = dev;
+	t.offset_sectors = h->data_offset / 512;
+	t.len_sectors = h->data_length / 512;
+	t.key_desc = desc;
+	t.sector_size = h->sector_size;
+	t.allow_discards = discard;
+	if (create) {
+		skp_uuid_format(h->uuid, u);
+		snprintf(dmuuid, sizeof(dmuuid), "SKP-%s-%.80s", u, name);
+		r = skp_dm_create(name, dmuuid, &t, err);
+	} else {
+		r = skp_dm_reload(name, &t, err);
+		if (r == 0)
+			r = skp_dm_suspend(name, 1, err);
+		if (r == 0)
+			r = skp_dm_suspend(name, 0, err);
+	}
+out:
+	if (s2)
+		drop_key(s2, ndesc, "new");
+	drop_key(s1, desc, old_dek ? "old" : "new");
+	return r;
+}
+
+/* Kernel boundary of a live two-key mapping (status field 1). */
+static int kernel_boundary(const char *name, uint64_t *ret, struct skp_err *err)
+{
+	char type[32], params[256];
+	unsigned long long b, len;
+	int r = skp_dm_status(name, 0, type, sizeof(type), params, sizeof(params), err);
+
+	if (r < 0)
+		return r;
+	if (strcmp(type, "skp") || sscanf(params, "%llu %llu", &b, &len) != 2)
+		return skp_err_set(err, -EPROTO, "mapping %s: unexpected status \"%.60s %.60s\"", name, type, params);
+	*ret = b;
+	return 0;
+}
+
+/* The table of a live mapping names two keys: the rekey is in the kernel too. */
+static int kernel_two_key(const char *name)
+{
+	char type[32], params[512];
+
+	if (skp_dm_status(name, 1, type, sizeof(type), params, sizeof(params), NULL) < 0)
+		return -1;
+	return strstr(params, " new_key:") != NULL;
+}
+
+static void rk_start_clock(struct rekey *rk)
+{
+	clock_gettime(CLOCK_MONOTONIC, &rk->t0);
+	rk->b0 = rk->boundary;
+	rk->next_due = 0;
+}
+
+static void rk_fail(struct device *v, const char *msg)
+{
+	struct rekey *rk = v->rk;
+
+	rk->state = RK_FAILED;
+	snprintf(rk->error, sizeof(rk->error), "%s", msg);
+	snprintf(v->problem, sizeof(v->problem), "deep rekey stopped: %.150s", msg);
+	log_msg(LOG_E, "deep rekey of %s stopped at sector %" PRIu64 ": %s (resume with skpctl rekey %s --resume)",
+		v->name, rk->boundary, msg, v->name);
+}
+
+/* The final switch: record, single-key table, header with the new key only, records cleared. */
+static int rk_finish(struct skpd *d, struct device *v, struct skp_err *err)
+{
+	struct rekey *rk = v->rk;
+	struct skp_header h = rk->h;
+	const unsigned char *deks[SKP_SLOTS] = {rk->new_dek, NULL};
+	int r;
+
+	r = rk_record(rk, rk->length, 0, err);
+	if (r < 0)
+		return r;
+	test_stop("final-record");
+	r = load_table(d, v->name, v->dev, &h, NULL, rk->new_dek, 0, rk->discard, 0, err);
+	if (r < 0)
+		return skp_err_wrap(err, "switching %s to the new key", v->name);
+	test_stop("final-reload");
+	h.slot[0] = h.slot[1];
+	h.slot[0].state = SKP_SLOT_ACTIVE;
+	memset(&h.slot[1], 0, sizeof(h.slot[1]));
+	r = skp_header_write(rk->hfd, &h, deks, err);
+	if (r < 0)
+		return r;
+	test_stop("final-header");
+	/* The header no longer names a rekey: the records are dead state; zero them. */
+	r = skp_renc_rec_clear(rk->fd, h.resil_offset, err);
+	if (r < 0)
+		log_msg(LOG_W, "%s: %s (harmless: no rekey is recorded in the header)", v->name, err->msg);
+	v->generation = h.slot[0].generation;
+	memcpy(v->provider, h.slot[0].provider, sizeof(v->provider));
+	memcpy(v->kek_uid, h.slot[0].kek_uid, sizeof(v->kek_uid));
+	memcpy(v->kek_name, h.slot[0].kek_name, sizeof(v->kek_name));
+	v->problem[0] = '\0';
+	rk->done_secs = now_mono() - ((double)rk->t0.tv_sec + (double)rk->t0.tv_nsec / 1e9);
+	rk->state = RK_DONE;
+	rk->boundary = rk->length;
+	rk_free_keys(rk);
+	log_msg(LOG_I, "deep rekey of %s done: DEK generation %" PRIu64 ", KEK %s on %s; old DEK wiped",
+		v->name, v->generation, v->kek_uid, v->provider);
+	return 0;
+}
+
+/* One chunk: hold, hash, record, reencrypt. */
+static int rk_step(struct skpd *d, struct device *v, struct skp_err *err)
+{
+	struct rekey *rk = v->rk;
+	uint64_t b = rk->boundary, n = rk->length - b;
+	char msg[80];
+	int r;
+
+	if (n == 0)
+		return rk_finish(d, v, err);
+	if (n > rk->chunk)
+		n = rk->chunk;
+	snprintf(msg, sizeof(msg), "hold %" PRIu64 " %" PRIu64, b, n);
+	r = skp_dm_message(v->name, msg, NULL, 0, err);
+	if (r < 0)
+		return r;
+	rk->rec->boundary = b;
+	rk->rec->hot_len = n;
+	r = skp_renc_hash_hotzone(rk->fd, &rk->geom, rk->rec, err);
+	if (r == 0)
+		r = rk_record(rk, b, n, err);
+	if (r < 0) {
+		skp_dm_message(v->name, "release", NULL, 0, NULL);
+		return r;
+	}
+	test_stop("record");
+	snprintf(msg, sizeof(msg), "reencrypt %" PRIu64 " %" PRIu64, b, n);
+	r = skp_dm_message(v->name, msg, NULL, 0, err);
+	if (r < 0) {
+		skp_dm_message(v->name, "release", NULL, 0, NULL);
+		return r;
+	}
+	rk->boundary = b + n;
+	test_stop("chunk");
+	if (rk->rate_mib) {
+		double t = now_mono(), dt = (double)n * 512 / ((double)rk->rate_mib * 1048576.0);
+
+		rk->next_due = (rk->next_due > t - 1 ? rk->next_due : t) + dt;
+	}
+	if (rk->boundary == rk->length)
+		return rk_finish(d, v, err);
+	return 0;
+}
+
+int rekey_next_ms(struct skpd *d)
+{
+	double t = -1, n = now_mono();
+
+	for (size_t i = 0; i < d->n_devs; i++) {
+		struct rekey *rk = d->devs[i].rk;
+		double w;
+
+		if (!rk || rk->state != RK_RUNNING)
+			continue;
+		w = rk->next_due > n ? rk->next_due - n : 0;
+		if (t < 0 || w < t)
+			t = w;
+	}
+	return t < 0 ? -1 : (int)(t * 1000) + (t > 0);
+}
+
+void rekey_tick(struct skpd *d)
+{
+	double n = now_mono();
+
+	/* One chunk per device per iteration: requests are served between chunks. */
+	for (size_t i = 0; i < d->n_devs; i++) {
+		struct device *v = &d->devs[i];
+		struct skp_err err = {0};
+
+		if (!v->rk || v->rk->state != RK_RUNNING || v->rk->next_due > n)
+			continue;
+		if (rk_step(d, v, &err) < 0)
+			rk_fail(v, err.msg);
+	}
+}
+
+static int parse_gen_ok(const struct rekey *rk, const struct skp_renc_rec *r, struct skp_err *err)
+{
+	if (r->old_gen != rk->h.slot[0].generation || r->new_gen != rk->h.slot[1].generation)
+		return skp_err_set(err, -EBADMSG, "re-encryption record is for DEK generations %" PRIu64
+				   "->%" PRIu64 ", the header for %" PRIu64 "->%" PRIu64, r->old_gen, r->new_gen,
+				   rk->h.slot[0].generation, rk->h.slot[1].generation);
+	return 0;
+}
+
+int rekey_start(struct skpd *d, const char *name, const char *provider, int shallow, uint32_t rate_mib,
+		uint32_t chunk_kib, struct sbuf *out, struct skp_err *err)
+{
+	struct device *v = dev_find(d, name);
+	struct skp_header h;
+	struct rekey *rk = NULL;
+	unsigned char *old_dek = NULL, *new_dek = NULL;
+	const unsigned char *deks[SKP_SLOTS];
+	struct prov *pv;
+	uint64_t size = 0;
+	uint32_t chunk = DEFAULT_CHUNK;
+	int fd, r;
+
+	if (!v)
+		return skp_err_set(err, -ENOENT, "%s is not a device opened by this skpd", name);
+	if (v->rk && (v->rk->state == RK_RUNNING || v->rk->state == RK_PAUSED || v->rk->state == RK_FAILED))
+		return skp_err_set(err, -EBUSY, "a deep rekey of %s is already in progress (%s); use --status, --pause or --resume",
+				   name, v->rk->state == RK_RUNNING ? "running" : v->rk->state == RK_PAUSED ? "paused" : "stopped on an error");
+	if (chunk_kib) {
+		if (chunk_kib % 4 || chunk_kib > SKP_RENC_MAX_HOT / 2 || chunk_kib * 2 % (v->sector_size / 512))
+			return skp_err_set(err, -EINVAL, "--chunk must be a multiple of 4 KiB and the sector size, at most %u KiB",
+					   SKP_RENC_MAX_HOT / 2);
+		chunk = chunk_kib * 2;
+	}
+	pv = skpd_prov(d, provider ? provider : v->provider);
+	if (!pv || !pv->p)
+		return skp_err_set(err, -ENOENT, "provider \"%s\" is not configured", provider ? provider : v->provider);
+	fd = open(v->dev, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return skp_err_set(err, -errno, "%s: %s", v->dev, strerror(errno));
+	r = dev_bytes(fd, &size);
+	if (r == 0)
+		r = skp_header_read(fd, size, &h, NULL, err);
+	close(fd);
+	if (r < 0)
+		return skp_err_wrap(err, "%s", v->dev);
+	if (memcmp(h.uuid, v->uuid, 16))
+		return skp_err_set(err, -ESTALE, "%s no longer holds the header of %s", v->dev, name);
+	if (h.slot[1].state != SKP_SLOT_EMPTY)
+		return skp_err_set(err, -EBUSY, "%s: the header already records a deep rekey; close and open to resume it", name);
+	if (kernel_two_key(name) != 0)
+		return skp_err_set(err, -EBUSY, "mapping %s is not in single-key mode", name);
+	r = unwrap_slot(d, &h, 0, &old_dek, err);
+	if (r < 0)
+		return r;
+	new_dek = skp_secmem_alloc(SKP_DEK_LEN);
+	if (!new_dek) {
+		skp_secmem_free(old_dek, SKP_DEK_LEN);
+		return skp_err_set(err, -ENOMEM, "no locked memory for the DEK");
+	}
+	r = skp_dek_generate(new_dek, SKP_DEK_LEN, err);
+	h.slot[1] = h.slot[0];
+	h.slot[1].state = SKP_SLOT_NEW;
+	h.slot[1].generation = h.slot[0].generation + 1;
+	if (r == 0 && shallow) {
+		r = new_kek_wrap(d, pv, h.uuid, new_dek, &h.slot[1], err);
+	} else if (r == 0) {
+		const unsigned char *kek;
+		size_t wl = 0;
+
+		r = kek_get(d, h.slot[0].provider, h.slot[0].kek_uid, &kek, err);
+		if (r == 0)
+			r = skp_wrap(kek, SKP_KEK_LEN, new_dek, SKP_DEK_LEN, h.slot[1].wrapped,
+				     sizeof(h.slot[1].wrapped), &wl, err);
+		h.slot[1].wrapped_len = (uint32_t)wl;
+	}
+	if (r < 0) {
+		skp_secmem_free(old_dek, SKP_DEK_LEN);
+		skp_secmem_free(new_dek, SKP_DEK_LEN);
+		return r;
+	}
+	r = rk_new(v->dev, &h, old_dek, new_dek, 0, &rk, err);
+	if (r < 0)
+		return r;
+	rk->chunk = chunk;
+	rk->rate_mib = rate_mib;
+	/* Records first: stale ones from an earlier rekey would not authenticate under the new
+	 * key pair and would make the next open refuse the device. */
+	r = skp_renc_rec_clear(rk->fd, h.resil_offset, err);
+	deks[0] = rk->old_dek;
+	deks[1] = rk->new_dek;
+	if (r == 0)
+		r = skp_header_write(rk->hfd, &h, deks, err);
+	if (r < 0)
+		goto fail;
+	rk->h = h;
+	test_stop("newslot");
+	r = rk_record(rk, 0, 0, err);
+	if (r == 0)
+		r = load_table(d, name, v->dev, &h, rk->old_dek, rk->new_dek, 0, rk->discard, 0, err);
+	if (r < 0) {
+		/* The header names the rekey now: the next open resumes it from its record. */
+		rekey_free(v);
+		v->rk = rk;
+		rk_fail(v, err->msg);
+		return r;
+	}
+	rekey_free(v);
+	v->rk = rk;
+	rk->state = RK_RUNNING;
+	rk_start_clock(rk);
+	sb_printf(out, "deep rekey of %s started: DEK generation %" PRIu64 " -> %" PRIu64 ", KEK %s on %s, chunk %u KiB%s\n",
+		  name, h.slot[0].generation, h.slot[1].generation, h.slot[1].kek_uid, h.slot[1].provider,
+		  chunk / 2, rate_mib ? ", throttled" : "");
+	log_msg(LOG_I, "deep rekey of %s started: DEK generation %" PRIu64 " -> %" PRIu64 ", KEK %s (%s) on %s, chunk %u KiB, rate %u MiB/s",
+		name, h.slot[0].generation, h.slot[1].generation, h.slot[1].kek_uid, h.slot[1].kek_name,
+		h.slot[1].provider, chunk / 2, rate_mib);
+	return 0;
+fail:
+	rk_free_keys(rk);
+	free(rk);
+	return r;
+}
+
+/*
+ * Open (or adopt) a device whose header records a deep rekey.  live: the mapping exists
+ * in the kernel (skpd restarted): its boundary is the truth.  Otherwise the record is:
+ * the hotzone is repaired in userspace before the two-key table is created.
+ */
+int rekey_open(struct skpd *d, const char *dev, const char *name, const struct skp_header *h,
+	       int discard, int live, struct sbuf *out, struct skp_err *err)
+{
+	unsigned char *old_dek = NULL, *new_dek = NULL;
+	struct skp_renc_rec *r = NULL;
+	struct rekey *rk;
+	struct device *v;
+	uint64_t redone = 0;
+	int ret, paused = 0;
+
+	ret = unwrap_slot(d, h, 0, &old_dek, err);
+	if (ret < 0)
+		return skp_err_wrap(err, "opening %s", dev);
+	ret = unwrap_slot(d, h, 1, &new_dek, err);
+	if (ret < 0) {
+		skp_secmem_free(old_dek, SKP_DEK_LEN);
+		return skp_err_wrap(err, "opening %s (interrupted deep rekey)", dev);
+	}
+	/* Not mapped: exclusive, nobody else may write while the hotzone is repaired. */
+	ret = rk_new(dev, h, old_dek, new_dek, !live, &rk, err);
+	if (ret < 0)
+		return skp_err_wrap(err, "opening %s", dev);
+	r = calloc(1, sizeof(*r));
+	if (!r) {
+		ret = skp_err_set(err, -ENOMEM, "out of memory");
+		goto fail;
+	}
+	ret = skp_renc_rec_read(rk->fd, h->resil_offset, &rk->geom, h->uuid, rk->rkey, r, err);
+	if (ret == -ENODATA) {
+		/* The new slot was written, no record yet: no data changed. */
+		memset(r, 0, sizeof(*r));
+		ret = 0;
+	} else if (ret == 0) {
+		ret = parse_gen_ok(rk, r, err);
+	}
+	if (ret < 0) {
+		skp_err_wrap(err, "%s: refusing to open: the interrupted deep rekey's state is not authentic", dev);
+		goto fail;
+	}
+	rk->seq = r->seq;
+	rk->rate_mib = r->rate_mib;
+	paused = !!(r->flags & SKP_RENC_PAUSED);
+	if (live) {
+		/* A hold left by a killed skpd is dropped; the kernel finished or never began the chunk. */
+		skp_dm_message(name, "release", NULL, 0, NULL);
+		ret = kernel_two_key(name) == 1 ? kernel_boundary(name, &rk->boundary, err)
+						: skp_err_set(err, -EPROTO, "mapping %s is not in two-key mode", name);
+		if (ret < 0)
+			goto fail;
+	} else {
+		rk->boundary = r->boundary;
+		if (r->hot_len) {
+			ret = skp_renc_recover(rk->fd, &rk->geom, r, rk->old_dek, rk->new_dek, SKP_DEK_LEN, &redone, err);
+			if (ret < 0)
+				goto fail;
+			rk->boundary += r->hot_len;
+		}
+	}
+	rk->state = paused ? RK_PAUSED : RK_RUNNING;
+	/* A fresh record without a hotzone: what is below the boundary is new, durably. */
+	ret = rk_record(rk, rk->boundary, 0, err);
+	if (ret < 0)
+		goto fail;
+	test_stop("recovered");
+	if (!live) {
+		/* The exclusive fd would make the table load fail (the target opens the device). */
+		close(rk->fd);
+		rk->fd = -1;
+		ret = load_table(d, name, dev, h, rk->old_dek, rk->new_dek, rk->boundary, discard, 1, err);
+		if (ret == 0) {
+			rk->fd = open(dev, O_RDWR | O_DIRECT | O_CLOEXEC);
+			if (rk->fd < 0) {
+				ret = skp_err_set(err, -errno, "%s: %s", dev, strerror(errno));
+				skp_dm_remove(name, NULL);
+			}
+		}
+		if (ret < 0)
+			goto fail;
+	}
+	ret = dev_add(d, name, dev, h, err);
+	if (ret < 0)
+		goto fail;
+	v = dev_find(d, name);
+	v->rk = rk;
+	rk->discard = discard;
+	rk_start_clock(rk);
+	sb_printf(out, "%s %s as /dev/mapper/%s: deep rekey at %.1f%%%s%s\n", live ? "adopted" : "opened", dev, name,
+		  100.0 * (double)rk->boundary / (double)rk->length, redone ? ", hotzone repaired" : "",
+		  paused ? ", paused (skpctl rekey NAME --resume)" : ", resuming");
+	log_msg(LOG_I, "%s %s as %s with an interrupted deep rekey: boundary %" PRIu64 "/%" PRIu64 " sectors, %" PRIu64
+		" hotzone sector(s) rewritten, %s", live ? "adopted" : "opened", dev, name, rk->boundary, rk->length,
+		redone, paused ? "paused" : "resuming");
+	free(r);
+	return 0;
+fail:
+	free(r);
+	rk_free_keys(rk);
+	free(rk);
+	return ret;
+}
+
+int rekey_control(struct skpd *d, const char *name, unsigned int flags, uint32_t rate_mib, struct sbuf *out,
+		  struct skp_err *err)
+{
+	struct device *v = dev_find(d, name);
+	struct rekey *rk = v ? v->rk : NULL;
+	int r;
+
+	if (!v)
+		return skp_err_set(err, -ENOENT, "%s is not a device opened by this skpd", name);
+	if (flags & SKP_REQ_QUERY)
+		return rekey_report(v, flags & SKP_REQ_JSON, out);
+	if (!rk || rk->state == RK_DONE)
+		return skp_err_set(err, -ENOENT, "no deep rekey of %s is in progress", name);
+	if (flags & SKP_REQ_PAUSE) {
+		if (rk->state == RK_PAUSED)
+			return skp_err_set(err, -EALREADY, "the deep rekey of %s is already paused", name);
+		if (rk->state == RK_FAILED)
+			return skp_err_set(err, -EINVAL, "the deep rekey of %s stopped on an error: %s", name, rk->error);
+		rk->state = RK_PAUSED;
+		/* Durable: a restart or reboot keeps it paused. */
+		r = rk_record(rk, rk->boundary, 0, err);
+		if (r < 0) {
+			rk->state = RK_RUNNING;
+			return r;
+		}
+		sb_printf(out, "deep rekey of %s paused at %.1f%%\n", name, 100.0 * (double)rk->boundary / (double)rk->length);
+		log_msg(LOG_I, "deep rekey of %s paused at sector %" PRIu64, name, rk->boundary);
+		return 0;
+	}
+	if (rk->state == RK_RUNNING)
+		return skp_err_set(err, -EALREADY, "the deep rekey of %s is running", name);
+	rk->state = RK_RUNNING;
+	if (rate_mib)
+		rk->rate_mib = rate_mib;
+	r = rk_record(rk, rk->boundary, 0, err);
+	if (r < 0) {
+		rk->state = RK_PAUSED;
+		return r;
+	}
+	rk->error[0] = '\0';
+	v->problem[0] = '\0';
+	rk_start_clock(rk);
+	sb_printf(out, "deep rekey of %s resumed at %.1f%%\n", name, 100.0 * (double)rk->boundary / (double)rk->length);
+	log_msg(LOG_I, "deep rekey of %s resumed at sector %" PRIu64, name, rk->boundary);
+	return 0;
+}
+
+const char *rekey_state_name(const struct device *v)
+{
+	static const char *const n[] = {"running", "paused", "done", "failed"};
+
+	return v->rk ? n[v->rk->state] : "none";
+}
+
+/* "state=... percent=... mibps=... eta=..." (or JSON): skpctl parses this for --wait. */
+int rekey_report(const struct device *v, int json, struct sbuf *out)
+{
+	const struct rekey *rk = v->rk;
+	double pct = 0, rate = 0, eta = -1, el;
+	uint64_t b = 0, len = v->data_length / 512;
+
+	if (rk) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		b = rk->boundary;
+		len = rk->length;
+		pct = 100.0 * (double)b / (double)len;
+		el = (double)(ts.tv_sec - rk->t0.tv_sec) + (double)(ts.tv_nsec - rk->t0.tv_nsec) / 1e9;
+		if (rk->state == RK_DONE)
+			el = rk->done_secs;
+		if (el > 0.05 && b > rk->b0)
+			rate = (double)(b - rk->b0) * 512 / 1048576.0 / el;
+		if (rk->state == RK_RUNNING && rate > 0)
+			eta = (double)(len - b) * 512 / 1048576.0 / rate;
+		if (rk->state == RK_DONE)
+			eta = 0;
+	}
+	if (json) {
+		sb_printf(out, "{\"mapping\":");
+		sb_json_str(out, v->name);
+		sb_printf(out, ",\"state\":\"%s\",\"boundary\":%" PRIu64 ",\"length\":%" PRIu64
+			  ",\"percent\":%.1f,\"mib_per_s\":%.1f,\"eta_s\":%.0f,\"dek_generation\":%" PRIu64 ",\"error\":",
+			  rekey_state_name(v), b, len, pct, rate, eta, v->generation);
+		sb_json_str(out, rk ? rk->error : "");
+		sb_printf(out, "}\n");
+	} else {
+		sb_printf(out, "%s: state=%s percent=%.1f boundary=%" PRIu64 " length=%" PRIu64 " mibps=%.1f eta=%.0f generation=%" PRIu64 "%s%s\n",
+			  v->name, rekey_state_name(v), pct, b, len, rate, eta, v->generation,
+			  rk && rk->error[0] ? " error=" : "", rk ? rk->error : "");
+	}
+	return 0;
+}
+
+/* Short progress text for status/list: "running 42.0% 31.5MiB/s eta 12s". */
+void rekey_summary(const struct device *v, char *buf, size_t size)
+{
+	struct sbuf s = {0};
+	double pct = 0, rate = 0, eta = -1;
+	char st[16];
+
+	if (!v->rk) {
+		snprintf(buf, size, "none");
+		return;
+	}
+	rekey_report(v, 0, &s);
+	if (s.s && sscanf(s.s, "%*s state=%15s percent=%lf %*s %*s mibps=%lf eta=%lf", st, &pct, &rate, &eta) == 4) {
+		if (!strcmp(st, "running"))
+			snprintf(buf, size, "deep %.1f%% %.1fMiB/s eta %.0fs", pct, rate, eta < 0 ? 0 : eta);
+		else
+			snprintf(buf, size, "deep %s %.1f%%", st, pct);
+	} else {
+		snprintf(buf, size, "%s", rekey_state_name(v));
+	}
+	sb_free(&s);
+}
+
+/* close: a running rekey must be paused first; a paused one is resumed by the next open. */
+int rekey_on_close(struct device *v, struct skp_err *err)
+{
+	if (v->rk && v->rk->state == RK_RUNNING)
+		return skp_err_set(err, -EBUSY, "a deep rekey of %s is running: pause it first (skpctl rekey %s --pause)",
+				   v->name, v->name);
+	rekey_free(v);
+	return 0;
+}
