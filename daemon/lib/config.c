@@ -419,7 +419,72 @@ const struct skp_provider_conf *skp_config_default(const struct skp_config *cfg)
 	return NULL;
 }
 
-int skptab_parse(const char *path, const char *text, struct skptab *tab, struct skp_err *err)
+/* One skptab line into tab (appended only if it is valid). */
+static int skptab_line(const char *path, int lineno, char *line, struct skptab *tab, size_t *cap,
+		       struct skp_err *err)
+{
+	char *f[4], *s, *save = NULL;
+	struct skptab_entry *e;
+	int n = 0;
+
+	strip_comment(line);
+	for (s = strtok_r(line, " \t\r", &save); s; s = strtok_r(NULL, " \t\r", &save)) {
+		if (n == 3)
+			return skp_err_set(err, -EINVAL, "%s:%d: too many fields (name, device, options)", path, lineno);
+		f[n++] = s;
+	}
+	if (n == 0)
+		return 0;
+	if (n < 2)
+		return skp_err_set(err, -EINVAL, "%s:%d: expected 'NAME UUID=...|/dev/PATH [OPTIONS]'", path, lineno);
+	if (tab->n >= SKP_MAX_SKPTAB)
+		return skp_err_set(err, -E2BIG, "%s:%d: more than %d devices", path, lineno, SKP_MAX_SKPTAB);
+	if (tab->n == *cap) {
+		size_t ncap = *cap ? *cap * 2 : 64;
+		struct skptab_entry *ne = realloc(tab->e, ncap * sizeof(*ne));
+
+		if (!ne)
+			return skp_err_set(err, -ENOMEM, "out of memory");
+		tab->e = ne;
+		*cap = ncap;
+	}
+	e = &tab->e[tab->n];
+	memset(e, 0, sizeof(*e));
+	e->line = lineno;
+	if (!skp_name_valid(f[0], sizeof(e->name)))
+		return skp_err_set(err, -EINVAL, "%s:%d: bad mapping name '%.64s'", path, lineno, f[0]);
+	for (size_t i = 0; i < tab->n; i++)
+		if (!strcmp(tab->e[i].name, f[0]))
+			return skp_err_set(err, -EEXIST, "%s:%d: mapping %s already on line %d", path, lineno,
+					   f[0], tab->e[i].line);
+	strcpy(e->name, f[0]);
+	if (!strncmp(f[1], "UUID=", 5)) {
+		if (skp_uuid_parse(f[1] + 5, e->uuid) < 0)
+			return skp_err_set(err, -EINVAL, "%s:%d: bad UUID '%.64s'", path, lineno, f[1] + 5);
+		e->by_uuid = 1;
+	} else if (f[1][0] != '/' || strlen(f[1]) >= sizeof(e->source)) {
+		return skp_err_set(err, -EINVAL, "%s:%d: device must be UUID=... or an absolute path", path, lineno);
+	}
+	snprintf(e->source, sizeof(e->source), "%s", f[1]);
+	if (n == 3 && strcmp(f[2], "-") && strcmp(f[2], "defaults")) {
+		char *o, *osave = NULL;
+
+		for (o = strtok_r(f[2], ",", &osave); o; o = strtok_r(NULL, ",", &osave)) {
+			if (!strcmp(o, "nofail"))
+				e->nofail = 1;
+			else if (!strcmp(o, "discard"))
+				e->discard = 1;
+			else
+				return skp_err_set(err, -EINVAL, "%s:%d: unknown option '%.32s' (nofail, discard)",
+						   path, lineno, o);
+		}
+	}
+	tab->n++;
+	return 0;
+}
+
+static int skptab_parse_cb(const char *path, const char *text, struct skptab *tab,
+			   void (*bad)(void *ctx, const struct skp_err *e), void *ctx, struct skp_err *err)
 {
 	char *copy = strdup(text), *line;
 	int lineno = 0, r = 0;
@@ -429,86 +494,46 @@ int skptab_parse(const char *path, const char *text, struct skptab *tab, struct 
 	if (!copy)
 		return skp_err_set(err, -ENOMEM, "out of memory");
 	for (char *p = copy; (line = strsep(&p, "\n")) != NULL;) {
-		char *f[4], *s, *save = NULL;
-		struct skptab_entry *e;
-		int n = 0;
+		struct skp_err le = {0};
 
 		lineno++;
-		strip_comment(line);
-		for (s = strtok_r(line, " \t\r", &save); s; s = strtok_r(NULL, " \t\r", &save)) {
-			if (n == 3) {
-				r = skp_err_set(err, -EINVAL, "%s:%d: too many fields (name, device, options)", path, lineno);
-				goto out;
-			}
-			f[n++] = s;
-		}
-		if (n == 0)
+		r = skptab_line(path, lineno, line, tab, &cap, &le);
+		if (r < 0 && bad && r != -ENOMEM) {
+			bad(ctx, &le);
+			r = 0;
 			continue;
-		if (n < 2) {
-			r = skp_err_set(err, -EINVAL, "%s:%d: expected 'NAME UUID=...|/dev/PATH [OPTIONS]'", path, lineno);
-			goto out;
 		}
-		if (tab->n >= SKP_MAX_SKPTAB) {
-			r = skp_err_set(err, -E2BIG, "%s:%d: more than %d devices", path, lineno, SKP_MAX_SKPTAB);
-			goto out;
+		if (r < 0) {
+			if (err)
+				*err = le;
+			break;
 		}
-		if (tab->n == cap) {
-			size_t ncap = cap ? cap * 2 : 64;
-			struct skptab_entry *ne = realloc(tab->e, ncap * sizeof(*ne));
-
-			if (!ne) {
-				r = skp_err_set(err, -ENOMEM, "out of memory");
-				goto out;
-			}
-			tab->e = ne;
-			cap = ncap;
-		}
-		e = &tab->e[tab->n];
-		memset(e, 0, sizeof(*e));
-		e->line = lineno;
-		if (!skp_name_valid(f[0], sizeof(e->name))) {
-			r = skp_err_set(err, -EINVAL, "%s:%d: bad mapping name '%.64s'", path, lineno, f[0]);
-			goto out;
-		}
-		for (size_t i = 0; i < tab->n; i++)
-			if (!strcmp(tab->e[i].name, f[0])) {
-				r = skp_err_set(err, -EEXIST, "%s:%d: mapping %s already on line %d", path, lineno,
-						f[0], tab->e[i].line);
-				goto out;
-			}
-		strcpy(e->name, f[0]);
-		if (!strncmp(f[1], "UUID=", 5)) {
-			if (skp_uuid_parse(f[1] + 5, e->uuid) < 0) {
-				r = skp_err_set(err, -EINVAL, "%s:%d: bad UUID '%.64s'", path, lineno, f[1] + 5);
-				goto out;
-			}
-			e->by_uuid = 1;
-		} else if (f[1][0] != '/' || strlen(f[1]) >= sizeof(e->source)) {
-			r = skp_err_set(err, -EINVAL, "%s:%d: device must be UUID=... or an absolute path", path, lineno);
-			goto out;
-		}
-		snprintf(e->source, sizeof(e->source), "%s", f[1]);
-		if (n == 3 && strcmp(f[2], "-") && strcmp(f[2], "defaults")) {
-			char *o, *osave = NULL;
-
-			for (o = strtok_r(f[2], ",", &osave); o; o = strtok_r(NULL, ",", &osave)) {
-				if (!strcmp(o, "nofail"))
-					e->nofail = 1;
-				else if (!strcmp(o, "discard"))
-					e->discard = 1;
-				else {
-					r = skp_err_set(err, -EINVAL, "%s:%d: unknown option '%.32s' (nofail, discard)",
-							path, lineno, o);
-					goto out;
-				}
-			}
-		}
-		tab->n++;
 	}
-out:
 	free(copy);
 	if (r < 0)
 		skptab_free(tab);
+	return r;
+}
+
+int skptab_parse(const char *path, const char *text, struct skptab *tab, struct skp_err *err)
+{
+	return skptab_parse_cb(path, text, tab, NULL, NULL, err);
+}
+
+int skptab_load_lenient(const char *path, struct skptab *tab,
+			void (*bad)(void *ctx, const struct skp_err *e), void *ctx, struct skp_err *err)
+{
+	char *text;
+	int r;
+
+	memset(tab, 0, sizeof(*tab));
+	if (access(path, F_OK) < 0 && errno == ENOENT)
+		return 0;
+	r = read_text(path, &text, err);
+	if (r < 0)
+		return r;
+	r = skptab_parse_cb(path, text, tab, bad, ctx, err);
+	free(text);
 	return r;
 }
 

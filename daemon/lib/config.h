@@ -72,6 +72,10 @@ const struct skp_provider_conf *skp_config_default(const struct skp_config *cfg)
 /* A missing skptab is an empty one. */
 int skptab_load(const char *path, struct skptab *tab, struct skp_err *err);
 int skptab_parse(const char *path, const char *text, struct skptab *tab, struct skp_err *err);
+/* As skptab_load, but a bad line is passed to bad() (its message names file:line) and
+ * skipped, so one typo does not keep the other devices closed at boot. */
+int skptab_load_lenient(const char *path, struct skptab *tab,
+			void (*bad)(void *ctx, const struct skp_err *e), void *ctx, struct skp_err *err);
 void skptab_free(struct skptab *tab);
 
 #endif
