@@ -151,15 +151,16 @@ static int rec_fits(const struct skp_renc_rec *r, const struct skp_renc_geom *ge
 int skp_renc_rec_write(int fd, uint64_t resil_offset, const struct skp_renc_rec *r,
 		       const unsigned char key[SKP_RENC_KEY_LEN], struct skp_err *err)
 {
-	size_t len = rec_size(r->nhashes);
+	/* Whole aligned blocks: the caller's fd may be O_DIRECT (it is in skpd). */
+	size_t len = (rec_size(r->nhashes) + DIO_ALIGN - 1) / DIO_ALIGN * DIO_ALIGN;
 	unsigned char *buf;
 	int ret;
 
 	if (r->nhashes > SKP_RENC_MAX_HASHES)
 		return skp_err_set(err, -EINVAL, "re-encryption record: too many hashes");
-	buf = calloc(1, len);
-	if (!buf)
+	if (posix_memalign((void **)&buf, DIO_ALIGN, len))
 		return skp_err_set(err, -ENOMEM, "re-encryption record: out of memory");
+	memset(buf, 0, len);
 	encode(r, buf);
 	ret = rec_mac(buf, r->nhashes, key, buf + R_MAC);
 	if (!ret)
@@ -175,10 +176,10 @@ static int read_slot(int fd, uint64_t off, const struct skp_renc_geom *geom,
 		     const unsigned char uuid[16], const unsigned char key[SKP_RENC_KEY_LEN],
 		     struct skp_renc_rec *r, const char **why)
 {
-	unsigned char *buf = malloc(SKP_RENC_SLOT_SIZE), mac[32];
+	unsigned char *buf, mac[32];
 	int ret;
 
-	if (!buf)
+	if (posix_memalign((void **)&buf, DIO_ALIGN, SKP_RENC_SLOT_SIZE))
 		return -ENOMEM;
 	ret = skp_pread_full(fd, buf, SKP_RENC_SLOT_SIZE, off);
 	if (ret)
@@ -257,8 +258,11 @@ int skp_renc_rec_read(int fd, uint64_t resil_offset, const struct skp_renc_geom 
 
 int skp_renc_rec_clear(int fd, uint64_t resil_offset, struct skp_err *err)
 {
-	unsigned char *zero = calloc(1, SKP_RENC_SLOT_SIZE);
-	int ret = zero ? 0 : -ENOMEM;
+	unsigned char *zero = NULL;
+	int ret = posix_memalign((void **)&zero, DIO_ALIGN, SKP_RENC_SLOT_SIZE) ? -ENOMEM : 0;
+
+	if (zero)
+		memset(zero, 0, SKP_RENC_SLOT_SIZE);
 
 	for (int i = 0; !ret && i < 2; i++)
 		ret = skp_pwrite_full(fd, zero, SKP_RENC_SLOT_SIZE,
