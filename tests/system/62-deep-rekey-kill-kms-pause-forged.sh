@@ -1,0 +1,97 @@
+#!/bin/bash
+# Deep rekey robustness: skpd SIGKILLed mid-rekey (a new skpd adopts the live mapping from
+# the kernel's boundary and finishes); the KMS stopped mid-rekey (keys are in memory, it
+# finishes); pause survives a daemon restart and a close/open; a forged progress record is
+# refused at open with a clear message and nothing is written.
+. tests/lib/common.sh
+. tests/system/lib/skp.sh
+
+S=$W/skpd.sock
+write_conf "$W/skpd.conf" "$S"
+# shellcheck disable=SC2086
+provider_section corp-kms a true $SKP_KMS_SERVERS >> "$W/skpd.conf"
+C=(--socket "$S")
+restart_node() { # index
+	local conf=$SKP_KMS_DIR/server$1.conf port
+	port=$(sed -n 's/^port=//p' "$conf")
+	setsid /usr/bin/pykmip-server -f "$conf" -l "$SKP_KMS_DIR/server$1.log" \
+		> "$SKP_KMS_DIR/server$1.out" 2>&1 < /dev/null &
+	echo $! > "$SKP_KMS_DIR/server$1.pid"
+	for _ in $(seq 1 600); do
+		(exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && return 0
+		sleep 0.2
+	done
+	fail "KMS node $1 did not come back"
+}
+boundary() { dmsetup status d62 | awk '{print $4}'; }
+fresh /dev/vdb
+dmsetup create --noudevsync lower62 --table "0 65536 linear /dev/vdb 0"
+dmsetup mknodes
+MAPPINGS+=(d62 lower62)
+start_skpd "$W/skpd.conf" "$W/skpd1.log"
+skpctl format /dev/mapper/lower62 "${C[@]}" > /dev/null
+skpctl open /dev/mapper/lower62 d62 "${C[@]}" > /dev/null
+dd if=/dev/urandom of=/dev/mapper/d62 bs=1M count=16 oflag=direct status=none
+want=$(sum_mib /dev/mapper/d62 16)
+
+# 1. skpd SIGKILLed mid-rekey: the mapping lives on; a new skpd adopts it and finishes.
+skpctl rekey d62 --deep --chunk 256K --rate 4 "${C[@]}" > /dev/null
+sleep 1.5
+kill -9 "$SKPD_PID"; wait "$SKPD_PID" 2>/dev/null || true
+b=$(boundary)
+[ "$b" -gt 0 ] && [ "$b" -lt 32768 ] || fail "kill was not mid-rekey (boundary $b)"
+assert_eq "$(sum_mib /dev/mapper/d62 16)" "$want" "data with no skpd mid-rekey"
+start_skpd "$W/skpd.conf" "$W/skpd2.log"
+out=$(skpctl open /dev/mapper/lower62 d62 "${C[@]}")
+assert_contains "$out" "adopted"
+skpctl rekey d62 --status --wait "${C[@]}" > /dev/null || { cat "$W/skpd2.log"; fail "adopted rekey did not finish"; }
+assert_eq "$(sum_mib /dev/mapper/d62 16)" "$want" "data after adoption"
+assert_contains "$(skpctl dump /dev/mapper/lower62)" "generation:  2"
+
+# 2. KMS gone mid-rekey: the rekey holds both DEKs and finishes without it.
+skpctl rekey d62 --deep --chunk 256K --rate 4 "${C[@]}" > /dev/null
+sleep 1
+tests/kms/stop "$SKP_KMS_DIR"
+skpctl rekey d62 --status --wait "${C[@]}" > "$W/wait.out" || { cat "$W/wait.out"; fail "rekey did not finish without the KMS"; }
+assert_eq "$(sum_mib /dev/mapper/d62 16)" "$want" "data after a rekey without KMS"
+assert_contains "$(skpctl dump /dev/mapper/lower62)" "generation:  3"
+for i in $(seq 0 $(($(echo "$SKP_KMS_SERVERS" | wc -w) - 1))); do restart_node "$i"; done
+
+# 3. Pause, daemon restart (adopts, still paused), close/open (still paused), resume.
+skpctl rekey d62 --deep --chunk 256K --rate 4 "${C[@]}" > /dev/null
+sleep 1
+assert_contains "$(skpctl rekey d62 --pause "${C[@]}")" "paused"
+b=$(boundary); sleep 1.5
+assert_eq "$(boundary)" "$b" "boundary moved while paused"
+stop_skpd "$SKPD_PID"
+start_skpd "$W/skpd.conf" "$W/skpd3.log"
+assert_contains "$(skpctl open /dev/mapper/lower62 d62 "${C[@]}")" "paused"
+assert_contains "$(skpctl rekey d62 --status "${C[@]}")" "state=paused"
+skpctl close d62 "${C[@]}" > /dev/null
+assert_contains "$(skpctl open /dev/mapper/lower62 d62 "${C[@]}")" "paused"
+assert_eq "$(sum_mib /dev/mapper/d62 16)" "$want" "data while paused"
+skpctl close d62 "${C[@]}" > /dev/null
+
+# 4. Forged records (closed device, paused rekey): the boundary moved in one slot and a
+# hash altered in the other; open refuses and writes nothing.
+
+python3=/usr/bin/python3
+$python3 - /dev/mapper/lower62 <<'PY'
+import sys
+f = open(sys.argv[1], "r+b")
+base = 1 << 20
+for slot, off in ((0, 72), (1, 72)):   # the boundary field of both records
+    f.seek(base + slot * 512 * 1024 + off)
+    b = f.read(1)
+    f.seek(base + slot * 512 * 1024 + off)
+    f.write(bytes([b[0] ^ 0x10]))
+f.close()
+PY
+dd if=/dev/mapper/lower62 bs=1M count=32 status=none iflag=direct | sha256sum > "$W/forged"
+expect_fail skpctl open /dev/mapper/lower62 d62 "${C[@]}"
+assert_contains "$out" "not authentic"
+echo "forged record: $out"
+[ ! -e /dev/mapper/d62 ] || fail "mapping created from forged state"
+dd if=/dev/mapper/lower62 bs=1M count=32 status=none iflag=direct | sha256sum > "$W/after"
+cmp -s "$W/forged" "$W/after" || fail "open wrote to the device after refusing it"
+echo "ok"
