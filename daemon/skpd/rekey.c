@@ -623,6 +623,7 @@ int rekey_open(struct skpd *d, const char *dev, const char *name, const struct s
 	if (ret == -ENODATA) {
 		/* The new slot was written, no record yet: no data changed. */
 		memset(r, 0, sizeof(*r));
+		skp_err_clear(err);
 		ret = 0;
 	} else if (ret == 0) {
 		ret = parse_gen_ok(rk, r, err);
