@@ -171,7 +171,7 @@ int skpd_boot_open(struct skpd *d)
 	size_t n_scan = 0;
 	int opened = 0, failed = 0, already = 0, batches = 0, fetched = 0;
 	unsigned long ex0 = exchanges(d);
-	double t0 = now_s();
+	double t0 = now_s(), t_fetch = t0, t_open = t0;
 
 	if (skptab_load_lenient(d->cfg.skptab, &tab, bad_line, &bad, &err) < 0) {
 		log_msg(LOG_E, "%s: no device opened at start", err.msg);
@@ -242,6 +242,7 @@ int skpd_boot_open(struct skpd *d)
 	}
 
 	/* 2. One batched fetch per provider of the KEKs not already cached. */
+	t_fetch = now_s();
 	for (size_t p = 0; p < d->n_provs; p++) {
 		struct prov *pv = &d->provs[p];
 		const char **uids = calloc(tab.n, sizeof(*uids));
@@ -306,6 +307,7 @@ next:
 	}
 
 	/* 3. Open: every KEK is cached now, so this talks to the kernel only. */
+	t_open = now_s();
 	for (size_t i = 0; i < tab.n; i++) {
 		struct skptab_entry *e = &tab.e[i];
 		struct sbuf out = {0};
@@ -323,8 +325,9 @@ next:
 		failed += b[i].state == -1;
 summary:
 	log_msg(failed ? LOG_W : LOG_I, "skptab %s: %d device(s) opened, %d already open, %d failed; "
-		"%d KEK(s) fetched in %d batch(es), %lu KMIP request(s), %.3f s", d->cfg.skptab, opened,
-		already, failed, fetched, batches, exchanges(d) - ex0, now_s() - t0);
+		"%d KEK(s) fetched in %d batch(es), %lu KMIP request(s), %.3f s (headers %.3f, KEKs %.3f, "
+		"mappings %.3f)", d->cfg.skptab, opened, already, failed, fetched, batches, exchanges(d) - ex0,
+		now_s() - t0, t_fetch - t0, t_open - t_fetch, t_fetch > t0 ? now_s() - t_open : 0.0);
 	free(scan);
 	free(b);
 	skptab_free(&tab);
