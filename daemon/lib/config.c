@@ -235,10 +235,11 @@ static int global_key(struct skp_config *cfg, const char *file, int line, const 
 
 		if (parse_bool(v, &b) < 0)
 			return skp_err_set(err, -EINVAL, "%s:%d: key_persistence must be true or false", file, line);
-		/* Persisting KEKs changes the threat model; not built yet, so refuse rather than pretend. */
-		if (b)
-			return skp_err_set(err, -EOPNOTSUPP, "%s:%d: key_persistence = true is not supported by this version", file, line);
-		cfg->key_persistence = 0;
+		/* Persisting KEKs changes the threat model: skpd warns at every start (persist.c). */
+		cfg->key_persistence = b;
+	} else if (!strcmp(k, "key_persistence_dir")) {
+		if (set_path(cfg->keks_dir, v) < 0)
+			return skp_err_set(err, -EINVAL, "%s:%d: key_persistence_dir must be an absolute path", file, line);
 	} else {
 		warn(cfg, "%s:%d: unknown setting '%s' ignored", file, line, k);
 	}
@@ -279,6 +280,7 @@ int skp_config_parse(const char *path, const char *text, struct skp_config *cfg,
 	snprintf(cfg->path, sizeof(cfg->path), "%s", path);
 	strcpy(cfg->socket, "/run/skp/skpd.sock");
 	strcpy(cfg->skptab, "/etc/skp/skptab");
+	strcpy(cfg->keks_dir, "/var/lib/skp");
 	strcpy(cfg->target, "skp");
 	cfg->health_interval = 60;
 	cfg->remediation_interval = 300;

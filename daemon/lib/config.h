@@ -40,7 +40,8 @@ struct skp_config {
 	char target[16];		/* device-mapper target: "skp" or "crypt" */
 	int health_interval;		/* seconds */
 	int remediation_interval;	/* seconds */
-	int key_persistence;
+	int key_persistence;		/* KEKs of open devices kept in keks_dir/keks */
+	char keks_dir[SKP_PATH_MAX];
 	struct skp_provider_conf providers[SKP_MAX_PROVIDERS];
 	size_t n_providers;
 	char warnings[SKP_MAX_WARNINGS][200];

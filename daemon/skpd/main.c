@@ -363,7 +363,9 @@ int main(int argc, char **argv)
 	d.started = time(NULL);
 	log_msg(LOG_I, "listening on %s, %zu provider(s), dm target %s", d.cfg.socket,
 		d.cfg.n_providers, d.cfg.target);
+	skpd_persist_start(&d);
 	skpd_boot_open(&d);
+	skpd_persist_sync(&d);
 	sd_notify(0, "READY=1\nSTATUS=skptab processed");
 	d.last_health = d.last_remediation = time(NULL);
 	skpd_health_check(&d);
@@ -398,8 +400,10 @@ int main(int argc, char **argv)
 				}
 			}
 		}
-		if (p[0].revents & POLLIN)
+		if (p[0].revents & POLLIN) {
 			serve_one(&d, lfd);
+			skpd_persist_sync(&d);	/* key_persistence follows open/close/rekey */
+		}
 		rekey_tick(&d);
 		now = time(NULL);
 		if (now >= d.last_health + d.cfg.health_interval) {

@@ -111,6 +111,10 @@ int op_rekey(struct skpd *d, const char *name, const char *provider, struct sbuf
 	     struct skp_err *err);
 int op_migrate(struct skpd *d, const char *from, const char *to, struct sbuf *out,
 	       struct skp_err *err);
+/* persist.c: key_persistence (warning and load at start; file follows the open devices) */
+void skpd_persist_start(struct skpd *d);
+void skpd_persist_sync(struct skpd *d);
+
 /* boot.c */
 int skpd_boot_open(struct skpd *d);
 struct device *dev_find(struct skpd *d, const char *name);

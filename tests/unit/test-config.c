@@ -120,7 +120,10 @@ TEST(security_refusals)
 	memcpy(ca, "#a", 2);
 	ASSERT_EQ(-EPERM, parse(p, &cfg, &err));
 	ASSERT_NE(NULL, strstr(err.msg, "has no ca"));
-	ASSERT_EQ(-EOPNOTSUPP, parse("[skpd]\nkey_persistence = true\n", &cfg, &err));
+	ASSERT_EQ(0, parse("[skpd]\nkey_persistence = true\nkey_persistence_dir = /var/lib/skp\n", &cfg, &err));
+	ASSERT_EQ(1, cfg.key_persistence);
+	skp_config_free(&cfg);
+	ASSERT_EQ(-EINVAL, parse("[skpd]\nkey_persistence_dir = relative\n", &cfg, &err));
 }
 
 TEST(line_numbers)
