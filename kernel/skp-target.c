@@ -418,7 +418,7 @@ static int skp_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 		ti->error = "Cannot allocate bioset";
 		goto bad;
 	}
-	sc->wq = alloc_workqueue("kskpd/%s", WQ_MEM_RECLAIM | WQ_HIGHPRI | WQ_CPU_INTENSIVE, 0,
+	sc->wq = alloc_workqueue("kskpd/%s", WQ_MEM_RECLAIM | WQ_HIGHPRI | WQ_UNBOUND, 0,
 				 dm_table_device_name(ti->table));
 	if (!sc->wq) {
 		ti->error = "Cannot allocate workqueue";

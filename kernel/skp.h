@@ -76,18 +76,34 @@ struct skp_io {
 	unsigned int key;
 	int epoch;			/* -1: not counted in inflight */
 	struct work_struct work;
-	/* followed by a request for key[].fast, at skp_io_req() */
+	/* Decryption of a large read is split in two parts, the second on sc->wq. */
+	struct bio *dst;		/* base (reads, in place) or the bounce clone */
+	struct work_struct split_work;
+	struct bvec_iter split_si, split_di;
+	sector_t split_sector;
+	atomic_t parts_pending;
+	bool crypt_failed;
+	/* followed by SKP_IO_PARTS requests for key[].fast, at skp_io_req() */
 };
 
-static inline struct skcipher_request *skp_io_req(struct skp_io *io)
+#define SKP_IO_PARTS 2
+
+/* Distance between the requests that follow struct skp_io. */
+static inline unsigned int skp_req_stride(unsigned int reqsize)
 {
-	return (void *)((char *)io + ALIGN(sizeof(*io), CRYPTO_MINALIGN));
+	return ALIGN(sizeof(struct skcipher_request) + reqsize, CRYPTO_MINALIGN);
+}
+
+static inline struct skcipher_request *skp_io_req(struct skp_io *io, unsigned int part,
+						  unsigned int stride)
+{
+	return (void *)((char *)io + ALIGN(sizeof(*io), CRYPTO_MINALIGN) + part * stride);
 }
 
 static inline unsigned int skp_io_size(unsigned int reqsize)
 {
-	return ALIGN(ALIGN(sizeof(struct skp_io), CRYPTO_MINALIGN) +
-		     sizeof(struct skcipher_request) + reqsize, ARCH_KMALLOC_MINALIGN);
+	return ALIGN(sizeof(struct skp_io), CRYPTO_MINALIGN) +
+	       SKP_IO_PARTS * skp_req_stride(reqsize);
 }
 
 /* skp-io.c */
