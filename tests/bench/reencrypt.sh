@@ -38,7 +38,8 @@ fio_bg() {
 	FIO=$!
 	sleep 2
 }
-fio_mibs() { /usr/bin/python3 -c 'import json,sys; j=json.load(open(sys.argv[1]))["jobs"][0]; print("%.1f" % ((j["read"]["bw"]+j["write"]["bw"])/1024))' "$1"; }
+# fio may put notices (e.g. "fio: terminating on signal 2") before the JSON document.
+fio_mibs() { /usr/bin/python3 -c 'import json,sys; t=open(sys.argv[1]).read(); j=json.loads(t[t.index("{"):])["jobs"][0]; print("%.1f" % ((j["read"]["bw"]+j["write"]["bw"])/1024))' "$1"; }
 fio_idle() {
 	fio --name=idle --filename="$1" --rw=randrw --bs=4k --size=256M --direct=1 --ioengine=libaio \
 		--iodepth=8 --time_based --runtime=15 --output-format=json --output="$W/fio-$2.json"
