@@ -15,8 +15,61 @@
 #include <linux/dm-io.h>
 #include <linux/ioprio.h>
 #include <linux/vmalloc.h>
+#include <linux/completion.h>
 
 #include "skp.h"
+
+/*
+ * The rewrite of a chunk (decrypt with <key>, encrypt with new_key) is split in two
+ * halves, the second one on the unbound workqueue, so that another CPU shares it (the
+ * crypto dominates a chunk's time).  No allocation beyond skp_crypt_buf()'s request.
+ */
+struct skp_recrypt_part {
+	struct work_struct work;
+	struct completion done;
+	struct skp_c *sc;
+	void *buf;
+	sector_t sector, count;
+	int r;
+};
+
+static int skp_recrypt(struct skp_c *sc, void *buf, sector_t sector, sector_t count)
+{
+	int r = skp_crypt_buf(sc, SKP_KEY_OLD, false, buf, sector, count);
+
+	if (!r)
+		r = skp_crypt_buf(sc, SKP_KEY_NEW, true, buf, sector, count);
+	return r;
+}
+
+static void skp_recrypt_work(struct work_struct *work)
+{
+	struct skp_recrypt_part *p = container_of(work, struct skp_recrypt_part, work);
+
+	p->r = skp_recrypt(p->sc, p->buf, p->sector, p->count);
+	complete(&p->done);
+}
+
+static int skp_recrypt_split(struct skp_c *sc, void *buf, sector_t sector, sector_t count)
+{
+	sector_t half = round_down(count / 2, sc->sector_size >> SECTOR_SHIFT);
+	struct skp_recrypt_part p;
+	int r;
+
+	if (!half || num_online_cpus() < 2)
+		return skp_recrypt(sc, buf, sector, count);
+	p.sc = sc;
+	p.buf = (u8 *)buf + ((size_t)half << SECTOR_SHIFT);
+	p.sector = sector + half;
+	p.count = count - half;
+	init_completion(&p.done);
+	INIT_WORK_ONSTACK(&p.work, skp_recrypt_work);
+	queue_work(sc->wq, &p.work);
+	r = skp_recrypt(sc, buf, sector, half);
+	wait_for_completion(&p.done);
+	destroy_work_on_stack(&p.work);
+	return r ? r : p.r;
+}
 
 static int skp_rw(struct skp_c *sc, blk_opf_t opf, void *buf, sector_t sector,
 		  sector_t count)
@@ -215,9 +268,7 @@ int skp_reencrypt(struct dm_target *ti, sector_t sector, sector_t count)
 
 	r = skp_rw(sc, REQ_OP_READ, buf, sector, count);
 	if (!r)
-		r = skp_crypt_buf(sc, SKP_KEY_OLD, false, buf, sector, count);
-	if (!r)
-		r = skp_crypt_buf(sc, SKP_KEY_NEW, true, buf, sector, count);
+		r = skp_recrypt_split(sc, buf, sector, count);
 	if (!r)
 		r = skp_rw(sc, REQ_OP_WRITE | REQ_SYNC | REQ_FUA, buf, sector, count);
 
