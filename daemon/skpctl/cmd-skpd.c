@@ -420,6 +420,14 @@ int skpctl_cmd_rekey(int argc, char **argv)
 		  0, 1, usage) < 0)
 		return SKPCTL_EXIT_USAGE;
 	verbs = a.deep + a.pause + a.resume + a.status;
+	if (!verbs && !a.shallow) {
+		fprintf(stderr, "skpctl: rekey: say which: --shallow, --deep, --pause, --resume or --status\n");
+		return SKPCTL_EXIT_USAGE;
+	}
+	if (a.all && verbs) {
+		fprintf(stderr, "skpctl: rekey --all migrates providers: only --shallow is possible\n");
+		return SKPCTL_EXIT_USAGE;
+	}
 	if (verbs > 1 || (!verbs && !a.shallow) || (verbs && (a.all || a.npos != 1)) ||
 	    ((a.pause || a.resume || a.status) && (a.shallow || a.provider)) ||
 	    (a.rate && !a.deep && !a.resume) || (a.chunk_kib && !a.deep) || (a.json && !a.status) ||

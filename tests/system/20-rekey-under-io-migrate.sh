@@ -51,7 +51,9 @@ assert_contains "$kc" '"dr-kms":2'
 expect_fail skpctl rekey --all --from-provider dr-kms --to-provider nowhere --shallow "${C[@]}"
 assert_contains "$out" 'provider "nowhere" is not configured'
 expect_fail skpctl rekey --all --from-provider dr-kms --to-provider corp-kms "${C[@]}"
-assert_contains "$out" "only --shallow"
+assert_contains "$out" "say which: --shallow"
+expect_fail skpctl rekey --all --from-provider dr-kms --to-provider corp-kms --deep "${C[@]}"
+assert_contains "$out" "only --shallow is possible"
 
 # After migration a fresh daemon (empty cache) reopens through the new provider.
 skpctl close io "${C[@]}"; skpctl close second "${C[@]}"
