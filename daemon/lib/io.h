@@ -9,5 +9,7 @@
 /* 0, or a negative errno (-EIO for end of device before len bytes). */
 int skp_pread_full(int fd, void *buf, size_t len, uint64_t off);
 int skp_pwrite_full(int fd, const void *buf, size_t len, uint64_t off);
+/* Size in bytes of a block device or regular file; -ENOTBLK for anything else. */
+int skp_dev_size(int fd, uint64_t *ret);
 
 #endif

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "dm.h"
+#include "io.h"
 #include "keyring.h"
 #include "provider.h"
 #include "secmem.h"
@@ -24,21 +25,6 @@ struct device *dev_find(struct skpd *d, const char *name)
 		if (!strcmp(d->devs[i].name, name))
 			return &d->devs[i];
 	return NULL;
-}
-
-static int dev_size(int fd, uint64_t *ret)
-{
-	struct stat st;
-
-	if (fstat(fd, &st) < 0)
-		return -errno;
-	if (S_ISBLK(st.st_mode))
-		return ioctl(fd, BLKGETSIZE64, ret) < 0 ? -errno : 0;
-	if (S_ISREG(st.st_mode)) {
-		*ret = (uint64_t)st.st_size;
-		return 0;
-	}
-	return -ENOTBLK;
 }
 
 /* Opens a device and reads its header; flags add O_EXCL / O_RDWR as needed. */
@@ -54,7 +40,7 @@ static int read_dev_header(const char *dev, int flags, int *ret_fd, struct skp_h
 			return skp_err_set(err, -EBUSY, "%s is in use (mounted, or already open as a mapping)", dev);
 		return skp_err_set(err, -errno, "%s: %s", dev, strerror(errno));
 	}
-	r = dev_size(fd, &size);
+	r = skp_dev_size(fd, &size);
 	if (r < 0) {
 		close(fd);
 		return skp_err_set(err, r, "%s: not a block device", dev);
@@ -114,11 +100,11 @@ int new_kek_wrap(struct skpd *d, struct prov *pv, const unsigned char uuid[16],
 	return 0;
 }
 
-/* Unwraps slot 0's DEK into secmem and authenticates the header with it. */
-static int unwrap_dek(struct skpd *d, const struct skp_header *h, unsigned char **ret_dek,
-		      struct skp_err *err)
+/* Unwraps slot i's DEK into secmem and authenticates the header with it. */
+int skpd_unwrap_slot(struct skpd *d, const struct skp_header *h, int i, unsigned char **ret,
+		     struct skp_err *err)
 {
-	const struct skp_slot *s = &h->slot[0];
+	const struct skp_slot *s = &h->slot[i];
 	const unsigned char *kek;
 	unsigned char *dek;
 	size_t len = 0;
@@ -134,12 +120,12 @@ static int unwrap_dek(struct skpd *d, const struct skp_header *h, unsigned char 
 	if (r == 0 && len != SKP_DEK_LEN)
 		r = skp_err_set(err, -EBADMSG, "unwrapped DEK has %zu bytes", len);
 	if (r == 0)
-		r = skp_header_verify(h, 0, dek, SKP_DEK_LEN, err);
+		r = skp_header_verify(h, i, dek, SKP_DEK_LEN, err);
 	if (r < 0) {
 		skp_secmem_free(dek, SKP_DEK_LEN);
-		return r;
+		return i ? skp_err_wrap(err, "slot %d", i) : r;
 	}
-	*ret_dek = dek;
+	*ret = dek;
 	return 0;
 }
 
@@ -169,7 +155,7 @@ int op_format(struct skpd *d, const struct skp_req *q, struct sbuf *out, struct 
 	if (fd < 0)
 		return skp_err_set(err, -errno, "%s: %s", q->dev, errno == EBUSY ?
 				   "in use (mounted, or open as a mapping)" : strerror(errno));
-	r = dev_size(fd, &size);
+	r = skp_dev_size(fd, &size);
 	if (r < 0) {
 		skp_err_set(err, r, "%s: not a block device", q->dev);
 		goto out;
@@ -327,7 +313,7 @@ int op_open(struct skpd *d, const char *dev, const char *name, int discard, stru
 		return r;
 	if (h.slot[1].state == SKP_SLOT_NEW)
 		return rekey_open(d, dev, name, &h, discard, 0, out, err);
-	r = unwrap_dek(d, &h, &dek, err);
+	r = skpd_unwrap_slot(d, &h, 0, &dek, err);
 	if (r < 0)
 		return skp_err_wrap(err, "opening %s", dev);
 	r = map_device(d, name, dev, &h, dek, discard, err);
@@ -402,7 +388,7 @@ int op_rekey(struct skpd *d, const char *name, const char *provider, struct sbuf
 		r = skp_err_set(err, -ESTALE, "%s no longer holds the header of %s", v->dev, name);
 		goto out;
 	}
-	r = unwrap_dek(d, &h, &dek, err);
+	r = skpd_unwrap_slot(d, &h, 0, &dek, err);
 	if (r < 0)
 		goto out;
 	ns = h.slot[0];

@@ -22,6 +22,7 @@
 #include <keyutils.h>
 
 #include "dm.h"
+#include "io.h"
 #include "keyring.h"
 #include "reencrypt.h"
 #include "secmem.h"
@@ -111,47 +112,6 @@ void rekey_free(struct device *v)
 	rk_free_keys(v->rk);
 	free(v->rk);
 	v->rk = NULL;
-}
-
-/* Unwraps slot i's DEK into secmem and checks the header's MAC for that slot. */
-static int unwrap_slot(struct skpd *d, const struct skp_header *h, int i, unsigned char **ret,
-		       struct skp_err *err)
-{
-	const struct skp_slot *s = &h->slot[i];
-	const unsigned char *kek;
-	unsigned char *dek;
-	size_t len = 0;
-	int r;
-
-	r = kek_get(d, s->provider, s->kek_uid, &kek, err);
-	if (r < 0)
-		return r;
-	dek = skp_secmem_alloc(SKP_DEK_LEN);
-	if (!dek)
-		return skp_err_set(err, -ENOMEM, "no locked memory for the DEK");
-	r = skp_unwrap(kek, SKP_KEK_LEN, s->wrapped, s->wrapped_len, dek, SKP_DEK_LEN, &len, err);
-	if (r == 0 && len != SKP_DEK_LEN)
-		r = skp_err_set(err, -EBADMSG, "unwrapped DEK has %zu bytes", len);
-	if (r == 0)
-		r = skp_header_verify(h, i, dek, SKP_DEK_LEN, err);
-	if (r < 0) {
-		skp_secmem_free(dek, SKP_DEK_LEN);
-		return skp_err_wrap(err, "slot %d", i);
-	}
-	*ret = dek;
-	return 0;
-}
-
-static int dev_bytes(int fd, uint64_t *ret)
-{
-	struct stat st;
-
-	if (fstat(fd, &st) < 0)
-		return -errno;
-	if (S_ISBLK(st.st_mode))
-		return ioctl(fd, BLKGETSIZE64, ret) < 0 ? -errno : 0;
-	*ret = (uint64_t)st.st_size;
-	return 0;
 }
 
 /* Allocates the state, fds and keys (both DEKs handed over) for device path dev. */
@@ -503,7 +463,7 @@ int rekey_start(struct skpd *d, const char *name, const char *provider, int shal
 	fd = open(v->dev, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return skp_err_set(err, -errno, "%s: %s", v->dev, strerror(errno));
-	r = dev_bytes(fd, &size);
+	r = skp_dev_size(fd, &size);
 	if (r == 0)
 		r = skp_header_read(fd, size, &h, NULL, err);
 	close(fd);
@@ -515,7 +475,7 @@ int rekey_start(struct skpd *d, const char *name, const char *provider, int shal
 		return skp_err_set(err, -EBUSY, "%s: the header already records a deep rekey; close and open to resume it", name);
 	if (kernel_two_key(name) != 0)
 		return skp_err_set(err, -EBUSY, "mapping %s is not in single-key mode", name);
-	r = unwrap_slot(d, &h, 0, &old_dek, err);
+	r = skpd_unwrap_slot(d, &h, 0, &old_dek, err);
 	if (r < 0)
 		return r;
 	new_dek = skp_secmem_alloc(SKP_DEK_LEN);
@@ -602,10 +562,10 @@ int rekey_open(struct skpd *d, const char *dev, const char *name, const struct s
 	uint64_t redone = 0;
 	int ret, paused = 0;
 
-	ret = unwrap_slot(d, h, 0, &old_dek, err);
+	ret = skpd_unwrap_slot(d, h, 0, &old_dek, err);
 	if (ret < 0)
 		return skp_err_wrap(err, "opening %s", dev);
-	ret = unwrap_slot(d, h, 1, &new_dek, err);
+	ret = skpd_unwrap_slot(d, h, 1, &new_dek, err);
 	if (ret < 0) {
 		skp_secmem_free(old_dek, SKP_DEK_LEN);
 		return skp_err_wrap(err, "opening %s (interrupted deep rekey)", dev);

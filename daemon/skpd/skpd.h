@@ -118,6 +118,9 @@ void skpd_persist_sync(struct skpd *d);
 /* boot.c */
 int skpd_boot_open(struct skpd *d);
 struct device *dev_find(struct skpd *d, const char *name);
+/* Slot i's DEK, unwrapped into secmem (caller frees) and checked against the header MAC. */
+int skpd_unwrap_slot(struct skpd *d, const struct skp_header *h, int i, unsigned char **ret,
+		     struct skp_err *err);
 int dev_add(struct skpd *d, const char *name, const char *dev, const struct skp_header *h,
 	    struct skp_err *err);
 int new_kek_wrap(struct skpd *d, struct prov *pv, const unsigned char uuid[16],
