@@ -9,6 +9,10 @@
 /* 0, or a negative errno (-EIO for end of device before len bytes). */
 int skp_pread_full(int fd, void *buf, size_t len, uint64_t off);
 int skp_pwrite_full(int fd, const void *buf, size_t len, uint64_t off);
+/* Whole-buffer stream I/O on sockets (control protocol): 0, or -errno (-EPIPE at EOF).
+ * Sending never raises SIGPIPE. */
+int skp_send_full(int fd, const void *buf, size_t len);
+int skp_recv_full(int fd, void *buf, size_t len);
 /* Size in bytes of a block device or regular file; -ENOTBLK for anything else. */
 int skp_dev_size(int fd, uint64_t *ret);
 

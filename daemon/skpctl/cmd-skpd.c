@@ -11,6 +11,7 @@
 
 #include "cmd-skpd.h"
 #include "config.h"
+#include "io.h"
 #include "proto.h"
 #include "skpctl.h"
 
@@ -31,23 +32,6 @@ static const char *socket_path(const char *sock, const char *conf)
 		return cfg.socket;
 	}
 	return "/run/skp/skpd.sock";
-}
-
-static int io_full(int fd, void *buf, size_t len, int wr)
-{
-	size_t done = 0;
-
-	while (done < len) {
-		ssize_t n = wr ? send(fd, (char *)buf + done, len - done, MSG_NOSIGNAL)
-			       : read(fd, (char *)buf + done, len - done);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		done += (size_t)n;
-	}
-	return 0;
 }
 
 /* Sends q, prints the body on stdout (or the error on stderr); returns an exit code.
@@ -72,7 +56,7 @@ static int call_ex(const char *path, struct skp_req *q, int alarm_exit, char **r
 		fprintf(stderr, "skpctl: cannot reach skpd at %s: %s\n", path, strerror(errno));
 		goto out;
 	}
-	if (io_full(fd, q, sizeof(*q), 1) < 0 || io_full(fd, &r, sizeof(r), 0) < 0) {
+	if (skp_send_full(fd, q, sizeof(*q)) < 0 || skp_recv_full(fd, &r, sizeof(r)) < 0) {
 		fprintf(stderr, "skpctl: skpd closed the connection\n");
 		goto out;
 	}
@@ -81,7 +65,7 @@ static int call_ex(const char *path, struct skp_req *q, int alarm_exit, char **r
 		goto out;
 	}
 	body = calloc(1, (size_t)r.len + 1);
-	if (!body || io_full(fd, body, r.len, 0) < 0) {
+	if (!body || skp_recv_full(fd, body, r.len) < 0) {
 		fprintf(stderr, "skpctl: truncated response from skpd\n");
 		goto out;
 	}

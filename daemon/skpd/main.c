@@ -24,6 +24,7 @@
 
 #include <systemd/sd-daemon.h>
 
+#include "io.h"
 #include "secmem.h"
 #include "skpd.h"
 
@@ -99,38 +100,6 @@ void sb_free(struct sbuf *b)
 	memset(b, 0, sizeof(*b));
 }
 
-static int write_all(int fd, const void *buf, size_t len)
-{
-	size_t done = 0;
-
-	while (done < len) {
-		ssize_t n = send(fd, (const char *)buf + done, len - done, MSG_NOSIGNAL);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		done += (size_t)n;
-	}
-	return 0;
-}
-
-static int read_all(int fd, void *buf, size_t len)
-{
-	size_t done = 0;
-
-	while (done < len) {
-		ssize_t n = read(fd, (char *)buf + done, len - done);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		done += (size_t)n;
-	}
-	return 0;
-}
-
 static void respond(int fd, uint16_t cmd, int status, uint32_t flags, const char *body, size_t len)
 {
 	struct skp_resp r = {
@@ -138,8 +107,8 @@ static void respond(int fd, uint16_t cmd, int status, uint32_t flags, const char
 		.status = status, .flags = flags, .len = (uint32_t)len,
 	};
 
-	if (write_all(fd, &r, sizeof(r)) == 0 && len)
-		write_all(fd, body, len);
+	if (skp_send_full(fd, &r, sizeof(r)) == 0 && len)
+		skp_send_full(fd, body, len);
 }
 
 static void dispatch(struct skpd *d, const struct skp_req *q, struct sbuf *out, int *flags,
@@ -218,7 +187,7 @@ static void serve_one(struct skpd *d, int lfd)
 		close(fd);
 		return;
 	}
-	if (read_all(fd, &q, sizeof(q)) < 0) {
+	if (skp_recv_full(fd, &q, sizeof(q)) < 0) {
 		close(fd);
 		return;
 	}
