@@ -3,9 +3,14 @@
 # fio direct I/O on a brd ramdisk through dm-linear, dm-crypt (default and
 # no_read_workqueue,no_write_workqueue,sector_size:4096), dm-skp (512 and 4096) and dm-skp
 # while a reencrypt sweep runs.  Prints one table, MB/s and the ratio to dm-crypt default.
-# Knobs: SKP_BENCH_RUNTIME (s per fio run, default 4), SKP_BENCH_MB (default 64).
+# TCG speed drifts by +-20% over minutes, so the configurations take turns for
+# SKP_BENCH_ROUNDS rounds (default 3) and each cell is the median of its rounds.
+# Knobs: SKP_BENCH_RUNTIME (s per fio run, default 3), SKP_BENCH_MB (default 64),
+# SKP_BENCH_CONFIGS (names of the columns to run, crypt-default always kept as the
+# reference) and SKP_BENCH_ONLY (a regex on the workload names), for focused A/B runs.
 set -euo pipefail
-RUNTIME=${SKP_BENCH_RUNTIME:-4}
+RUNTIME=${SKP_BENCH_RUNTIME:-3}
+ROUNDS=${SKP_BENCH_ROUNDS:-3}
 MB=${SKP_BENCH_MB:-64}
 LEN=$((MB * 2048))
 DEV=/dev/ram0
@@ -34,6 +39,12 @@ declare -A TABLE=(
 	[skp-sweep]="skp aes-xts-plain64 :64:logon:skp:bench 0 $DEV 0 3 sector_size:4096 new_key::64:logon:skp:bench-new boundary:0"
 )
 CONFIGS=(dm-linear crypt-default crypt-best skp-512 skp-4096 skp-sweep)
+if [ -n "${SKP_BENCH_CONFIGS:-}" ]; then
+	for c in $SKP_BENCH_CONFIGS; do
+		[ -n "${TABLE[$c]:-}" ] || { echo "bench: unknown config '$c'" >&2; exit 2; }
+	done
+	read -ra CONFIGS <<< "crypt-default ${SKP_BENCH_CONFIGS//crypt-default/}"
+fi
 # name rw bs iodepth
 WORKLOADS=(
 	"seqread-1M-qd1 read 1M 1" "seqread-1M-qd32 read 1M 32"
@@ -41,6 +52,12 @@ WORKLOADS=(
 	"randread-4k-qd1 randread 4k 1" "randread-4k-qd32 randread 4k 32"
 	"randwrite-4k-qd1 randwrite 4k 1" "randwrite-4k-qd32 randwrite 4k 32"
 )
+if [ -n "${SKP_BENCH_ONLY:-}" ]; then
+	kept=()
+	for w in "${WORKLOADS[@]}"; do [[ "${w%% *}" =~ $SKP_BENCH_ONLY ]] && kept+=("$w"); done
+	[ ${#kept[@]} -gt 0 ] || { echo "bench: no workload matches '$SKP_BENCH_ONLY'" >&2; exit 2; }
+	WORKLOADS=("${kept[@]}")
+fi
 
 # Re-encrypt the whole device over and over (reload with boundary 0 when done).
 sweep() {
@@ -60,6 +77,8 @@ sweep() {
 }
 
 declare -A BW
+swept_total=0 sweep_time=0
+for ((round = 1; round <= ROUNDS; round++)); do
 for c in "${CONFIGS[@]}"; do
 	dmsetup create --noudevsync $NAME --table "0 $LEN ${TABLE[$c]}"
 	dmsetup mknodes $NAME
@@ -77,20 +96,25 @@ for c in "${CONFIGS[@]}"; do
 			--ioengine=libaio --direct=1 --size="${MB}M" --runtime="$RUNTIME" --time_based \
 			--group_reporting --minimal --terse-version=3)
 		kib=$(echo "$line" | awk -F';' -v rw="$rw" '{print (rw ~ /read/) ? $7 : $48}')
-		BW[$c,$wname]=$(awk -v k="$kib" 'BEGIN{printf "%.1f", k * 1024 / 1e6}')
+		BW[$c,$wname]+=" $(awk -v k="$kib" 'BEGIN{printf "%.1f", k * 1024 / 1e6}')"
 	done
 	if [ -n "$sweep_pid" ]; then
 		kill "$sweep_pid"; wait "$sweep_pid" 2>/dev/null || true
 		sweep_pid=
-		swept=$(awk '{s += $1} END {print s + 0}' /tmp/bench.swept)
-		SWEEP_RATE=$(awk -v s="$swept" -v t=$((SECONDS - start)) 'BEGIN{printf "%.1f", s * 512 / 1e6 / (t ? t : 1)}')
+		swept_total=$((swept_total + $(awk '{s += $1} END {print s + 0}' /tmp/bench.swept)))
+		sweep_time=$((sweep_time + SECONDS - start))
 		dmsetup resume --noudevsync $NAME 2>/dev/null || true
 	fi
 	dmsetup remove --noudevsync $NAME
 done
+done
+median() { tr ' ' '\n' | grep . | sort -n | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
+for k in "${!BW[@]}"; do BW[$k]=$(echo "${BW[$k]}" | median); done
+[ "$sweep_time" -eq 0 ] ||
+	SWEEP_RATE=$(awk -v s="$swept_total" -v t="$sweep_time" 'BEGIN{printf "%.1f", s * 512 / 1e6 / t}')
 
 echo
-echo "dm-skp benchmark: brd ${MB} MiB, fio direct libaio, ${RUNTIME} s per run; MB/s (ratio to crypt-default)"
+echo "dm-skp benchmark: brd ${MB} MiB, fio direct libaio, ${RUNTIME} s per run, median of $ROUNDS rounds; MB/s (ratio to crypt-default)"
 printf '%-18s' workload
 for c in "${CONFIGS[@]}"; do printf '%20s' "$c"; done
 echo
@@ -104,4 +128,4 @@ for w in "${WORKLOADS[@]}"; do
 	done
 	echo
 done
-echo "reencrypt sweep rate while fio ran on skp-sweep: ${SWEEP_RATE} MB/s"
+[ -z "${SWEEP_RATE:-}" ] || echo "reencrypt sweep rate while fio ran on skp-sweep: ${SWEEP_RATE} MB/s"
