@@ -4,10 +4,10 @@
  * from a mempool; reads are decrypted in their completion context, or on a workqueue when
  * that context is a hard interrupt.  One skcipher request per crypto sector, reused from
  * the per-bio data (or on the stack), no allocation per sector.  The decryption of a large
- * read is split in two halves, the second one on an unbound workqueue, so that another CPU
- * shares the work of one bio (queue depth 1) or of one submitter (brd, NVMe polling).
- * Writes could be split the same way (skp_crypt_io() handles them), but that measured no
- * gain on the TCG benchmark, so they are encrypted in one piece.
+ * bio (read or write) is split in two halves, the second one on an unbound workqueue, so
+ * that another CPU shares the work of one bio (queue depth 1) or of one submitter (brd,
+ * NVMe polling).  Small bios cannot be split; when one submitter keeps several of them in
+ * flight on such a device, some go whole to the workqueue instead (skp_offload()).
  */
 #include <linux/module.h>
 #include <linux/scatterlist.h>
@@ -20,6 +20,10 @@
 #define SKP_MAX_SEGS (DM_SKP_SECTOR_SIZE_MAX / SECTOR_SIZE)
 /* Bios at least this large have their crypto split over two CPUs. */
 #define SKP_SPLIT_MIN (128U << 10)
+/* How long one sign of a deep queue keeps small bios going to the workqueue. */
+#define SKP_PARALLEL_HOLD (HZ / 10)
+/* In single-bio mode, one small bio in this many probes for a deep queue. */
+#define SKP_PROBE_EVERY 256
 
 /* IV of the crypto sector holding target sector @sector, as dm-crypt's plain64. */
 static inline u64 skp_iv_sector(struct skp_c *sc, sector_t sector)
@@ -287,7 +291,7 @@ static void skp_split_work(struct work_struct *work)
 
 /*
  * Encrypt (write) or decrypt (read) @io's data from io->base into io->dst at @di, then
- * complete or submit it.  A large read's second half goes to the unbound workqueue first,
+ * complete or submit it.  A large bio's second half goes to the unbound workqueue first,
  * so that another CPU works on it while this one does the first half; whichever finishes
  * last completes the bio.
  */
@@ -298,7 +302,7 @@ static void skp_crypt_io(struct skp_c *sc, struct skp_io *io, struct bvec_iter d
 	unsigned int half;
 
 	io->crypt_failed = false;
-	if (!encrypt && si.bi_size >= SKP_SPLIT_MIN && num_online_cpus() > 1) {
+	if (si.bi_size >= SKP_SPLIT_MIN && num_online_cpus() > 1) {
 		half = round_down(si.bi_size / 2, sc->sector_size);
 		io->split_si = si;
 		bio_advance_iter(io->base, &io->split_si, half);
@@ -316,11 +320,60 @@ static void skp_crypt_io(struct skp_c *sc, struct skp_io *io, struct bvec_iter d
 					      io->dst, di, io->sector));
 }
 
+/*
+ * Should this small bio's crypto go to the workqueue rather than run in the submitter?
+ * Inline is fastest while the submitter waits for each bio (queue depth 1): a hop to
+ * another CPU only adds latency, which is what dm-crypt's workqueues cost it.  But a
+ * submitter that completes bios synchronously (brd, polling) and keeps many in flight
+ * leaves the other CPUs idle.  So: inline, except for a rare probe; a bio mapped by the
+ * probing task while its probe is still queued shows a deep queue, and for the next
+ * SKP_PARALLEL_HOLD the task keeps one bio per other CPU on the workqueue and does the
+ * rest itself.  Called in task context.
+ */
+static bool skp_offload(struct skp_c *sc)
+{
+	unsigned int cpus = num_online_cpus();
+
+	if (cpus < 2)
+		return false;
+	if (time_before(jiffies, READ_ONCE(sc->parallel_until)))
+		return atomic_read(&sc->offloaded) < cpus - 1;
+	return !(atomic_inc_return(&sc->probe) % SKP_PROBE_EVERY);
+}
+
+/* A small bio is mapped: does its task still have one on the workqueue? */
+static void skp_note_depth(struct skp_c *sc)
+{
+	if (atomic_read(&sc->offloaded) && READ_ONCE(sc->offload_task) == current)
+		WRITE_ONCE(sc->parallel_until, jiffies + SKP_PARALLEL_HOLD);
+}
+
+static void skp_queue_offload(struct skp_c *sc, struct skp_io *io)
+{
+	io->offloaded = true;
+	atomic_inc(&sc->offloaded);
+	WRITE_ONCE(sc->offload_task, current);
+	queue_work(sc->wq, &io->work);
+}
+
 static void skp_read_work(struct work_struct *work)
 {
 	struct skp_io *io = container_of(work, struct skp_io, work);
+	struct skp_c *sc = io->sc;
+	bool offloaded = io->offloaded;
 
-	skp_crypt_io(io->sc, io, io->iter);
+	skp_crypt_io(sc, io, io->iter);		/* may complete and free io */
+	if (offloaded)
+		atomic_dec(&sc->offloaded);
+}
+
+static void skp_write_work(struct work_struct *work)
+{
+	struct skp_io *io = container_of(work, struct skp_io, work);
+	struct skp_c *sc = io->sc;
+
+	skp_crypt_io(sc, io, io->dst->bi_iter);	/* submits the clone; io may be gone */
+	atomic_dec(&sc->offloaded);
 }
 
 static void skp_read_endio(struct bio *clone)
@@ -339,6 +392,11 @@ static void skp_read_endio(struct bio *clone)
 		queue_work(io->sc->wq, &io->work);
 		return;
 	}
+	if (in_task() && io->iter.bi_size < SKP_SPLIT_MIN && skp_offload(io->sc)) {
+		INIT_WORK(&io->work, skp_read_work);
+		skp_queue_offload(io->sc, io);
+		return;
+	}
 	skp_crypt_io(io->sc, io, io->iter);
 }
 
@@ -350,6 +408,9 @@ static int skp_map_data(struct skp_c *sc, struct skp_io *io, struct bio *bio)
 	io->sc = sc;
 	io->base = bio;
 	io->iter = bio->bi_iter;
+	io->offloaded = false;
+	if (bio->bi_iter.bi_size < SKP_SPLIT_MIN)
+		skp_note_depth(sc);
 
 	if (bio_data_dir(bio) == READ) {
 		io->dst = bio;
@@ -367,6 +428,11 @@ static int skp_map_data(struct skp_c *sc, struct skp_io *io, struct bio *bio)
 	clone->bi_private = io;
 	clone->bi_end_io = skp_write_endio;
 	io->dst = clone;
+	if (bio->bi_iter.bi_size < SKP_SPLIT_MIN && skp_offload(sc)) {
+		INIT_WORK(&io->work, skp_write_work);
+		skp_queue_offload(sc, io);
+		return DM_MAPIO_SUBMITTED;
+	}
 	skp_crypt_io(sc, io, clone->bi_iter);
 	return DM_MAPIO_SUBMITTED;
 }

@@ -332,6 +332,8 @@ static int skp_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	mutex_init(&sc->reencrypt_lock);
 	INIT_DELAYED_WORK(&sc->hold_expiry, skp_hold_expired);
 	mutex_init(&sc->page_alloc_lock);
+	/* jiffies start near wrap-around: a zero would read as "later" for minutes. */
+	sc->parallel_until = jiffies;
 
 	r = -EINVAL;
 	if (strcmp(cipher, DM_SKP_CIPHER)) {

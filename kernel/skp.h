@@ -60,6 +60,11 @@ struct skp_c {
 	struct mutex page_alloc_lock;
 	struct workqueue_struct *wq;
 	unsigned int per_bio_data_size;
+	/* Offload of small bios' crypto to wq when one submitter keeps several in flight. */
+	atomic_t offloaded;		/* small bios queued on wq, not done */
+	atomic_t probe;
+	unsigned long parallel_until;	/* jiffies */
+	const void *offload_task;	/* compared only, never dereferenced */
 
 	atomic64_t sectors_read;
 	atomic64_t sectors_written;
@@ -76,6 +81,7 @@ struct skp_io {
 	unsigned int key;
 	int epoch;			/* -1: not counted in inflight */
 	struct work_struct work;
+	bool offloaded;			/* counted in sc->offloaded */
 	/* Decryption of a large read is split in two parts, the second on sc->wq. */
 	struct bio *dst;		/* base (reads, in place) or the bounce clone */
 	struct work_struct split_work;
