@@ -448,14 +448,24 @@ static int skp_remap(struct skp_c *sc, struct bio *bio, sector_t sector)
 /*
  * Two-key mode: split the bio at the boundary and at the end of the range being
  * re-encrypted, defer it if it touches that range, pick its key and count it in the
- * current epoch.  Returns false when the bio was deferred.
+ * current epoch.  Returns 1 when admitted, 0 when deferred, -EIO when it touches the
+ * range a failed reencrypt fenced (its sectors may be under either key).
  */
-static bool skp_two_key_admit(struct skp_c *sc, struct skp_io *io, struct bio *bio,
-			      bool may_split)
+static int skp_two_key_admit(struct skp_c *sc, struct skp_io *io, struct bio *bio,
+			     bool may_split)
 {
 	sector_t sector = io->sector, end = sector + bio_sectors(bio);
 
 	spin_lock(&sc->lock);
+	if (unlikely(sc->fence_start != sc->fence_end) && sector < sc->fence_end &&
+	    end > sc->fence_start) {
+		spin_unlock(&sc->lock);
+		atomic64_inc(&sc->io_errors);
+		DMERR_LIMIT("I/O to sector %llu refused: a failed reencrypt fenced %llu+%llu",
+			    (unsigned long long)sector, (unsigned long long)sc->fence_start,
+			    (unsigned long long)(sc->fence_end - sc->fence_start));
+		return -EIO;
+	}
 	if (may_split && sector < sc->boundary && end > sc->boundary) {
 		dm_accept_partial_bio(bio, sc->boundary - sector);
 		end = sc->boundary;
@@ -465,13 +475,13 @@ static bool skp_two_key_admit(struct skp_c *sc, struct skp_io *io, struct bio *b
 			dm_accept_partial_bio(bio, sc->lock_end - sector);
 		bio_list_add(&sc->deferred, bio);
 		spin_unlock(&sc->lock);
-		return false;
+		return 0;
 	}
 	io->key = sector < sc->boundary ? SKP_KEY_NEW : SKP_KEY_OLD;
 	io->epoch = sc->epoch;
 	atomic_inc(&sc->inflight[io->epoch]);
 	spin_unlock(&sc->lock);
-	return true;
+	return 1;
 }
 
 static int skp_map_bio(struct skp_c *sc, struct bio *bio, bool may_split)
@@ -481,8 +491,12 @@ static int skp_map_bio(struct skp_c *sc, struct bio *bio, bool may_split)
 
 	io->epoch = -1;
 	io->key = SKP_KEY_OLD;
-	if (sc->two_keys && !skp_two_key_admit(sc, io, bio, may_split && !discard))
-		return DM_MAPIO_SUBMITTED;
+	if (sc->two_keys) {
+		int r = skp_two_key_admit(sc, io, bio, may_split && !discard);
+
+		if (r <= 0)
+			return r ? DM_MAPIO_KILL : DM_MAPIO_SUBMITTED;
+	}
 	if (discard)
 		return skp_remap(sc, bio, io->sector);
 	return skp_map_data(sc, io, bio);

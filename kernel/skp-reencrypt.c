@@ -134,6 +134,13 @@ static int skp_lock_range(struct skp_c *sc, const char *what, sector_t sector, s
 	unsigned int old_epoch;
 
 	spin_lock(&sc->lock);
+	if (sc->fence_start != sc->fence_end) {
+		spin_unlock(&sc->lock);
+		DMERR("%s: %llu+%llu is fenced after a failed reencrypt; repair it and reload the table",
+		      what, (unsigned long long)sc->fence_start,
+		      (unsigned long long)(sc->fence_end - sc->fence_start));
+		return -EIO;
+	}
 	if (sector != sc->boundary) {
 		spin_unlock(&sc->lock);
 		DMERR("%s: sector %llu is not the boundary %llu", what,
@@ -150,12 +157,19 @@ static int skp_lock_range(struct skp_c *sc, const char *what, sector_t sector, s
 	return 0;
 }
 
-/* Unlock the range, moving the boundary to new_boundary, and map the deferred bios. */
-static void skp_unlock_range(struct skp_c *sc, sector_t new_boundary)
+/*
+ * Unlock the range, moving the boundary to new_boundary, and map the deferred bios.
+ * fence: the range stays closed to I/O (it failed half-way, see DM_SKP_STATUS_INFO_FIELDS).
+ */
+static void skp_unlock_range(struct skp_c *sc, sector_t new_boundary, bool fence)
 {
 	struct bio_list deferred = BIO_EMPTY_LIST;
 
 	spin_lock(&sc->lock);
+	if (fence) {
+		sc->fence_start = sc->lock_start;
+		sc->fence_end = sc->lock_end;
+	}
 	sc->boundary = new_boundary;
 	sc->lock_start = sc->lock_end = 0;
 	bio_list_merge(&deferred, &sc->deferred);
@@ -202,7 +216,7 @@ void skp_release(struct skp_c *sc)
 	mutex_lock(&sc->reencrypt_lock);
 	if (sc->held) {
 		sc->held = false;
-		skp_unlock_range(sc, sc->boundary);
+		skp_unlock_range(sc, sc->boundary, false);
 	}
 	mutex_unlock(&sc->reencrypt_lock);
 }
@@ -220,7 +234,7 @@ void skp_hold_expired(struct work_struct *work)
 		       (unsigned long long)sc->lock_start,
 		       (unsigned long long)(sc->lock_end - sc->lock_start),
 		       DM_SKP_HOLD_TIMEOUT_SECS);
-		skp_unlock_range(sc, sc->boundary);
+		skp_unlock_range(sc, sc->boundary, false);
 	}
 	mutex_unlock(&sc->reencrypt_lock);
 }
@@ -272,11 +286,16 @@ int skp_reencrypt(struct dm_target *ti, sector_t sector, sector_t count)
 	if (!r)
 		r = skp_rw(sc, REQ_OP_WRITE | REQ_SYNC | REQ_FUA, buf, sector, count);
 
-	skp_unlock_range(sc, r ? sector : sector + count);
+	/*
+	 * A failure may leave the range part old, part new (the write failed half-way), and
+	 * the range's user I/O would pick one key for all of it: fence it.  The caller's
+	 * resilience data tells the two apart; a table reload lifts the fence.
+	 */
+	skp_unlock_range(sc, r ? sector : sector + count, r != 0);
 
 	if (r) {
 		atomic64_inc(&sc->io_errors);
-		DMERR("reencrypt of %llu+%llu failed (%d): boundary stays at %llu",
+		DMERR("reencrypt of %llu+%llu failed (%d): boundary stays at %llu, range fenced",
 		      (unsigned long long)sector, (unsigned long long)count, r,
 		      (unsigned long long)sector);
 	} else {

@@ -452,20 +452,22 @@ static void skp_status(struct dm_target *ti, status_type_t type, unsigned int st
 {
 	struct skp_c *sc = ti->private;
 	unsigned int sz = 0, n;
-	sector_t boundary;
+	sector_t boundary, fenced;
 
 	spin_lock(&sc->lock);
 	boundary = sc->boundary;
+	fenced = sc->fence_end - sc->fence_start;
 	spin_unlock(&sc->lock);
 
 	switch (type) {
 	case STATUSTYPE_INFO:
-		DMEMIT("%llu %llu %llu %llu %llu %llu",
+		DMEMIT("%llu %llu %llu %llu %llu %llu %llu",
 		       (unsigned long long)boundary, (unsigned long long)ti->len,
 		       (unsigned long long)atomic64_read(&sc->sectors_read),
 		       (unsigned long long)atomic64_read(&sc->sectors_written),
 		       (unsigned long long)atomic64_read(&sc->sectors_reencrypted),
-		       (unsigned long long)atomic64_read(&sc->io_errors));
+		       (unsigned long long)atomic64_read(&sc->io_errors),
+		       (unsigned long long)fenced);
 		break;
 	case STATUSTYPE_TABLE:
 		DMEMIT("%s %s %llu %s %llu", DM_SKP_CIPHER, sc->key[SKP_KEY_OLD].spec,

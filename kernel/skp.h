@@ -43,6 +43,7 @@ struct skp_c {
 	spinlock_t lock;
 	sector_t boundary;
 	sector_t lock_start, lock_end;	/* equal when no range is locked */
+	sector_t fence_start, fence_end; /* a failed reencrypt's range: I/O fails (uapi) */
 	unsigned int epoch;
 	atomic_t inflight[2];		/* mapped bios per epoch, see skp-reencrypt.c */
 	wait_queue_head_t drain_wait;

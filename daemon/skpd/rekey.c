@@ -47,6 +47,9 @@ struct rekey {
 	uint32_t chunk;			/* sectors */
 	uint32_t rate_mib;
 	int discard;
+	/* A reencrypt failed: the kernel fenced the chunk at the boundary, which may be part
+	 * old, part new; rec still holds its hashes.  Resume repairs it first. */
+	int fenced;
 	/* progress */
 	struct timespec t0;		/* this run's start (after open, resume or adopt) */
 	uint64_t b0;			/* boundary at t0 */
@@ -263,18 +266,19 @@ out:
 	return r;
 }
 
-/* Kernel boundary of a live two-key mapping (status field 1). */
-static int kernel_boundary(const char *name, uint64_t *ret, struct skp_err *err)
+/* Kernel boundary of a live two-key mapping (status field 1) and the fenced length (7). */
+static int kernel_boundary(const char *name, uint64_t *ret, uint64_t *fenced, struct skp_err *err)
 {
 	char type[32], params[256];
-	unsigned long long b, len;
+	unsigned long long b, len, f = 0;
 	int r = skp_dm_status(name, 0, type, sizeof(type), params, sizeof(params), err);
 
 	if (r < 0)
 		return r;
-	if (strcmp(type, "skp") || sscanf(params, "%llu %llu", &b, &len) != 2)
+	if (strcmp(type, "skp") || sscanf(params, "%llu %llu %*u %*u %*u %*u %llu", &b, &len, &f) != 3)
 		return skp_err_set(err, -EPROTO, "mapping %s: unexpected status \"%.60s %.60s\"", name, type, params);
 	*ret = b;
+	*fenced = f;
 	return 0;
 }
 
@@ -347,6 +351,32 @@ static int rk_finish(struct skpd *d, struct device *v, struct skp_err *err)
 	return 0;
 }
 
+/*
+ * After a failed reencrypt the kernel fenced the chunk, which may be part old, part new
+ * (a write that failed half-way): repair it from the record's hashes, as after a crash,
+ * then reload the table with the boundary past it, which lifts the fence.
+ */
+static int rk_repair_fence(struct skpd *d, struct device *v, struct skp_err *err)
+{
+	struct rekey *rk = v->rk;
+	uint64_t redone = 0, b = rk->rec->boundary + rk->rec->hot_len;
+	int r;
+
+	if (!rk->rec->hot_len || rk->rec->boundary != rk->boundary)
+		return skp_err_set(err, -EPROTO, "%s: no record of the fenced chunk at sector %" PRIu64 " to repair it from",
+				   v->name, rk->boundary);
+	r = skp_renc_recover(rk->fd, &rk->geom, rk->rec, rk->old_dek, rk->new_dek, SKP_DEK_LEN, &redone, err);
+	if (r == 0)
+		r = load_table(d, v->name, v->dev, &rk->h, rk->old_dek, rk->new_dek, b, rk->discard, 0, err);
+	if (r < 0)
+		return skp_err_wrap(err, "%s: repairing the fenced chunk at sector %" PRIu64, v->name, rk->boundary);
+	log_msg(LOG_I, "deep rekey of %s: fenced chunk at sector %" PRIu64 " repaired, %" PRIu64 " sector(s) rewritten",
+		v->name, rk->boundary, redone);
+	rk->boundary = b;
+	rk->fenced = 0;
+	return 0;
+}
+
 /* One chunk: hold, hash, record, reencrypt. */
 static int rk_step(struct skpd *d, struct device *v, struct skp_err *err)
 {
@@ -376,8 +406,9 @@ static int rk_step(struct skpd *d, struct device *v, struct skp_err *err)
 	snprintf(msg, sizeof(msg), "reencrypt %" PRIu64 " %" PRIu64, b, n);
 	r = skp_dm_message(v->name, msg, NULL, 0, err);
 	if (r < 0) {
-		skp_dm_message(v->name, "release", NULL, 0, NULL);
-		return r;
+		/* The kernel fenced the chunk (it may be half rewritten); rec keeps its hashes. */
+		rk->fenced = 1;
+		return skp_err_wrap(err, "chunk at sector %" PRIu64 " fenced", b);
 	}
 	rk->boundary = b + n;
 	test_stop("chunk");
@@ -559,7 +590,7 @@ int rekey_open(struct skpd *d, const char *dev, const char *name, const struct s
 	struct skp_renc_rec *r = NULL;
 	struct rekey *rk;
 	struct device *v;
-	uint64_t redone = 0;
+	uint64_t redone = 0, fenced = 0;
 	int ret, paused = 0;
 
 	ret = skpd_unwrap_slot(d, h, 0, &old_dek, err);
@@ -598,10 +629,21 @@ int rekey_open(struct skpd *d, const char *dev, const char *name, const struct s
 	if (live) {
 		/* A hold left by a killed skpd is dropped; the kernel finished or never began the chunk. */
 		skp_dm_message(name, "release", NULL, 0, NULL);
-		ret = kernel_two_key(name) == 1 ? kernel_boundary(name, &rk->boundary, err)
+		ret = kernel_two_key(name) == 1 ? kernel_boundary(name, &rk->boundary, &fenced, err)
 						: skp_err_set(err, -EPROTO, "mapping %s is not in two-key mode", name);
 		if (ret < 0)
 			goto fail;
+		/* A chunk failed before skpd went away: its record is the one to repair it from. */
+		if (fenced && (r->hot_len != fenced || r->boundary != rk->boundary)) {
+			ret = skp_err_set(err, -EPROTO, "%s: the kernel fenced %" PRIu64 " sectors at %" PRIu64
+					  " but the record's hotzone is %" PRIu64 "+%" PRIu64, name, fenced,
+					  rk->boundary, r->boundary, r->hot_len);
+			goto fail;
+		}
+		if (fenced) {
+			memcpy(rk->rec, r, sizeof(*r));
+			rk->fenced = 1;
+		}
 	} else {
 		rk->boundary = r->boundary;
 		if (r->hot_len) {
@@ -613,9 +655,14 @@ int rekey_open(struct skpd *d, const char *dev, const char *name, const struct s
 	}
 	rk->state = paused ? RK_PAUSED : RK_RUNNING;
 	/* A fresh record without a hotzone: what is below the boundary is new, durably. */
-	ret = rk_record(rk, rk->boundary, 0, err);
+	ret = rk->fenced ? 0 : rk_record(rk, rk->boundary, 0, err);
 	if (ret < 0)
 		goto fail;
+	if (rk->fenced) {
+		rk->state = RK_FAILED;
+		snprintf(rk->error, sizeof(rk->error), "the chunk at sector %" PRIu64 " failed and is fenced",
+			 rk->boundary);
+	}
 	test_stop("recovered");
 	if (!live) {
 		/* The exclusive fd would make the table load fail (the target opens the device). */
@@ -639,9 +686,12 @@ int rekey_open(struct skpd *d, const char *dev, const char *name, const struct s
 	v->rk = rk;
 	rk->discard = discard;
 	rk_start_clock(rk);
+	if (rk->fenced)
+		snprintf(v->problem, sizeof(v->problem), "deep rekey stopped: %.150s", rk->error);
 	sb_printf(out, "%s %s as /dev/mapper/%s: deep rekey at %.1f%%%s%s\n", live ? "adopted" : "opened", dev, name,
 		  100.0 * (double)rk->boundary / (double)rk->length, redone ? ", hotzone repaired" : "",
-		  paused ? ", paused (skpctl rekey NAME --resume)" : ", resuming");
+		  rk->fenced ? ", stopped: a chunk failed and is fenced (skpctl rekey NAME --resume repairs it)"
+		  : paused ? ", paused (skpctl rekey NAME --resume)" : ", resuming");
 	log_msg(LOG_I, "%s %s as %s with an interrupted deep rekey: boundary %" PRIu64 "/%" PRIu64 " sectors, %" PRIu64
 		" hotzone sector(s) rewritten, %s", live ? "adopted" : "opened", dev, name, rk->boundary, rk->length,
 		redone, paused ? "paused" : "resuming");
@@ -685,6 +735,11 @@ int rekey_control(struct skpd *d, const char *name, unsigned int flags, uint32_t
 	}
 	if (rk->state == RK_RUNNING)
 		return skp_err_set(err, -EALREADY, "the deep rekey of %s is running", name);
+	if (rk->fenced) {
+		r = rk_repair_fence(d, v, err);
+		if (r < 0)
+			return r;
+	}
 	rk->state = RK_RUNNING;
 	if (rate_mib)
 		rk->rate_mib = rate_mib;

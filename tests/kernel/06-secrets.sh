@@ -18,7 +18,7 @@ status=$(dmsetup status skp-sec)
 echo "table: $table"
 echo "status: $status"
 assert_eq "$table" "0 $LEN skp aes-xts-plain64 :64:logon:skp:s-old 0 1:0 0 3 allow_discards new_key::64:logon:skp:s-new boundary:8192" "table line"
-assert_eq "$(echo "$status" | wc -w)" 9 "status INFO has 6 fields"
+assert_eq "$(echo "$status" | wc -w)" 10 "status INFO has 7 fields"
 all="$table $showkeys $status $(dmsetup info skp-sec) $(dmesg_new)"
 for hex in "$oldhex" "$newhex"; do
 	for part in "${hex:0:32}" "${hex:32:32}" "${hex:64:32}" "${hex:96:32}"; do

@@ -10,7 +10,7 @@
 #define DM_SKP_TARGET_NAME	"skp"
 /* Bumped whenever the table, message or status syntax changes. */
 #define DM_SKP_VERSION_MAJOR	1
-#define DM_SKP_VERSION_MINOR	1
+#define DM_SKP_VERSION_MINOR	2
 #define DM_SKP_VERSION_PATCH	0
 
 /* <cipher>: the only one accepted, AES-256 in XTS mode with a plain64 IV as dm-crypt. */
@@ -53,7 +53,11 @@
 /*
  * STATUSTYPE_INFO fields, space separated, all decimal, sectors are 512 bytes:
  * <boundary> <length> <sectors read> <sectors written> <sectors re-encrypted> <I/O errors>
+ * <fenced>
+ * <fenced>: sectors from the boundary on that a failed "reencrypt" may have left partly
+ * rewritten; I/O to them fails and hold/reencrypt are refused until a table reload
+ * (the caller repairs the range from its resilience data first).  0: none.
  */
-#define DM_SKP_STATUS_INFO_FIELDS	6U
+#define DM_SKP_STATUS_INFO_FIELDS	7U
 
 #endif /* _UAPI_LINUX_DM_SKP_H */
