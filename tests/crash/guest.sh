@@ -108,7 +108,7 @@ cut)
 	n=$2 point=$3
 	case "$point" in recovered:*) recover_and_check "$point" ;; *) recover_and_check "" ;; esac
 	case "$point" in
-	random:*) knob= rate=(--rate 8) ;;
+	random:*) knob='' rate=(--rate 8) ;;
 	*) knob=$point rate=() ;;
 	esac
 	SKP_TEST_STOP_AT=$knob start_skpd "$W/skpd.conf" "$W/skpd-b.log"

@@ -31,6 +31,6 @@ for ss in 512 4096; do
 	b=$(dd if=/dev/mapper/crypt-dq bs=1M iflag=direct status=none | sha256sum)
 	dm_remove crypt-dq
 	assert_eq "$b" "$a" "dm-crypt reads what dm-skp wrote at depth 32 (sector size $ss)"
-	SKP_DEVS=()
+	SKP_DEVS=()	# both removed above; skp_cleanup (lib.bash) reads this
 done
 echo ok
