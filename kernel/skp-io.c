@@ -460,7 +460,6 @@ static int skp_two_key_admit(struct skp_c *sc, struct skp_io *io, struct bio *bi
 	if (unlikely(sc->fence_start != sc->fence_end) && sector < sc->fence_end &&
 	    end > sc->fence_start) {
 		spin_unlock(&sc->lock);
-		atomic64_inc(&sc->io_errors);
 		DMERR_LIMIT("I/O to sector %llu refused: a failed reencrypt fenced %llu+%llu",
 			    (unsigned long long)sector, (unsigned long long)sc->fence_start,
 			    (unsigned long long)(sc->fence_end - sc->fence_start));
@@ -507,6 +506,7 @@ int skp_map(struct dm_target *ti, struct bio *bio)
 	struct skp_c *sc = ti->private;
 	struct skp_io *io = dm_per_bio_data(bio, sc->per_bio_data_size);
 	unsigned int mask = sc->sector_size - 1;
+	int r;
 
 	io->epoch = -1;
 	/* Empty flushes: dm core sends the data of a flush as a separate bio. */
@@ -529,7 +529,11 @@ int skp_map(struct dm_target *ti, struct bio *bio)
 		   unlikely(bio->bi_iter.bi_size > (BIO_MAX_VECS << PAGE_SHIFT))) {
 		dm_accept_partial_bio(bio, (BIO_MAX_VECS << PAGE_SHIFT) >> SECTOR_SHIFT);
 	}
-	return skp_map_bio(sc, bio, true);
+	r = skp_map_bio(sc, bio, true);
+	/* A killed bio never reaches skp_end_io(), which counts the others. */
+	if (unlikely(r == DM_MAPIO_KILL))
+		atomic64_inc(&sc->io_errors);
+	return r;
 }
 
 /* Bios held back while their range was re-encrypted; called from message context. */

@@ -1,47 +1,71 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <string.h>
 #include <linux/fs.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "err.h"
 #include "io.h"
 
-int skp_pread_full(int fd, void *buf, size_t len, uint64_t off)
+enum io_op { IO_PREAD, IO_PWRITE, IO_SEND, IO_RECV };
+
+/* The one transfer loop: short transfers and EINTR retried; eof is the error at EOF. */
+static int io_full(enum io_op op, int fd, void *buf, size_t len, uint64_t off, int eof)
 {
 	size_t done = 0;
 
 	while (done < len) {
-		ssize_t n = pread(fd, (char *)buf + done, len - done, (off_t)(off + done));
+		char *p = (char *)buf + done;
+		size_t l = len - done;
+		off_t o = (off_t)(off + done);
+		ssize_t n;
 
+		switch (op) {
+		case IO_PREAD:
+			n = pread(fd, p, l, o);
+			break;
+		case IO_PWRITE:
+			n = pwrite(fd, p, l, o);
+			break;
+		case IO_SEND:
+			n = send(fd, p, l, MSG_NOSIGNAL);
+			break;
+		default:
+			n = read(fd, p, l);
+			break;
+		}
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
 			return -errno;
 		if (n == 0)
-			return -EIO;
+			return eof;
 		done += (size_t)n;
 	}
 	return 0;
 }
 
+int skp_pread_full(int fd, void *buf, size_t len, uint64_t off)
+{
+	return io_full(IO_PREAD, fd, buf, len, off, -EIO);
+}
+
 int skp_pwrite_full(int fd, const void *buf, size_t len, uint64_t off)
 {
-	size_t done = 0;
+	return io_full(IO_PWRITE, fd, (void *)buf, len, off, -EIO);
+}
 
-	while (done < len) {
-		ssize_t n = pwrite(fd, (const char *)buf + done, len - done, (off_t)(off + done));
+int skp_send_full(int fd, const void *buf, size_t len)
+{
+	return io_full(IO_SEND, fd, (void *)buf, len, 0, -EPIPE);
+}
 
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			return -EIO;
-		done += (size_t)n;
-	}
-	return 0;
+int skp_recv_full(int fd, void *buf, size_t len)
+{
+	return io_full(IO_RECV, fd, buf, len, 0, -EPIPE);
 }
 
 int skp_dev_size(int fd, uint64_t *ret)
@@ -59,38 +83,15 @@ int skp_dev_size(int fd, uint64_t *ret)
 	return -ENOTBLK;
 }
 
-int skp_send_full(int fd, const void *buf, size_t len)
+int skp_private_dir(const char *dir, struct skp_err *err)
 {
-	size_t done = 0;
+	struct stat st;
 
-	while (done < len) {
-		ssize_t n = send(fd, (const char *)buf + done, len - done, MSG_NOSIGNAL);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			return -EPIPE;
-		done += (size_t)n;
-	}
-	return 0;
-}
-
-int skp_recv_full(int fd, void *buf, size_t len)
-{
-	size_t done = 0;
-
-	while (done < len) {
-		ssize_t n = read(fd, (char *)buf + done, len - done);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			return -EPIPE;
-		done += (size_t)n;
-	}
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+		return skp_err_set(err, -errno, "cannot create %s: %s", dir, strerror(errno));
+	if (lstat(dir, &st) < 0 || !S_ISDIR(st.st_mode) || st.st_uid != 0)
+		return skp_err_set(err, -EPERM, "%s is not a directory owned by root", dir);
+	if ((st.st_mode & 07777) != 0700 && chmod(dir, 0700) < 0)
+		return skp_err_set(err, -errno, "cannot chmod 0700 %s: %s", dir, strerror(errno));
 	return 0;
 }

@@ -90,7 +90,8 @@ int skp_renc_hash_hotzone(int fd, const struct skp_renc_geom *geom, struct skp_r
  * DEK (in userspace, as the kernel would have), so the whole hotzone is new; durable on
  * return.  *ret_redone counts the sectors rewritten.  The caller then records boundary +=
  * hot_len.  Idempotent: running it twice (a crash during recovery) is safe.  fd as for
- * skp_renc_hash_hotzone (O_DIRECT); the device must not be mapped meanwhile.
+ * skp_renc_hash_hotzone (O_DIRECT); nothing else may write the hotzone meanwhile: the
+ * device is not mapped, or its mapping fenced the hotzone (a failed reencrypt).
  */
 int skp_renc_recover(int fd, const struct skp_renc_geom *geom, const struct skp_renc_rec *r,
 		     const unsigned char *old_dek, const unsigned char *new_dek, size_t dek_len,

@@ -215,22 +215,14 @@ static int make_socket(const char *path)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	char dir[SKP_PATH_MAX];
-	struct stat st;
+	struct skp_err err = {0};
 	int fd;
 
 	snprintf(dir, sizeof(dir), "%s", path);
 	dirname(dir);
-	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
-		log_msg(LOG_E, "cannot create %s: %m", dir);
-		return -1;
-	}
-	if (lstat(dir, &st) < 0 || !S_ISDIR(st.st_mode) || st.st_uid != 0) {
-		log_msg(LOG_E, "%s is not a directory owned by root", dir);
-		return -1;
-	}
 	/* Only root may even reach the socket. */
-	if ((st.st_mode & 07777) != 0700 && chmod(dir, 0700) < 0) {
-		log_msg(LOG_E, "cannot chmod 0700 %s: %m", dir);
+	if (skp_private_dir(dir, &err) < 0) {
+		log_msg(LOG_E, "%s", err.msg);
 		return -1;
 	}
 	if (strlen(path) >= sizeof(sa.sun_path)) {

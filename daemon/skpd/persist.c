@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "io.h"
 #include "secmem.h"
 #include "skpd.h"
 #include "wrap.h"
@@ -35,18 +36,10 @@ static void file_path(struct skpd *d, char *out, size_t size, const char *suffix
 
 static int dir_ok(const char *dir)
 {
-	struct stat st;
+	struct skp_err err = {0};
 
-	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
-		log_msg(LOG_E, "key_persistence: cannot create %s: %m", dir);
-		return -1;
-	}
-	if (lstat(dir, &st) < 0 || !S_ISDIR(st.st_mode) || st.st_uid != 0) {
-		log_msg(LOG_E, "key_persistence: %s is not a directory owned by root", dir);
-		return -1;
-	}
-	if ((st.st_mode & 07777) != 0700 && chmod(dir, 0700) < 0) {
-		log_msg(LOG_E, "key_persistence: cannot chmod 0700 %s: %m", dir);
+	if (skp_private_dir(dir, &err) < 0) {
+		log_msg(LOG_E, "key_persistence: %s", err.msg);
 		return -1;
 	}
 	return 0;

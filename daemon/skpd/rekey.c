@@ -406,9 +406,19 @@ static int rk_step(struct skpd *d, struct device *v, struct skp_err *err)
 	snprintf(msg, sizeof(msg), "reencrypt %" PRIu64 " %" PRIu64, b, n);
 	r = skp_dm_message(v->name, msg, NULL, 0, err);
 	if (r < 0) {
-		/* The kernel fenced the chunk (it may be half rewritten); rec keeps its hashes. */
-		rk->fenced = 1;
-		return skp_err_wrap(err, "chunk at sector %" PRIu64 " fenced", b);
+		uint64_t kb, fenced = 0;
+
+		/*
+		 * A failure after the kernel locked the chunk leaves it fenced (maybe half
+		 * rewritten): rec keeps its hashes for the repair.  One refused before (an
+		 * expired hold) left it untouched but open to user writes: re-hash it then.
+		 * Unreadable status counts as not fenced: the kernel refuses to hold a fence.
+		 */
+		if (kernel_boundary(v->name, &kb, &fenced, NULL) == 0 && fenced) {
+			rk->fenced = 1;
+			return skp_err_wrap(err, "chunk at sector %" PRIu64 " fenced", b);
+		}
+		return r;
 	}
 	rk->boundary = b + n;
 	test_stop("chunk");

@@ -8,12 +8,8 @@
 . tests/system/lib/skp.sh
 MB=${SKP_BENCH_MB:-1024}
 SECT=$(((MB + 16) * 2048))
-S=$W/skpd.sock
-write_conf "$W/skpd.conf" "$S"
-# shellcheck disable=SC2086
-provider_section corp-kms a true $SKP_KMS_SERVERS >> "$W/skpd.conf"
+default_conf
 start_skpd "$W/skpd.conf" "$W/skpd.log"
-C=(--socket "$S")
 fresh /dev/vda /dev/vdb
 dmsetup create --noudevsync benchA --table "0 $SECT linear /dev/vda 0"
 dmsetup create --noudevsync benchB --table "0 $SECT linear /dev/vdb 0"

@@ -13,11 +13,7 @@ ST=$SKP_VM_STATE
 [ -d "$ST" ] || fail "no state directory: run under tests/vm/run --state DIR"
 DEV=/dev/vda
 M=/mnt/crash
-S=$W/skpd.sock
-C=(--socket "$S")
-write_conf "$W/skpd.conf" "$S"
-# shellcheck disable=SC2086
-provider_section corp-kms a true $SKP_KMS_SERVERS >> "$W/skpd.conf"
+default_conf
 mkdir -p "$M"
 MAPPINGS+=(c)
 

@@ -5,12 +5,8 @@
 . tests/system/lib/skp.sh
 
 DEV=/dev/vda
-S=$W/skpd.sock
-write_conf "$W/skpd.conf" "$S"
-# shellcheck disable=SC2086
-provider_section corp-kms a true $SKP_KMS_SERVERS >> "$W/skpd.conf"
+default_conf
 start_skpd "$W/skpd.conf" "$W/skpd.log"
-C=(--socket "$S")
 
 fresh $DEV
 out=$(skpctl format $DEV --label data1 "${C[@]}")

@@ -4,12 +4,10 @@
 . tests/lib/common.sh
 . tests/system/lib/skp.sh
 
-S=$W/skpd.sock
 write_conf "$W/skpd.conf" "$S"
 # shellcheck disable=SC2086
 { provider_section corp-kms a true $SKP_KMS_SERVERS; provider_section dr-kms a false $SKP_KMS_SERVERS; } >> "$W/skpd.conf"
 start_skpd "$W/skpd.conf" "$W/skpd.log"
-C=(--socket "$S")
 
 fresh /dev/vda /dev/vdb
 skpctl format /dev/vda --label io "${C[@]}" > /dev/null

@@ -6,12 +6,8 @@
 . tests/system/lib/skp.sh
 
 DEV=/dev/vda
-S=$W/skpd.sock
-write_conf "$W/skpd.conf" "$S"
-# shellcheck disable=SC2086
-provider_section corp-kms a true $SKP_KMS_SERVERS >> "$W/skpd.conf"
+default_conf
 start_skpd "$W/skpd.conf" "$W/skpd.log"
-C=(--socket "$S")
 fresh $DEV
 skpctl format $DEV --label tamper "${C[@]}" > /dev/null
 MAPPINGS+=(t)

@@ -5,7 +5,6 @@
 . tests/lib/common.sh
 . tests/system/lib/skp.sh
 
-S=$W/skpd.sock
 # shellcheck disable=SC2086
 good() { write_conf "$1" "$S"; provider_section corp-kms a true $SKP_KMS_SERVERS >> "$1"; }
 refused() { # conf expected-text
@@ -51,7 +50,6 @@ refused "$W/c10" "skptab must be an absolute path"
 good "$W/ok.conf"; sed -i 's/^timeout = 5/timeout = 5\ncolour = blue/' "$W/ok.conf"
 start_skpd "$W/ok.conf" "$W/skpd.log"
 assert_contains "$(cat "$W/skpd.log")" "unknown provider setting 'colour' ignored"
-C=(--socket "$S")
 
 # Non-root peers: the 0700 directory stops them, and SO_PEERCRED stops one that gets past it.
 assert_eq "$(stat -c %a "$(dirname "$S")")" 700 "socket directory mode"

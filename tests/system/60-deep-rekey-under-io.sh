@@ -6,12 +6,8 @@
 . tests/lib/common.sh
 . tests/system/lib/skp.sh
 
-S=$W/skpd.sock
-write_conf "$W/skpd.conf" "$S"
-# shellcheck disable=SC2086
-provider_section corp-kms a true $SKP_KMS_SERVERS >> "$W/skpd.conf"
+default_conf
 SKP_TEST_KEEP_KEYS=1 start_skpd "$W/skpd.conf" "$W/skpd.log"
-C=(--socket "$S")
 
 fresh /dev/vda
 # 64 MiB: 48 MiB of data, 96 chunks of 512 KiB.

@@ -8,11 +8,7 @@
 . tests/lib/common.sh
 . tests/system/lib/skp.sh
 
-S=$W/skpd.sock
-write_conf "$W/skpd.conf" "$S"
-# shellcheck disable=SC2086
-provider_section corp-kms a true $SKP_KMS_SERVERS >> "$W/skpd.conf"
-C=(--socket "$S")
+default_conf
 fresh /dev/vdb
 SECT=65536	# 32 MiB: 16 MiB of data, 64 chunks of 256 KiB
 LOWER="0 $SECT linear /dev/vdb 0"

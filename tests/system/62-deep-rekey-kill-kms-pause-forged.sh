@@ -6,11 +6,7 @@
 . tests/lib/common.sh
 . tests/system/lib/skp.sh
 
-S=$W/skpd.sock
-write_conf "$W/skpd.conf" "$S"
-# shellcheck disable=SC2086
-provider_section corp-kms a true $SKP_KMS_SERVERS >> "$W/skpd.conf"
-C=(--socket "$S")
+default_conf
 restart_node() { # index
 	local conf=$SKP_KMS_DIR/server$1.conf port
 	port=$(sed -n 's/^port=//p' "$conf")

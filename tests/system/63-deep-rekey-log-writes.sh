@@ -8,11 +8,7 @@
 . tests/lib/common.sh
 . tests/system/lib/skp.sh
 
-S=$W/skpd.sock
-write_conf "$W/skpd.conf" "$S"
-# shellcheck disable=SC2086
-provider_section corp-kms a true $SKP_KMS_SERVERS >> "$W/skpd.conf"
-C=(--socket "$S")
+default_conf
 HDR=32768		# the header area, sectors
 SECT=$((HDR + 4096))	# 2 MiB of data: 8 chunks of 256 KiB
 DEV=/dev/ram1 LOG=/dev/ram2 SCRATCH=/dev/ram3

@@ -9,11 +9,7 @@
 . tests/lib/common.sh
 . tests/system/lib/skp.sh
 
-S=$W/skpd.sock
-write_conf "$W/skpd.conf" "$S"
-# shellcheck disable=SC2086
-provider_section corp-kms a true $SKP_KMS_SERVERS >> "$W/skpd.conf"
-C=(--socket "$S")
+default_conf
 fresh /dev/ram1
 SECT=$((32768 + 8192))	# header area + 4 MiB of data: 16 chunks of 256 KiB
 LINEAR="0 $SECT linear /dev/ram1 0"

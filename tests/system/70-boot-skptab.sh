@@ -22,11 +22,9 @@ for i in $(seq 0 $((N - 1))); do fresh "/dev/mapper/slice$i"; done
 
 # Format: slice0..4 on corp-kms (identity a), slice5 on "other" as identity b, whose KEK
 # identity a may not read: at boot "other" is configured with identity a.
-S=$W/skpd.sock
 write_conf "$W/fmt.conf" "$S"
 { provider_section corp-kms a true "${servers[0]}"; provider_section other b false "${servers[0]}"; } >> "$W/fmt.conf"
 start_skpd "$W/fmt.conf" "$W/fmt.log"
-C=(--socket "$S")
 declare -A uuid sum
 for i in $(seq 0 $((N - 1))); do
 	p=corp-kms; [ "$i" = 5 ] && p=other

@@ -7,11 +7,9 @@
 . tests/system/lib/skp.sh
 
 read -ra servers <<< "$SKP_KMS_SERVERS"
-S=$W/skpd.sock
 REMEDIATION_INTERVAL=1 write_conf "$W/skpd.conf" "$S"
 provider_section corp-kms a true "${servers[0]}" >> "$W/skpd.conf"
 start_skpd "$W/skpd.conf" "$W/skpd.log"
-C=(--socket "$S")
 KMS=(skpctl kms --server "${servers[0]}" --ca "$W/pki/ca.pem" --cert "$W/pki/a.pem" --key "$W/pki/a.key")
 
 fresh /dev/vda /dev/vdb

@@ -6,7 +6,6 @@
 . tests/system/lib/skp.sh
 
 read -ra servers <<< "$SKP_KMS_SERVERS"
-S=$W/skpd.sock
 K=$W/state
 SKPTAB=$W/skptab write_conf "$W/on.conf" "$S"
 printf 'key_persistence = true\nkey_persistence_dir = %s\n' "$K" >> "$W/on.conf"
@@ -15,7 +14,6 @@ provider_section corp-kms a true "${servers[@]}" >> "$W/on.conf"
 # Same provider, every node unreachable (nothing listens on these ports): the KMS is down.
 provider_section corp-kms a true 127.0.0.1:1 127.0.0.1:2 >> "$W/down.conf"
 sed 's/^key_persistence = true/key_persistence = false/' "$W/down.conf" > "$W/off.conf"
-C=(--socket "$S")
 warn="key_persistence is ON: the KEKs of open devices are stored on this host"
 
 start_skpd "$W/on.conf" "$W/on.log"

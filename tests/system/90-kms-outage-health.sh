@@ -8,11 +8,9 @@
 
 read -ra servers <<< "$SKP_KMS_SERVERS"
 [ ${#servers[@]} -ge 2 ] || fail "needs --kms 2"
-S=$W/skpd.sock
 HEALTH_INTERVAL=1 write_conf "$W/skpd.conf" "$S"
 provider_section corp-kms a true "${servers[@]}" >> "$W/skpd.conf"
 start_skpd "$W/skpd.conf" "$W/skpd.log"
-C=(--socket "$S")
 fresh /dev/vda
 skpctl format /dev/vda "${C[@]}" > /dev/null
 MAPPINGS+=(o)

@@ -37,6 +37,11 @@ provider_section() {
 	echo "timeout = 5"
 }
 
+# Every test's skpd listens on $S; skpctl reaches it with "${C[@]}".
+S=$W/skpd.sock
+# shellcheck disable=SC2034
+C=(--socket "$S")
+
 # write_conf FILE SOCKET [extra skpd lines] ; then append provider sections to FILE.
 write_conf() {
 	cat > "$1" <<CONF
@@ -46,6 +51,13 @@ skptab = ${SKPTAB:-$W/skptab-none}
 health_interval = ${HEALTH_INTERVAL:-60}
 remediation_interval = ${REMEDIATION_INTERVAL:-300}
 CONF
+}
+
+# default_conf: $W/skpd.conf with one provider, corp-kms (default), on every KMS node.
+default_conf() {
+	write_conf "$W/skpd.conf" "$S"
+	# shellcheck disable=SC2086
+	provider_section corp-kms a true $SKP_KMS_SERVERS >> "$W/skpd.conf"
 }
 
 # start_skpd CONF LOG: starts skpd, waits for its socket to answer.
