@@ -14,7 +14,6 @@
  */
 #include <linux/dm-io.h>
 #include <linux/ioprio.h>
-#include <linux/vmalloc.h>
 #include <linux/completion.h>
 
 #include "skp.h"
@@ -242,17 +241,12 @@ void skp_hold_expired(struct work_struct *work)
 int skp_reencrypt(struct dm_target *ti, sector_t sector, sector_t count)
 {
 	struct skp_c *sc = ti->private;
-	void *buf;
+	void *buf = sc->renc_buf;	/* no allocation under the lock: reclaim may write here */
 	int r;
 
 	r = skp_check_range(ti, "reencrypt", sector, count);
 	if (r)
 		return r;
-
-	/* Allocated before the range is locked: reclaim may write to this device. */
-	buf = vmalloc(count << SECTOR_SHIFT);
-	if (!buf)
-		return -ENOMEM;
 
 	mutex_lock(&sc->reencrypt_lock);
 	if (sc->key_wiped) {
@@ -301,10 +295,9 @@ int skp_reencrypt(struct dm_target *ti, sector_t sector, sector_t count)
 	} else {
 		atomic64_add(count, &sc->sectors_reencrypted);
 	}
+	/* The buffer held plaintext; reencrypt_lock still guards it. */
+	memzero_explicit(buf, count << SECTOR_SHIFT);
 out:
 	mutex_unlock(&sc->reencrypt_lock);
-	/* The buffer held plaintext. */
-	memzero_explicit(buf, count << SECTOR_SHIFT);
-	vfree(buf);
 	return r;
 }

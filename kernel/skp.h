@@ -55,6 +55,7 @@ struct skp_c {
 	unsigned long hold_deadline;	/* jiffies */
 	struct delayed_work hold_expiry;
 	struct dm_io_client *io_client;
+	void *renc_buf;			/* two-key tables: one chunk, wiped after each use */
 
 	struct bio_set bs;
 	mempool_t page_pool;
