@@ -17,10 +17,10 @@
 /* Record layout, little-endian (docs/on-disk-format.md). */
 enum {
 	R_MAGIC = 0, R_VERSION = 8, R_FLAGS = 12, R_SEQ = 16, R_UUID = 24, R_OLD_GEN = 40,
-	R_NEW_GEN = 48, R_SECTOR_SIZE = 56, R_NHASHES = 60, R_LENGTH = 64, R_BOUNDARY = 72,
-	R_HOT_LEN = 80, R_RATE = 88, R_RESERVED = 92, R_MAC = 96, R_HASHES = SKP_RENC_HDR_SIZE,
+	R_NEW_GEN = 48, R_SECTOR_SIZE = 56, R_NSAMPLES = 60, R_LENGTH = 64, R_BOUNDARY = 72,
+	R_HOT_LEN = 80, R_RATE = 88, R_RESERVED = 92, R_MAC = 96, R_SAMPLES = SKP_RENC_HDR_SIZE,
 };
-_Static_assert(R_HASHES + SKP_RENC_MAX_HASHES * SKP_RENC_HASH_LEN <= SKP_RENC_SLOT_SIZE,
+_Static_assert(R_SAMPLES + SKP_RENC_MAX_HOT * SKP_RENC_SAMPLE_LEN <= SKP_RENC_SLOT_SIZE,
 	       "a full record fits its slot");
 
 static void put32(unsigned char *p, uint32_t v)
@@ -47,11 +47,11 @@ static uint64_t get64(const unsigned char *p)
 
 /* Data reads and rewrites go through an O_DIRECT descriptor (the target writes below the
  * page cache): buffers and lengths are aligned for it. */
-#define DIO_ALIGN 4096u
+#define DIO_ALIGN SKP_RENC_BUF_ALIGN
 
-static size_t rec_size(uint32_t nhashes)
+static size_t rec_size(uint64_t nsamples)
 {
-	return R_HASHES + (size_t)nhashes * SKP_RENC_HASH_LEN;
+	return R_SAMPLES + (size_t)nsamples * SKP_RENC_SAMPLE_LEN;
 }
 
 int skp_renc_key(const unsigned char *old_dek, const unsigned char *new_dek, size_t dek_len,
@@ -84,7 +84,7 @@ int skp_renc_key(const unsigned char *old_dek, const unsigned char *new_dek, siz
 
 static void encode(const struct skp_renc_rec *r, unsigned char *buf)
 {
-	memset(buf, 0, R_HASHES);
+	memset(buf, 0, R_SAMPLES);
 	memcpy(buf + R_MAGIC, SKP_RENC_MAGIC, 8);
 	put32(buf + R_VERSION, SKP_RENC_VERSION);
 	put32(buf + R_FLAGS, r->flags);
@@ -93,16 +93,16 @@ static void encode(const struct skp_renc_rec *r, unsigned char *buf)
 	put64(buf + R_OLD_GEN, r->old_gen);
 	put64(buf + R_NEW_GEN, r->new_gen);
 	put32(buf + R_SECTOR_SIZE, r->sector_size);
-	put32(buf + R_NHASHES, r->nhashes);
+	put32(buf + R_NSAMPLES, (uint32_t)r->hot_len);
 	put64(buf + R_LENGTH, r->length);
 	put64(buf + R_BOUNDARY, r->boundary);
 	put64(buf + R_HOT_LEN, r->hot_len);
 	put32(buf + R_RATE, r->rate_mib);
-	memcpy(buf + R_HASHES, r->hashes, (size_t)r->nhashes * SKP_RENC_HASH_LEN);
+	memcpy(buf + R_SAMPLES, r->samples, (size_t)r->hot_len * SKP_RENC_SAMPLE_LEN);
 }
 
 /* HMAC over the record with its MAC field taken as zero. */
-static int rec_mac(unsigned char *buf, uint32_t nhashes, const unsigned char key[SKP_RENC_KEY_LEN],
+static int rec_mac(unsigned char *buf, uint64_t nsamples, const unsigned char key[SKP_RENC_KEY_LEN],
 		   unsigned char mac[32])
 {
 	unsigned char saved[32], out[32];
@@ -111,7 +111,7 @@ static int rec_mac(unsigned char *buf, uint32_t nhashes, const unsigned char key
 
 	memcpy(saved, buf + R_MAC, 32);
 	memset(buf + R_MAC, 0, 32);
-	ok = HMAC(EVP_sha256(), key, SKP_RENC_KEY_LEN, buf, rec_size(nhashes), out, &n) != NULL;
+	ok = HMAC(EVP_sha256(), key, SKP_RENC_KEY_LEN, buf, rec_size(nsamples), out, &n) != NULL;
 	memcpy(buf + R_MAC, saved, 32);
 	memcpy(mac, out, 32);
 	return ok ? 0 : -EIO;
@@ -141,8 +141,6 @@ static int rec_fits(const struct skp_renc_rec *r, const struct skp_renc_geom *ge
 		return *why = "its boundary or hotzone is not aligned or too large", 0;
 	if (r->boundary > r->length || r->hot_len > r->length - r->boundary)
 		return *why = "its boundary or hotzone lies past the end", 0;
-	if ((uint64_t)r->nhashes != r->hot_len / spb)
-		return *why = "its hash count does not match the hotzone", 0;
 	if (r->flags & ~(uint32_t)SKP_RENC_PAUSED)
 		return *why = "it has unknown flags", 0;
 	return 1;
@@ -152,17 +150,17 @@ int skp_renc_rec_write(int fd, uint64_t resil_offset, const struct skp_renc_rec 
 		       const unsigned char key[SKP_RENC_KEY_LEN], struct skp_err *err)
 {
 	/* Whole aligned blocks: the caller's fd may be O_DIRECT (it is in skpd). */
-	size_t len = (rec_size(r->nhashes) + DIO_ALIGN - 1) / DIO_ALIGN * DIO_ALIGN;
+	size_t len = (rec_size(r->hot_len) + DIO_ALIGN - 1) / DIO_ALIGN * DIO_ALIGN;
 	unsigned char *buf;
 	int ret;
 
-	if (r->nhashes > SKP_RENC_MAX_HASHES)
-		return skp_err_set(err, -EINVAL, "re-encryption record: too many hashes");
+	if (r->hot_len > SKP_RENC_MAX_HOT)
+		return skp_err_set(err, -EINVAL, "re-encryption record: hotzone too large");
 	if (posix_memalign((void **)&buf, DIO_ALIGN, len))
 		return skp_err_set(err, -ENOMEM, "re-encryption record: out of memory");
 	memset(buf, 0, len);
 	encode(r, buf);
-	ret = rec_mac(buf, r->nhashes, key, buf + R_MAC);
+	ret = rec_mac(buf, r->hot_len, key, buf + R_MAC);
 	if (!ret)
 		ret = skp_pwrite_full(fd, buf, len, resil_offset + (r->seq % 2) * SKP_RENC_SLOT_SIZE);
 	if (!ret && fdatasync(fd))
@@ -197,12 +195,12 @@ static int read_slot(int fd, uint64_t off, const struct skp_renc_geom *geom,
 		*why = "reserved field not zero";
 		goto out;
 	}
-	r->nhashes = get32(buf + R_NHASHES);
-	if (r->nhashes > SKP_RENC_MAX_HASHES) {
-		*why = "hash count out of range";
+	r->hot_len = get32(buf + R_NSAMPLES);
+	if (r->hot_len > SKP_RENC_MAX_HOT) {
+		*why = "sample count out of range";
 		goto out;
 	}
-	if (rec_mac(buf, r->nhashes, key, mac) || CRYPTO_memcmp(mac, buf + R_MAC, 32)) {
+	if (rec_mac(buf, r->hot_len, key, mac) || CRYPTO_memcmp(mac, buf + R_MAC, 32)) {
 		*why = "it does not authenticate (altered, torn, or another key)";
 		goto out;
 	}
@@ -214,9 +212,12 @@ static int read_slot(int fd, uint64_t off, const struct skp_renc_geom *geom,
 	r->sector_size = get32(buf + R_SECTOR_SIZE);
 	r->length = get64(buf + R_LENGTH);
 	r->boundary = get64(buf + R_BOUNDARY);
-	r->hot_len = get64(buf + R_HOT_LEN);
+	memcpy(r->samples, buf + R_SAMPLES, (size_t)r->hot_len * SKP_RENC_SAMPLE_LEN);
+	if (get64(buf + R_HOT_LEN) != r->hot_len) {
+		*why = "its sample count does not match the hotzone";
+		goto out;
+	}
 	r->rate_mib = get32(buf + R_RATE);
-	memcpy(r->hashes, buf + R_HASHES, (size_t)r->nhashes * SKP_RENC_HASH_LEN);
 	/* Authentic but wrong for this device: refuse rather than act on it. */
 	ret = rec_fits(r, geom, uuid, why) ? 1 : -EBADMSG;
 out:
@@ -273,28 +274,20 @@ int skp_renc_rec_clear(int fd, uint64_t resil_offset, struct skp_err *err)
 	return ret ? skp_err_set(err, ret, "clearing re-encryption records: %s", strerror(-ret)) : 0;
 }
 
-int skp_renc_hash_hotzone(int fd, const struct skp_renc_geom *geom, struct skp_renc_rec *r,
-			  struct skp_err *err)
+int skp_renc_sample_hotzone(int fd, const struct skp_renc_geom *geom, struct skp_renc_rec *r,
+			    unsigned char *buf, struct skp_err *err)
 {
 	uint32_t ss = geom->sector_size;
-	uint64_t n = r->hot_len * 512 / ss;
-	unsigned char *buf;
 	int ret;
 
 	if (!sector_size_ok(ss) || r->hot_len > SKP_RENC_MAX_HOT || (r->hot_len * 512) % ss)
 		return skp_err_set(err, -EINVAL, "hotzone of %llu sectors does not fit sector size %u",
 				   (unsigned long long)r->hot_len, ss);
-	if (posix_memalign((void **)&buf, DIO_ALIGN, r->hot_len ? r->hot_len * 512 : DIO_ALIGN))
-		return skp_err_set(err, -ENOMEM, "hashing the hotzone: out of memory");
 	ret = skp_pread_full(fd, buf, r->hot_len * 512, geom->data_offset + r->boundary * 512);
-	if (ret) {
-		free(buf);
+	if (ret)
 		return skp_err_set(err, ret, "reading the hotzone: %s", strerror(-ret));
-	}
-	for (uint64_t i = 0; i < n; i++)
-		EVP_Digest(buf + i * ss, ss, r->hashes[i], NULL, EVP_sha256(), NULL);
-	r->nhashes = (uint32_t)n;
-	free(buf);
+	for (uint64_t i = 0; i < r->hot_len; i++)
+		memcpy(r->samples[i], buf + i * 512, SKP_RENC_SAMPLE_LEN);
 	return 0;
 }
 
@@ -323,13 +316,29 @@ int skp_xts_sector(const struct skp_renc_geom *geom, const unsigned char *dek, s
 	return ok ? 0 : skp_err_set(err, -EIO, "XTS failed");
 }
 
+/*
+ * Which 512-byte parts of the crypto sector in raw are still old: bit k for part k.  A
+ * crypto sector has at most 8 parts (4096 bytes).
+ */
+static unsigned int old_parts(const unsigned char *raw, uint32_t ss,
+			      const unsigned char (*samples)[SKP_RENC_SAMPLE_LEN])
+{
+	unsigned int mask = 0;
+
+	for (uint32_t k = 0; k < ss / 512; k++)
+		if (!CRYPTO_memcmp(raw + k * 512, samples[k], SKP_RENC_SAMPLE_LEN))
+			mask |= 1u << k;
+	return mask;
+}
+
 int skp_renc_recover(int fd, const struct skp_renc_geom *geom, const struct skp_renc_rec *r,
 		     const unsigned char *old_dek, const unsigned char *new_dek, size_t dek_len,
-		     uint64_t *ret_redone, struct skp_err *err)
+		     uint64_t *ret_redone, uint64_t *ret_torn, struct skp_err *err)
 {
-	uint32_t ss = geom->sector_size;
-	unsigned char *raw = NULL, *plain = skp_secmem_alloc(ss), h[SKP_RENC_HASH_LEN];
-	uint64_t redone = 0;
+	uint32_t ss = geom->sector_size, spb = ss / 512;
+	unsigned int all = (1u << spb) - 1;
+	unsigned char *raw = NULL, *plain = skp_secmem_alloc(2 * ss);
+	uint64_t redone = 0, torn = 0;
 	int ret = 0;
 
 	if (posix_memalign((void **)&raw, DIO_ALIGN, ss))
@@ -338,9 +347,10 @@ int skp_renc_recover(int fd, const struct skp_renc_geom *geom, const struct skp_
 		ret = skp_err_set(err, -ENOMEM, "recovery: out of memory");
 		goto out;
 	}
-	for (uint32_t i = 0; i < r->nhashes; i++) {
-		uint64_t sector = r->boundary + (uint64_t)i * (ss / 512);
+	for (uint64_t s = 0; s < r->hot_len; s += spb) {
+		uint64_t sector = r->boundary + s;
 		uint64_t off = geom->data_offset + sector * 512;
+		unsigned int old;
 
 		ret = skp_pread_full(fd, raw, ss, off);
 		if (ret) {
@@ -348,10 +358,22 @@ int skp_renc_recover(int fd, const struct skp_renc_geom *geom, const struct skp_
 				    (unsigned long long)sector, strerror(-ret));
 			goto out;
 		}
-		EVP_Digest(raw, ss, h, NULL, EVP_sha256(), NULL);
-		if (CRYPTO_memcmp(h, r->hashes[i], sizeof(h)))
+		old = old_parts(raw, ss, r->samples + s);
+		if (!old)
 			continue;	/* already rewritten under the new key */
 		ret = skp_xts_sector(geom, old_dek, dek_len, 0, sector, raw, plain, err);
+		if (!ret && old != all) {
+			/*
+			 * Torn: XTS deciphers each 16-byte block on its own (no ciphertext
+			 * stealing at these sizes), so the new parts decrypt under the new key
+			 * in place of the old key's garbage.
+			 */
+			ret = skp_xts_sector(geom, new_dek, dek_len, 0, sector, raw, plain + ss, err);
+			for (uint32_t k = 0; !ret && k < spb; k++)
+				if (!(old & (1u << k)))
+					memcpy(plain + k * 512, plain + ss + k * 512, 512);
+			torn++;
+		}
 		if (!ret)
 			ret = skp_xts_sector(geom, new_dek, dek_len, 1, sector, plain, raw, err);
 		if (!ret)
@@ -362,14 +384,16 @@ int skp_renc_recover(int fd, const struct skp_renc_geom *geom, const struct skp_
 					    (unsigned long long)sector, strerror(-ret));
 			goto out;
 		}
-		redone += ss / 512;
+		redone += (uint64_t)__builtin_popcount(old);
 	}
 	if (redone && fdatasync(fd))
 		ret = skp_err_set(err, -errno, "recovery: flushing: %s", strerror(errno));
 	if (!ret && ret_redone)
 		*ret_redone = redone;
+	if (!ret && ret_torn)
+		*ret_torn = torn;
 out:
 	free(raw);
-	skp_secmem_free(plain, ss);
+	skp_secmem_free(plain, 2 * ss);
 	return ret;
 }

@@ -5,12 +5,15 @@
  *
  * Progress lives in two alternating records in the header's resilience area.  A record
  * says: [0, boundary) of the mapping is under the new DEK, [boundary, boundary+hot_len)
- * (the hotzone) may be partly rewritten, and the rest is under the old DEK.  It carries a
- * SHA-256 of each crypto sector of the hotzone's old ciphertext ("checksum" resilience, as
- * LUKS2): after a crash a sector whose hash still matches is old, any other is new.  This
- * relies on crypto-sector writes being atomic, as LUKS2's checksum mode does.
+ * (the hotzone) may be partly rewritten, and the rest is under the old DEK.  It carries the
+ * first 16 bytes of the old ciphertext of every 512-byte sector of the hotzone ("checksum"
+ * resilience as LUKS2's, with a sample of the ciphertext for a hash): after a crash a sector
+ * whose sample still matches is old, any other is new.  A rewrite under another key leaves
+ * a 16-byte AES-XTS output unchanged with probability 2^-128, so the sample decides as
+ * surely as a hash, costs no hashing, and, being per 512-byte sector, also repairs a crypto
+ * sector (up to 4 KiB) whose write the disk tore: only 512-byte writes need to be atomic.
  * Each record is authenticated with HMAC-SHA256 under a key derived from both DEKs, so
- * forged progress (a moved boundary, altered hashes) is refused (cf. CVE-2021-4122).
+ * forged progress (a moved boundary, altered samples) is refused (cf. CVE-2021-4122).
  */
 #ifndef SKP_REENCRYPT_H
 #define SKP_REENCRYPT_H
@@ -21,12 +24,11 @@
 #include "err.h"
 
 #define SKP_RENC_MAGIC		"SKP-RENC"
-#define SKP_RENC_VERSION	1
+#define SKP_RENC_VERSION	2		/* 1 held SHA-256 hashes (refused) */
 #define SKP_RENC_SLOT_SIZE	(512u << 10)	/* each of the two record slots */
 #define SKP_RENC_HDR_SIZE	128u
 #define SKP_RENC_MAX_HOT	8192u		/* hotzone bound, 512-byte sectors (4 MiB) */
-#define SKP_RENC_MAX_HASHES	(SKP_RENC_MAX_HOT)	/* 512-byte crypto sectors at most */
-#define SKP_RENC_HASH_LEN	32
+#define SKP_RENC_SAMPLE_LEN	16		/* old ciphertext kept per 512-byte sector */
 #define SKP_RENC_KEY_LEN	32
 
 enum skp_renc_flags {
@@ -52,8 +54,7 @@ struct skp_renc_rec {
 	uint64_t boundary;		/* 512-byte sectors already under the new DEK */
 	uint64_t hot_len;		/* hotzone length, 512-byte sectors, 0 = none */
 	uint32_t rate_mib;		/* throttle, MiB/s, 0 = unthrottled */
-	uint32_t nhashes;		/* hot_len * 512 / sector_size */
-	unsigned char hashes[SKP_RENC_MAX_HASHES][SKP_RENC_HASH_LEN];
+	unsigned char samples[SKP_RENC_MAX_HOT][SKP_RENC_SAMPLE_LEN];	/* hot_len of them */
 };
 
 /* HKDF-SHA256(old DEK || new DEK, salt = device UUID) -> the records' HMAC key. */
@@ -78,24 +79,30 @@ int skp_renc_rec_read(int fd, uint64_t resil_offset, const struct skp_renc_geom 
 int skp_renc_rec_clear(int fd, uint64_t resil_offset, struct skp_err *err);
 
 /*
- * Hashes the current (old) ciphertext of [r->boundary, r->boundary + r->hot_len) into
- * r->hashes and sets r->nhashes.  fd must bypass the page cache (O_DIRECT): dm-skp
- * writes beneath it.  The caller keeps user writes out of the range meanwhile ("hold").
+ * Samples the current (old) ciphertext of [r->boundary, r->boundary + r->hot_len) into
+ * r->samples, reading it into buf (SKP_RENC_BUF_SIZE bytes, SKP_RENC_BUF_ALIGN-aligned;
+ * the caller keeps it across chunks, so its pages stay mapped).  fd must bypass the page
+ * cache (O_DIRECT): dm-skp writes beneath it.  The caller keeps user writes out of the
+ * range meanwhile ("hold").
  */
-int skp_renc_hash_hotzone(int fd, const struct skp_renc_geom *geom, struct skp_renc_rec *r,
-			  struct skp_err *err);
+#define SKP_RENC_BUF_SIZE	((size_t)SKP_RENC_MAX_HOT * 512)
+#define SKP_RENC_BUF_ALIGN	4096u
+int skp_renc_sample_hotzone(int fd, const struct skp_renc_geom *geom, struct skp_renc_rec *r,
+			    unsigned char *buf, struct skp_err *err);
 
 /*
  * After a crash: rewrites every hotzone sector whose ciphertext is still old under the new
  * DEK (in userspace, as the kernel would have), so the whole hotzone is new; durable on
- * return.  *ret_redone counts the sectors rewritten.  The caller then records boundary +=
+ * return.  A crypto sector found part old, part new (a torn write) is decrypted piecewise
+ * with the key of each 512-byte part.  *ret_redone counts the 512-byte sectors rewritten
+ * from old, *ret_torn the crypto sectors found torn (NULL: not wanted).  The caller then records boundary +=
  * hot_len.  Idempotent: running it twice (a crash during recovery) is safe.  fd as for
- * skp_renc_hash_hotzone (O_DIRECT); nothing else may write the hotzone meanwhile: the
+ * skp_renc_sample_hotzone (O_DIRECT); nothing else may write the hotzone meanwhile: the
  * device is not mapped, or its mapping fenced the hotzone (a failed reencrypt).
  */
 int skp_renc_recover(int fd, const struct skp_renc_geom *geom, const struct skp_renc_rec *r,
 		     const unsigned char *old_dek, const unsigned char *new_dek, size_t dek_len,
-		     uint64_t *ret_redone, struct skp_err *err);
+		     uint64_t *ret_redone, uint64_t *ret_torn, struct skp_err *err);
 
 /*
  * AES-256-XTS of one crypto sector as dm-crypt aes-xts-plain64 computes it, sector being

@@ -35,20 +35,21 @@ enum rk_state { RK_RUNNING, RK_PAUSED, RK_DONE, RK_FAILED };
 
 struct rekey {
 	enum rk_state state;
-	int fd;				/* O_RDWR | O_DIRECT: records and hotzone hashes */
+	int fd;				/* O_RDWR | O_DIRECT: records and hotzone samples */
 	int hfd;			/* O_RDWR: header writes */
 	unsigned char *old_dek, *new_dek;	/* secmem */
 	unsigned char *rkey;		/* secmem: the records' HMAC key */
 	struct skp_header h;		/* slot 0 old (ACTIVE), slot 1 new (NEW) */
 	struct skp_renc_geom geom;
 	struct skp_renc_rec *rec;	/* scratch for the next record */
+	unsigned char *hotbuf;		/* a chunk's ciphertext while sampling it */
 	uint64_t seq;			/* of the last record written */
 	uint64_t boundary, length;	/* 512-byte sectors */
 	uint32_t chunk;			/* sectors */
 	uint32_t rate_mib;
 	int discard;
 	/* A reencrypt failed: the kernel fenced the chunk at the boundary, which may be part
-	 * old, part new; rec still holds its hashes.  Resume repairs it first. */
+	 * old, part new; rec still holds its samples.  Resume repairs it first. */
 	int fenced;
 	/* progress */
 	struct timespec t0;		/* this run's start (after open, resume or adopt) */
@@ -106,6 +107,8 @@ static void rk_free_keys(struct rekey *rk)
 	rk->fd = rk->hfd = -1;
 	free(rk->rec);
 	rk->rec = NULL;
+	free(rk->hotbuf);
+	rk->hotbuf = NULL;
 }
 
 void rekey_free(struct device *v)
@@ -140,7 +143,9 @@ static int rk_new(const char *dev, const struct skp_header *h, unsigned char *ol
 	rk->chunk = DEFAULT_CHUNK;
 	rk->rec = calloc(1, sizeof(*rk->rec));
 	rk->rkey = skp_secmem_alloc(SKP_RENC_KEY_LEN);
-	if (!rk->rec || !rk->rkey) {
+	if (posix_memalign((void **)&rk->hotbuf, SKP_RENC_BUF_ALIGN, SKP_RENC_BUF_SIZE))
+		rk->hotbuf = NULL;
+	if (!rk->rec || !rk->rkey || !rk->hotbuf) {
 		r = skp_err_set(err, -ENOMEM, "out of memory");
 		goto fail;
 	}
@@ -162,7 +167,7 @@ fail:
 	return r;
 }
 
-/* Writes the next record: boundary, hotzone (hot_len sectors, hashes already in rec). */
+/* Writes the next record: boundary, hotzone (hot_len sectors, samples already in rec). */
 static int rk_record(struct rekey *rk, uint64_t boundary, uint64_t hot_len, struct skp_err *err)
 {
 	struct skp_renc_rec *r = rk->rec;
@@ -178,8 +183,6 @@ static int rk_record(struct rekey *rk, uint64_t boundary, uint64_t hot_len, stru
 	r->boundary = boundary;
 	r->hot_len = hot_len;
 	r->rate_mib = rk->rate_mib;
-	if (!hot_len)
-		r->nhashes = 0;
 	ret = skp_renc_rec_write(rk->fd, rk->h.resil_offset, r, rk->rkey, err);
 	if (ret == 0)
 		rk->seq = r->seq;
@@ -353,25 +356,26 @@ static int rk_finish(struct skpd *d, struct device *v, struct skp_err *err)
 
 /*
  * After a failed reencrypt the kernel fenced the chunk, which may be part old, part new
- * (a write that failed half-way): repair it from the record's hashes, as after a crash,
+ * (a write that failed half-way): repair it from the record's samples, as after a crash,
  * then reload the table with the boundary past it, which lifts the fence.
  */
 static int rk_repair_fence(struct skpd *d, struct device *v, struct skp_err *err)
 {
 	struct rekey *rk = v->rk;
-	uint64_t redone = 0, b = rk->rec->boundary + rk->rec->hot_len;
+	uint64_t redone = 0, torn = 0, b = rk->rec->boundary + rk->rec->hot_len;
 	int r;
 
 	if (!rk->rec->hot_len || rk->rec->boundary != rk->boundary)
 		return skp_err_set(err, -EPROTO, "%s: no record of the fenced chunk at sector %" PRIu64 " to repair it from",
 				   v->name, rk->boundary);
-	r = skp_renc_recover(rk->fd, &rk->geom, rk->rec, rk->old_dek, rk->new_dek, SKP_DEK_LEN, &redone, err);
+	r = skp_renc_recover(rk->fd, &rk->geom, rk->rec, rk->old_dek, rk->new_dek, SKP_DEK_LEN, &redone, &torn,
+			     err);
 	if (r == 0)
 		r = load_table(d, v->name, v->dev, &rk->h, rk->old_dek, rk->new_dek, b, rk->discard, 0, err);
 	if (r < 0)
 		return skp_err_wrap(err, "%s: repairing the fenced chunk at sector %" PRIu64, v->name, rk->boundary);
-	log_msg(LOG_I, "deep rekey of %s: fenced chunk at sector %" PRIu64 " repaired, %" PRIu64 " sector(s) rewritten",
-		v->name, rk->boundary, redone);
+	log_msg(LOG_I, "deep rekey of %s: fenced chunk at sector %" PRIu64 " repaired, %" PRIu64 " sector(s) rewritten, %" PRIu64
+		" torn", v->name, rk->boundary, redone, torn);
 	rk->boundary = b;
 	rk->fenced = 0;
 	return 0;
@@ -395,7 +399,7 @@ static int rk_step(struct skpd *d, struct device *v, struct skp_err *err)
 		return r;
 	rk->rec->boundary = b;
 	rk->rec->hot_len = n;
-	r = skp_renc_hash_hotzone(rk->fd, &rk->geom, rk->rec, err);
+	r = skp_renc_sample_hotzone(rk->fd, &rk->geom, rk->rec, rk->hotbuf, err);
 	if (r == 0)
 		r = rk_record(rk, b, n, err);
 	if (r < 0) {
@@ -410,7 +414,7 @@ static int rk_step(struct skpd *d, struct device *v, struct skp_err *err)
 
 		/*
 		 * A failure after the kernel locked the chunk leaves it fenced (maybe half
-		 * rewritten): rec keeps its hashes for the repair.  One refused before (an
+		 * rewritten): rec keeps its samples for the repair.  One refused before (an
 		 * expired hold) left it untouched but open to user writes: re-hash it then.
 		 * Unreadable status counts as not fenced: the kernel refuses to hold a fence.
 		 */
@@ -600,7 +604,7 @@ int rekey_open(struct skpd *d, const char *dev, const char *name, const struct s
 	struct skp_renc_rec *r = NULL;
 	struct rekey *rk;
 	struct device *v;
-	uint64_t redone = 0, fenced = 0;
+	uint64_t redone = 0, torn = 0, fenced = 0;
 	int ret, paused = 0;
 
 	ret = skpd_unwrap_slot(d, h, 0, &old_dek, err);
@@ -657,7 +661,8 @@ int rekey_open(struct skpd *d, const char *dev, const char *name, const struct s
 	} else {
 		rk->boundary = r->boundary;
 		if (r->hot_len) {
-			ret = skp_renc_recover(rk->fd, &rk->geom, r, rk->old_dek, rk->new_dek, SKP_DEK_LEN, &redone, err);
+			ret = skp_renc_recover(rk->fd, &rk->geom, r, rk->old_dek, rk->new_dek, SKP_DEK_LEN, &redone,
+					       &torn, err);
 			if (ret < 0)
 				goto fail;
 			rk->boundary += r->hot_len;
@@ -703,8 +708,8 @@ int rekey_open(struct skpd *d, const char *dev, const char *name, const struct s
 		  rk->fenced ? ", stopped: a chunk failed and is fenced (skpctl rekey NAME --resume repairs it)"
 		  : paused ? ", paused (skpctl rekey NAME --resume)" : ", resuming");
 	log_msg(LOG_I, "%s %s as %s with an interrupted deep rekey: boundary %" PRIu64 "/%" PRIu64 " sectors, %" PRIu64
-		" hotzone sector(s) rewritten, %s", live ? "adopted" : "opened", dev, name, rk->boundary, rk->length,
-		redone, paused ? "paused" : "resuming");
+		" hotzone sector(s) rewritten (%" PRIu64 " crypto sector(s) torn), %s", live ? "adopted" : "opened",
+		dev, name, rk->boundary, rk->length, redone, torn, paused ? "paused" : "resuming");
 	free(r);
 	return 0;
 fail:

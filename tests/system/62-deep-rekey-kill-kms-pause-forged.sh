@@ -68,8 +68,8 @@ assert_contains "$(skpctl open /dev/mapper/lower62 d62 "${C[@]}")" "paused"
 assert_eq "$(sum_mib /dev/mapper/d62 16)" "$want" "data while paused"
 skpctl close d62 "${C[@]}" > /dev/null
 
-# 4. Forged records (closed device, paused rekey): the boundary moved in one slot and a
-# hash altered in the other; open refuses and writes nothing.
+# 4. Forged records (closed device, paused rekey): the boundary moved in both slots; open
+# refuses and writes nothing.  (Every other field and the samples: tests/unit/test-reencrypt.)
 
 python3=/usr/bin/python3
 $python3 - /dev/mapper/lower62 <<'PY'
