@@ -20,8 +20,10 @@
 
 /*
  * The rewrite of a chunk (decrypt with <key>, encrypt with new_key) is split in two
- * halves, the second one on the unbound workqueue, so that another CPU shares it (the
- * crypto dominates a chunk's time).  No allocation beyond skp_crypt_buf()'s request.
+ * halves, the second one on system_unbound_wq, so that another CPU shares it (the crypto
+ * dominates a chunk's time).  Not on sc->wq: that one is WQ_HIGHPRI for user I/O, and a
+ * rekey runs in the background, at the priority of a normal task (the caller may run
+ * at a lower one).  No allocation beyond skp_crypt_buf()'s request.
  */
 struct skp_recrypt_part {
 	struct work_struct work;
@@ -63,7 +65,7 @@ static int skp_recrypt_split(struct skp_c *sc, void *buf, sector_t sector, secto
 	p.count = count - half;
 	init_completion(&p.done);
 	INIT_WORK_ONSTACK(&p.work, skp_recrypt_work);
-	queue_work(sc->wq, &p.work);
+	queue_work(system_unbound_wq, &p.work);
 	r = skp_recrypt(sc, buf, sector, half);
 	wait_for_completion(&p.done);
 	destroy_work_on_stack(&p.work);
