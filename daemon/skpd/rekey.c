@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -453,9 +454,28 @@ int rekey_next_ms(struct skpd *d)
 	return t < 0 ? -1 : (int)(t * 1000) + (t > 0);
 }
 
+/*
+ * A chunk runs at nice REKEY_NICE: its CPU work, in skpd and in the kernel's reencrypt
+ * called from this thread, yields to user I/O.  Back to the old nice needs CAP_SYS_NICE
+ * (skpd.service grants it); without, skpd stays niced and says so once.
+ */
+#define REKEY_NICE 10
+
+static void rk_nice(int nice)
+{
+	static int warned;
+
+	if (setpriority(PRIO_PROCESS, 0, nice) && !warned) {
+		warned = 1;
+		log_msg(LOG_W, "deep rekey: setting nice %d failed: %s", nice,
+			strerror(errno));
+	}
+}
+
 void rekey_tick(struct skpd *d)
 {
 	double n = now_mono();
+	int nice = 0, niced = 0;
 
 	/* One chunk per device per iteration: requests are served between chunks. */
 	for (size_t i = 0; i < d->n_devs; i++) {
@@ -464,9 +484,18 @@ void rekey_tick(struct skpd *d)
 
 		if (!v->rk || v->rk->state != RK_RUNNING || v->rk->next_due > n)
 			continue;
+		if (!niced) {
+			errno = 0;
+			nice = getpriority(PRIO_PROCESS, 0);
+			niced = !(nice == -1 && errno);
+			if (niced && nice < REKEY_NICE)
+				rk_nice(REKEY_NICE);
+		}
 		if (rk_step(d, v, &err) < 0)
 			rk_fail(v, err.msg);
 	}
+	if (niced && nice < REKEY_NICE)
+		rk_nice(nice);
 }
 
 static int parse_gen_ok(const struct rekey *rk, const struct skp_renc_rec *r, struct skp_err *err)
