@@ -28,6 +28,10 @@ fio --name=verify --filename="$M/fio.dat" --rw=randwrite --bs=4k --size=8M --loo
 	--output="$W/fio.out" &
 fio_pid=$!
 sleep 2
+# skpd's nice (field 19 of /proc/PID/stat), sampled while the rekey runs.
+nice_of() { awk '{ print $19 }' "/proc/$SKPD_PID/stat"; }
+( while :; do nice_of; sleep 0.02; done ) > "$W/nice.log" 2>/dev/null &
+nice_pid=$!
 out=$(skpctl rekey d60 --deep --chunk 512K "${C[@]}")
 assert_contains "$out" "deep rekey of d60 started: DEK generation 1 -> 2"
 # Progress is reported while it runs, and the socket answers between chunks.
@@ -40,6 +44,10 @@ expect_fail skpctl rekey d60 --shallow "${C[@]}"
 assert_contains "$out" "in progress"
 skpctl rekey d60 --status --wait "${C[@]}" > "$W/wait.out" || { cat "$W/wait.out" "$W/skpd.log"; fail "rekey did not finish"; }
 assert_contains "$(cat "$W/wait.out")" "state=done percent=100.0"
+kill $nice_pid; wait $nice_pid 2>/dev/null || true
+# Chunks run niced so that user I/O keeps priority; the rest of skpd does not.
+grep -qx 10 "$W/nice.log" || fail "skpd never ran a chunk at nice 10: $(sort -u "$W/nice.log" | tr '\n' ' ')"
+assert_eq "$(nice_of)" "0" "skpd's nice after the rekey"
 kill -0 $fio_pid 2>/dev/null || fail "fio ended before the rekey did: the rekey did not run under I/O"
 wait $fio_pid || { cat "$W/fio.out"; fail "fio verify failed during the deep rekey"; }
 grep -q "err= 0" "$W/fio.out" || { cat "$W/fio.out"; fail "fio reported errors"; }
