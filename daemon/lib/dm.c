@@ -250,3 +250,35 @@ int skp_dm_suspend(const char *name, int suspend, struct skp_err *err)
 	dm_task_destroy(dmt);
 	return r;
 }
+
+int skp_dm_target_version(const char *target, uint32_t version[3], struct skp_err *err)
+{
+	struct dm_task *dmt;
+	struct dm_versions *v, *last;
+	int r = -ENOENT;
+
+	dm_setup();
+	dm_last[0] = '\0';
+	dmt = dm_task_create(DM_DEVICE_LIST_VERSIONS);
+	if (!dmt)
+		return skp_err_set(err, -ENOMEM, "device-mapper: cannot create task");
+	if (!dm_task_run(dmt)) {
+		r = dm_fail(err, "version list", "the kernel");
+		goto out;
+	}
+	v = dm_task_get_versions(dmt);
+	do {
+		last = v;
+		if (!strcmp(v->name, target)) {
+			memcpy(version, v->version, 3 * sizeof(uint32_t));
+			r = 0;
+			break;
+		}
+		v = (struct dm_versions *)((char *)v + v->next);
+	} while (last != v);
+	if (r)
+		skp_err_set(err, r, "device-mapper target %s is not loaded", target);
+out:
+	dm_task_destroy(dmt);
+	return r;
+}

@@ -47,5 +47,10 @@ int skp_dm_message(const char *name, const char *msg, char *resp, size_t resp_si
 		   struct skp_err *err);
 int skp_dm_reload(const char *name, const struct skp_dm_table *t, struct skp_err *err);
 int skp_dm_suspend(const char *name, int suspend, struct skp_err *err);
+/*
+ * Version of a target type the kernel has loaded (major, minor, patch).  -ENOENT: not
+ * loaded (the kernel loads dm-<target> on the first table that names it).
+ */
+int skp_dm_target_version(const char *target, uint32_t version[3], struct skp_err *err);
 
 #endif

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include <keyutils.h>
+#include <linux/dm-skp.h>
 
 #include "dm.h"
 #include "io.h"
@@ -498,6 +499,26 @@ void rekey_tick(struct skpd *d)
 		rk_nice(nice);
 }
 
+/*
+ * Two-key mode needs the target this skpd was built for: from 1.2 a failed chunk is fenced
+ * (status field 7); an older one would let user I/O decrypt a half-rewritten chunk with
+ * one key.  An older module still serves single-key mappings, so only a deep rekey is
+ * refused.
+ */
+static int rk_target_ok(struct skp_err *err)
+{
+	uint32_t v[3];
+	int r = skp_dm_target_version(DM_SKP_TARGET_NAME, v, err);
+
+	if (r < 0)
+		return skp_err_wrap(err, "deep rekey");
+	if (v[0] != DM_SKP_VERSION_MAJOR || v[1] < DM_SKP_VERSION_MINOR)
+		return skp_err_set(err, -EPROTO, "the loaded dm-skp target is %u.%u.%u; a deep rekey needs %u.%u or "
+				   "later: close every skp device and reload the module (modprobe -r dm-skp)",
+				   v[0], v[1], v[2], DM_SKP_VERSION_MAJOR, DM_SKP_VERSION_MINOR);
+	return 0;
+}
+
 static int parse_gen_ok(const struct rekey *rk, const struct skp_renc_rec *r, struct skp_err *err)
 {
 	if (r->old_gen != rk->h.slot[0].generation || r->new_gen != rk->h.slot[1].generation)
@@ -549,6 +570,9 @@ int rekey_start(struct skpd *d, const char *name, const char *provider, int shal
 		return skp_err_set(err, -EBUSY, "%s: the header already records a deep rekey; close and open to resume it", name);
 	if (kernel_two_key(name) != 0)
 		return skp_err_set(err, -EBUSY, "mapping %s is not in single-key mode", name);
+	r = rk_target_ok(err);
+	if (r < 0)
+		return r;
 	r = skpd_unwrap_slot(d, &h, 0, &old_dek, err);
 	if (r < 0)
 		return r;
@@ -670,6 +694,9 @@ int rekey_open(struct skpd *d, const char *dev, const char *name, const struct s
 	rk->rate_mib = r->rate_mib;
 	paused = !!(r->flags & SKP_RENC_PAUSED);
 	if (live) {
+		ret = rk_target_ok(err);
+		if (ret < 0)
+			goto fail;
 		/* A hold left by a killed skpd is dropped; the kernel finished or never began the chunk. */
 		skp_dm_message(name, "release", NULL, 0, NULL);
 		ret = kernel_two_key(name) == 1 ? kernel_boundary(name, &rk->boundary, &fenced, err)
@@ -713,6 +740,9 @@ int rekey_open(struct skpd *d, const char *dev, const char *name, const struct s
 		close(rk->fd);
 		rk->fd = -1;
 		ret = load_table(d, name, dev, h, rk->old_dek, rk->new_dek, rk->boundary, discard, 1, err);
+		/* The table load made the kernel load the module: now its version is known. */
+		if (ret == 0 && (ret = rk_target_ok(err)) < 0)
+			skp_dm_remove(name, NULL);
 		if (ret == 0) {
 			rk->fd = open(dev, O_RDWR | O_DIRECT | O_CLOEXEC);
 			if (rk->fd < 0) {

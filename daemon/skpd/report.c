@@ -47,6 +47,7 @@ int rep_status(struct skpd *d, int json, struct sbuf *out, int *alarm)
 {
 	char t[32];
 	size_t problems = 0;
+	uint32_t kv[3];
 
 	*alarm = 0;
 	for (size_t i = 0; i < d->n_provs; i++)
@@ -57,9 +58,14 @@ int rep_status(struct skpd *d, int json, struct sbuf *out, int *alarm)
 	if (json) {
 		sb_printf(out, "{\"version\":1,\"started\":\"%s\",\"config\":", iso(d->started, t, sizeof(t)));
 		sb_json_str(out, d->config_path);
-		sb_printf(out, ",\"target\":\"%s\",\"alarm\":%s,\"devices\":%zu,\"cached_keks\":%zu,"
+		sb_printf(out, ",\"target\":\"%s\",\"target_version\":", d->cfg.target);
+		if (skp_dm_target_version(d->cfg.target, kv, NULL) == 0)
+			sb_printf(out, "\"%u.%u.%u\"", kv[0], kv[1], kv[2]);
+		else
+			sb_printf(out, "null");
+		sb_printf(out, ",\"alarm\":%s,\"devices\":%zu,\"cached_keks\":%zu,"
 			  "\"health_interval\":%d,\"remediation_interval\":%d,\"providers\":[",
-			  d->cfg.target, *alarm ? "true" : "false", d->n_devs, d->n_keks,
+			  *alarm ? "true" : "false", d->n_devs, d->n_keks,
 			  d->cfg.health_interval, d->cfg.remediation_interval);
 		for (size_t i = 0; i < d->n_provs; i++) {
 			struct prov *pv = &d->provs[i];
@@ -91,8 +97,13 @@ int rep_status(struct skpd *d, int json, struct sbuf *out, int *alarm)
 		sb_printf(out, "]}\n");
 		return 0;
 	}
-	sb_printf(out, "skpd: up since %s, config %s, dm target %s\n", iso(d->started, t, sizeof(t)),
+	sb_printf(out, "skpd: up since %s, config %s, dm target %s", iso(d->started, t, sizeof(t)),
 		  d->config_path, d->cfg.target);
+	/* The loaded module's version: after an upgrade it may still be the old one. */
+	if (skp_dm_target_version(d->cfg.target, kv, NULL) == 0)
+		sb_printf(out, " %u.%u.%u loaded\n", kv[0], kv[1], kv[2]);
+	else
+		sb_printf(out, " (not loaded)\n");
 	sb_printf(out, "devices open: %zu, KEKs cached: %zu\n", d->n_devs, d->n_keks);
 	for (size_t i = 0; i < d->n_provs; i++) {
 		struct prov *pv = &d->provs[i];
