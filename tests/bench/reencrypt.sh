@@ -66,7 +66,8 @@ fio_bg /dev/mapper/luksb luks-load; r_luks_load=$(luks_rekey); kill -INT $FIO; w
 f_skp=$(fio_mibs "$W/fio-skp-load.json")
 f_luks=$(fio_mibs "$W/fio-luks-load.json")
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
-echo "deep rekey of $MB MiB (TCG VM; chunk 4 MiB; cryptsetup $(cryptsetup --version | awk '{print $2}'))"
+echo "deep rekey of $MB MiB (TCG VM; chunk 4 MiB; skp keeps 16-byte samples of each 512-byte sector,"
+echo "cryptsetup $(cryptsetup --version | awk '{print $2}') LUKS2 --resilience checksum, SHA-256 of each 4 KiB sector)"
 printf '%-34s %12s %12s %8s\n' "" "skp" "cryptsetup" "ratio"
 printf '%-34s %12s %12s %8s\n' "rekey idle, MiB/s" "$r_skp" "$r_luks" "$(ratio "$r_skp" "$r_luks")"
 printf '%-34s %12s %12s %8s\n' "rekey under fio, MiB/s" "$r_skp_load" "$r_luks_load" "$(ratio "$r_skp_load" "$r_luks_load")"
