@@ -23,7 +23,7 @@
 /* How long one sign of a deep queue keeps small bios going to the workqueue. */
 #define SKP_PARALLEL_HOLD (HZ / 10)
 /* In single-bio mode, one small bio in this many probes for a deep queue. */
-#define SKP_PROBE_EVERY 256
+#define SKP_PROBE_EVERY 1024
 
 /* IV of the crypto sector holding target sector @sector, as dm-crypt's plain64. */
 static inline u64 skp_iv_sector(struct skp_c *sc, sector_t sector)
