@@ -17,7 +17,7 @@
 /* Record layout, little-endian (docs/on-disk-format.md). */
 enum {
 	R_MAGIC = 0, R_VERSION = 8, R_FLAGS = 12, R_SEQ = 16, R_UUID = 24, R_OLD_GEN = 40,
-	R_NEW_GEN = 48, R_SECTOR_SIZE = 56, R_NSAMPLES = 60, R_LENGTH = 64, R_BOUNDARY = 72,
+	R_NEW_GEN = 48, R_SECTOR_SIZE = 56, R_RESERVED0 = 60, R_LENGTH = 64, R_BOUNDARY = 72,
 	R_HOT_LEN = 80, R_RATE = 88, R_RESERVED = 92, R_MAC = 96, R_SAMPLES = SKP_RENC_HDR_SIZE,
 };
 _Static_assert(R_SAMPLES + SKP_RENC_MAX_HOT * SKP_RENC_SAMPLE_LEN <= SKP_RENC_SLOT_SIZE,
@@ -93,7 +93,6 @@ static void encode(const struct skp_renc_rec *r, unsigned char *buf)
 	put64(buf + R_OLD_GEN, r->old_gen);
 	put64(buf + R_NEW_GEN, r->new_gen);
 	put32(buf + R_SECTOR_SIZE, r->sector_size);
-	put32(buf + R_NSAMPLES, (uint32_t)r->hot_len);
 	put64(buf + R_LENGTH, r->length);
 	put64(buf + R_BOUNDARY, r->boundary);
 	put64(buf + R_HOT_LEN, r->hot_len);
@@ -191,13 +190,14 @@ static int read_slot(int fd, uint64_t off, const struct skp_renc_geom *geom,
 		*why = "unknown record version";
 		goto out;
 	}
-	if (get32(buf + R_RESERVED)) {
+	if (get32(buf + R_RESERVED0) || get32(buf + R_RESERVED)) {
 		*why = "reserved field not zero";
 		goto out;
 	}
-	r->hot_len = get32(buf + R_NSAMPLES);
+	/* One sample per hotzone sector: the length bounds what the MAC covers. */
+	r->hot_len = get64(buf + R_HOT_LEN);
 	if (r->hot_len > SKP_RENC_MAX_HOT) {
-		*why = "sample count out of range";
+		*why = "hotzone length out of range";
 		goto out;
 	}
 	if (rec_mac(buf, r->hot_len, key, mac) || CRYPTO_memcmp(mac, buf + R_MAC, 32)) {
@@ -213,10 +213,6 @@ static int read_slot(int fd, uint64_t off, const struct skp_renc_geom *geom,
 	r->length = get64(buf + R_LENGTH);
 	r->boundary = get64(buf + R_BOUNDARY);
 	memcpy(r->samples, buf + R_SAMPLES, (size_t)r->hot_len * SKP_RENC_SAMPLE_LEN);
-	if (get64(buf + R_HOT_LEN) != r->hot_len) {
-		*why = "its sample count does not match the hotzone";
-		goto out;
-	}
 	r->rate_mib = get32(buf + R_RATE);
 	/* Authentic but wrong for this device: refuse rather than act on it. */
 	ret = rec_fits(r, geom, uuid, why) ? 1 : -EBADMSG;

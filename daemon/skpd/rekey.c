@@ -417,7 +417,7 @@ static int rk_step(struct skpd *d, struct device *v, struct skp_err *err)
 		/*
 		 * A failure after the kernel locked the chunk leaves it fenced (maybe half
 		 * rewritten): rec keeps its samples for the repair.  One refused before (an
-		 * expired hold) left it untouched but open to user writes: re-hash it then.
+		 * expired hold) left it untouched but open to user writes: sample it again then.
 		 * Unreadable status counts as not fenced: the kernel refuses to hold a fence.
 		 */
 		if (kernel_boundary(v->name, &kb, &fenced, NULL) == 0 && fenced) {

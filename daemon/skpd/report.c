@@ -48,6 +48,8 @@ int rep_status(struct skpd *d, int json, struct sbuf *out, int *alarm)
 	char t[32];
 	size_t problems = 0;
 	uint32_t kv[3];
+	/* The loaded module's version: after an upgrade it may still be the old one. */
+	int have_kv = skp_dm_target_version(d->cfg.target, kv, NULL) == 0;
 
 	*alarm = 0;
 	for (size_t i = 0; i < d->n_provs; i++)
@@ -59,7 +61,7 @@ int rep_status(struct skpd *d, int json, struct sbuf *out, int *alarm)
 		sb_printf(out, "{\"version\":1,\"started\":\"%s\",\"config\":", iso(d->started, t, sizeof(t)));
 		sb_json_str(out, d->config_path);
 		sb_printf(out, ",\"target\":\"%s\",\"target_version\":", d->cfg.target);
-		if (skp_dm_target_version(d->cfg.target, kv, NULL) == 0)
+		if (have_kv)
 			sb_printf(out, "\"%u.%u.%u\"", kv[0], kv[1], kv[2]);
 		else
 			sb_printf(out, "null");
@@ -99,8 +101,7 @@ int rep_status(struct skpd *d, int json, struct sbuf *out, int *alarm)
 	}
 	sb_printf(out, "skpd: up since %s, config %s, dm target %s", iso(d->started, t, sizeof(t)),
 		  d->config_path, d->cfg.target);
-	/* The loaded module's version: after an upgrade it may still be the old one. */
-	if (skp_dm_target_version(d->cfg.target, kv, NULL) == 0)
+	if (have_kv)
 		sb_printf(out, " %u.%u.%u loaded\n", kv[0], kv[1], kv[2]);
 	else
 		sb_printf(out, " (not loaded)\n");
