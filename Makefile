@@ -11,7 +11,7 @@ SHELL := /bin/bash
 BUILD := $(CURDIR)/build
 VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\?\([^"]*\)"\?/\1/p' dkms/dkms.conf)
 
-.PHONY: help deps all kernel kernel-extra daemon check demo bench fuzz install uninstall clean
+.PHONY: help deps all kernel kernel-extra kernel-test daemon check demo bench fuzz install uninstall clean
 
 help:
 	@echo "make deps      install the Debian packages skp needs (no-op when present)"
@@ -43,10 +43,18 @@ kernel-extra:
 		( $(call kbuild,$$d/kernel,/lib/modules/$$v/build) ) || exit 1; \
 	done
 
+# The test build (fault-injection hooks, kernel/skp-test-hooks.c) for the default kernel,
+# loaded only by the VM tests that need it; never installed.
+kernel-test:
+	@d=$(BUILD)/kernel-test-$(KVER); rm -rf $$d; mkdir -p $$d; \
+		cp -r kernel uapi $$d/; rm -f $$d/kernel/*.o $$d/kernel/*.ko $$d/kernel/.*.cmd; \
+		export SKP_TEST_HOOKS=y; ( $(call kbuild,$$d/kernel,$(KDIR)) ) > /dev/null || \
+		{ cat $$d/kernel/.build.log; exit 1; }
+
 daemon:
 	@$(MAKE) --no-print-directory -C daemon BUILD=$(BUILD)
 
-check: deps all kernel-extra
+check: deps all kernel-extra kernel-test
 	@tests/check
 
 demo: deps all

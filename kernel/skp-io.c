@@ -16,6 +16,7 @@
 #include <asm/simd.h>
 
 #include "skp.h"
+#include "skp-test-hooks.h"
 
 #define SKP_MAX_SEGS (DM_SKP_SECTOR_SIZE_MAX / SECTOR_SIZE)
 /* Bios at least this large have their crypto split over two CPUs. */
@@ -188,11 +189,12 @@ static void skp_free_bounce(struct skp_c *sc, struct bio *clone)
 /*
  * Bounce pages for a write of @size bytes.  Several pages per bio from one mempool could
  * deadlock if every writer holds part of the pool; as dm-crypt, try without waiting first,
- * then allocate under a mutex so that one writer at a time may wait.
+ * then allocate under a mutex so that one writer at a time may wait.  The retry starts
+ * over with the whole size: the bio must cover every byte of the write.
  */
 static struct bio *skp_alloc_bounce(struct skp_c *sc, struct bio *base, unsigned int size)
 {
-	unsigned int nr = DIV_ROUND_UP(size, PAGE_SIZE), i, len;
+	unsigned int nr = DIV_ROUND_UP(size, PAGE_SIZE), i, len, remaining;
 	gfp_t gfp = GFP_NOWAIT | __GFP_NOWARN;
 	bool locked = false;
 	struct bio *clone;
@@ -200,8 +202,11 @@ static struct bio *skp_alloc_bounce(struct skp_c *sc, struct bio *base, unsigned
 
 	clone = bio_alloc_bioset(sc->dev->bdev, nr, base->bi_opf, GFP_NOIO, &sc->bs);
 retry:
+	remaining = size;
 	for (i = 0; i < nr; i++) {
-		page = mempool_alloc(&sc->page_pool, gfp);
+		page = NULL;
+		if (locked || !skp_test_fail_nowait())
+			page = mempool_alloc(&sc->page_pool, gfp);
 		if (!page) {
 			skp_free_bounce(sc, clone);
 			bio_reset(clone, sc->dev->bdev, base->bi_opf);
@@ -210,9 +215,9 @@ retry:
 			locked = true;
 			goto retry;
 		}
-		len = min_t(unsigned int, size, PAGE_SIZE);
+		len = min_t(unsigned int, remaining, PAGE_SIZE);
 		__bio_add_page(clone, page, len, 0);
-		size -= len;
+		remaining -= len;
 	}
 	if (locked)
 		mutex_unlock(&sc->page_alloc_lock);

@@ -47,3 +47,14 @@ dmesg_new() { dmesg | tail -n +"$((DMESG_MARK + 1))"; }
 
 # status_field NAME N: the Nth INFO field (1-based) after the target name.
 status_field() { dmsetup status "$1" | awk -v n="$2" '{print $(3 + n)}'; }
+
+# use_test_module [PARAM=VALUE...]: replace dm-skp by its test build (make kernel-test:
+# fault-injection hooks) for the rest of the test; the production build is back on exit.
+use_test_module() {
+	local ko
+	ko=$(. tests/vm/kver.sh && skp_test_module_path "$SKP_REPO" "$(uname -r)")
+	[ -e "$ko" ] || fail "no test build of dm-skp at $ko (make kernel-test)"
+	rmmod dm_skp || fail "rmmod dm_skp"
+	insmod "$ko" "$@" || fail "insmod $ko $*"
+	trap 'skp_cleanup; rmmod dm_skp; insmod "$SKP_KO"' EXIT
+}

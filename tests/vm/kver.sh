@@ -26,3 +26,8 @@ skp_module_path() {
 		echo "$repo/build/kernel-$kver/kernel/dm-skp.ko"
 	fi
 }
+
+# The test build of the module (make kernel-test: fault-injection hooks) for kver.
+skp_test_module_path() {
+	echo "$1/build/kernel-test-$2/kernel/dm-skp.ko"
+}
