@@ -17,6 +17,7 @@
 #include <linux/completion.h>
 
 #include "skp.h"
+#include "skp-test-hooks.h"
 
 /*
  * The rewrite of a chunk (decrypt with <key>, encrypt with new_key) is split in two
@@ -119,7 +120,15 @@ static int skp_check_range(struct dm_target *ti, const char *what, sector_t sect
 		DMERR("%s: range past the end of the target", what);
 		return -EINVAL;
 	}
-	if (dm_suspended(ti)) {
+	return 0;
+}
+
+/* Under reencrypt_lock: a suspend begun after the checks above must be seen. */
+static int skp_check_live(struct dm_target *ti, const char *what)
+{
+	struct skp_c *sc = ti->private;
+
+	if (sc->suspending || dm_suspended(ti)) {
 		DMERR("%s: the device is suspended", what);
 		return -EINVAL;
 	}
@@ -194,7 +203,11 @@ int skp_hold(struct dm_target *ti, sector_t sector, sector_t count)
 	r = skp_check_range(ti, "hold", sector, count);
 	if (r)
 		return r;
+	skp_test_message_gate();
 	mutex_lock(&sc->reencrypt_lock);
+	r = skp_check_live(ti, "hold");
+	if (r)
+		goto out;
 	if (sc->held) {
 		DMERR("hold: a range is already held");
 		r = -EBUSY;
@@ -212,13 +225,24 @@ out:
 	return r;
 }
 
+/*
+ * Caller holds reencrypt_lock.  lost: the holder did not ask for it (a suspend), so the
+ * range's recorded old ciphertext may go stale: the unheld reencrypt is refused.
+ */
+void skp_drop_hold(struct skp_c *sc, bool lost)
+{
+	if (!sc->held)
+		return;
+	sc->held = false;
+	sc->hold_lost = lost;
+	cancel_delayed_work(&sc->hold_expiry);
+	skp_unlock_range(sc, sc->boundary, false);
+}
+
 void skp_release(struct skp_c *sc)
 {
 	mutex_lock(&sc->reencrypt_lock);
-	if (sc->held) {
-		sc->held = false;
-		skp_unlock_range(sc, sc->boundary, false);
-	}
+	skp_drop_hold(sc, false);
 	mutex_unlock(&sc->reencrypt_lock);
 }
 
@@ -229,13 +253,11 @@ void skp_hold_expired(struct work_struct *work)
 	mutex_lock(&sc->reencrypt_lock);
 	/* A stale run (the hold was consumed and a new one taken since) does nothing. */
 	if (sc->held && time_after_eq(jiffies, sc->hold_deadline)) {
-		sc->held = false;
-		sc->hold_lost = true;
 		DMWARN("hold of %llu+%llu expired after %u s",
 		       (unsigned long long)sc->lock_start,
 		       (unsigned long long)(sc->lock_end - sc->lock_start),
 		       DM_SKP_HOLD_TIMEOUT_SECS);
-		skp_unlock_range(sc, sc->boundary, false);
+		skp_drop_hold(sc, true);
 	}
 	mutex_unlock(&sc->reencrypt_lock);
 }
@@ -250,7 +272,11 @@ int skp_reencrypt(struct dm_target *ti, sector_t sector, sector_t count)
 	if (r)
 		return r;
 
+	skp_test_message_gate();
 	mutex_lock(&sc->reencrypt_lock);
+	r = skp_check_live(ti, "reencrypt");
+	if (r)
+		goto out;
 	if (sc->key_wiped) {
 		DMERR("reencrypt: keys were wiped");
 		r = -EINVAL;
@@ -267,7 +293,7 @@ int skp_reencrypt(struct dm_target *ti, sector_t sector, sector_t count)
 		sc->held = false;
 		cancel_delayed_work(&sc->hold_expiry);
 	} else if (sc->hold_lost) {
-		DMERR("reencrypt: the hold on this range expired; hold it again");
+		DMERR("reencrypt: the hold on this range was lost (expiry or suspend); hold it again");
 		r = -ETIMEDOUT;
 		goto out;
 	} else {

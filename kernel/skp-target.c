@@ -14,6 +14,7 @@
 #include <crypto/algapi.h>
 
 #include "skp.h"
+#include "skp-test-hooks.h"
 
 static void skp_free_key(struct skp_key *k)
 {
@@ -49,6 +50,61 @@ static void skp_dtr(struct dm_target *ti)
 		dm_put_device(ti, sc->dev);
 	kfree(sc);
 	ti->private = NULL;
+}
+
+/*
+ * Is @tfm safe for skp-io.c's fast path?  That path runs wherever SIMD is usable, softirq
+ * included, with no backlog flag, and waits if the request goes asynchronous: it needs a
+ * request that completes synchronously there.  A synchronous algorithm does, and so does
+ * crypto_simd's wrapper "<drv>" of a synchronous internal "__<drv>" (it defers to cryptd
+ * only where SIMD is unusable).  A real asynchronous driver (e.g. a QAT card) does not.
+ */
+static bool skp_fast_usable(struct crypto_skcipher *tfm)
+{
+	const char *drv = crypto_skcipher_driver_name(tfm);
+	char inner[CRYPTO_MAX_ALG_NAME];
+
+	if (!(crypto_skcipher_alg(tfm)->base.cra_flags & CRYPTO_ALG_ASYNC))
+		return true;
+	if (snprintf(inner, sizeof(inner), "__%s", drv) >= sizeof(inner))
+		return false;
+	return crypto_has_skcipher(inner, CRYPTO_ALG_INTERNAL,
+				   CRYPTO_ALG_INTERNAL | CRYPTO_ALG_ASYNC);
+}
+
+/*
+ * A synchronous tfm for any context, and the fastest usable one for where SIMD is usable
+ * (the synchronous one again when the fastest is truly asynchronous).  As dm-crypt, no
+ * implementation that allocates memory per request: the data path writes back memory.
+ */
+static int skp_alloc_tfms(struct dm_target *ti, struct skp_key *k)
+{
+	struct crypto_skcipher *fast;
+
+	k->tfm = crypto_alloc_sync_skcipher("xts(aes)", 0, CRYPTO_ALG_ALLOCATES_MEMORY);
+	if (IS_ERR(k->tfm)) {
+		int r = PTR_ERR(k->tfm);
+
+		k->tfm = NULL;
+		ti->error = "Cannot allocate xts(aes)";
+		return r;
+	}
+	fast = skp_test_alloc_fast() ?:
+	       crypto_alloc_skcipher("xts(aes)", 0, CRYPTO_ALG_ALLOCATES_MEMORY);
+	if (!IS_ERR(fast) && !skp_fast_usable(fast)) {
+		DMINFO("%s: %s completes asynchronously: using %s everywhere",
+		       dm_table_device_name(ti->table), crypto_skcipher_driver_name(fast),
+		       crypto_skcipher_driver_name(&k->tfm->base));
+		crypto_free_skcipher(fast);
+		fast = crypto_alloc_skcipher("xts(aes)", 0,
+					     CRYPTO_ALG_ASYNC | CRYPTO_ALG_ALLOCATES_MEMORY);
+	}
+	if (IS_ERR(fast)) {
+		ti->error = "Cannot allocate xts(aes)";
+		return PTR_ERR(fast);
+	}
+	k->fast = fast;
+	return 0;
 }
 
 /*
@@ -171,21 +227,9 @@ static int skp_load_key(struct dm_target *ti, struct skp_key *k, const char *spe
 		goto out;
 	}
 
-	/* A synchronous tfm for any context, and the fastest one for where SIMD is usable. */
-	k->tfm = crypto_alloc_sync_skcipher("xts(aes)", 0, 0);
-	if (IS_ERR(k->tfm)) {
-		r = PTR_ERR(k->tfm);
-		k->tfm = NULL;
-		ti->error = "Cannot allocate xts(aes)";
+	r = skp_alloc_tfms(ti, k);
+	if (r)
 		goto out;
-	}
-	k->fast = crypto_alloc_skcipher("xts(aes)", 0, 0);
-	if (IS_ERR(k->fast)) {
-		r = PTR_ERR(k->fast);
-		k->fast = NULL;
-		ti->error = "Cannot allocate xts(aes)";
-		goto out;
-	}
 	r = crypto_sync_skcipher_setkey(k->tfm, raw, DM_SKP_KEY_SIZE) ?:
 	    crypto_skcipher_setkey(k->fast, raw, DM_SKP_KEY_SIZE);
 	if (r) {
@@ -506,15 +550,29 @@ static void skp_status(struct dm_target *ti, status_type_t type, unsigned int st
 	}
 }
 
-/* Replace every key by random bytes: the data stays unreadable until a table reload. */
-static int skp_wipe_keys(struct skp_c *sc)
+/*
+ * Replace every key by random bytes: the data stays unreadable until a table reload.
+ * Under reencrypt_lock, as presuspend and preresume: a reencrypt must not write a chunk
+ * under a half-wiped key, nor a resume let I/O in after the check of key_wiped.
+ */
+static int skp_wipe_keys(struct dm_target *ti)
 {
+	struct skp_c *sc = ti->private;
 	u8 *junk;
 	int i, r = 0;
 
+	skp_test_message_gate();
 	junk = kmalloc(DM_SKP_KEY_SIZE, GFP_KERNEL);
 	if (!junk)
 		return -ENOMEM;
+	mutex_lock(&sc->reencrypt_lock);
+	/* Suspended, and no resume under way (its preresume already checked key_wiped). */
+	if (!sc->suspending || !dm_suspended(ti)) {
+		mutex_unlock(&sc->reencrypt_lock);
+		kfree(junk);
+		DMERR("key wipe: the device is not suspended");
+		return -EINVAL;
+	}
 	for (i = 0; i < SKP_NR_KEYS; i++) {
 		if (!sc->key[i].tfm)
 			continue;
@@ -523,9 +581,21 @@ static int skp_wipe_keys(struct skp_c *sc)
 		r = crypto_sync_skcipher_setkey(sc->key[i].tfm, junk, DM_SKP_KEY_SIZE) ?: r;
 		r = crypto_skcipher_setkey(sc->key[i].fast, junk, DM_SKP_KEY_SIZE) ?: r;
 	}
-	kfree_sensitive(junk);
 	sc->key_wiped = true;
+	mutex_unlock(&sc->reencrypt_lock);
+	kfree_sensitive(junk);
 	return r;
+}
+
+/* "driver": which implementations run the crypto (fast path, then any context). */
+static int skp_report_driver(struct skp_c *sc, char *result, unsigned int maxlen)
+{
+	struct skp_key *k = &sc->key[SKP_KEY_OLD];
+	unsigned int sz = 0;
+
+	DMEMIT("%s %s", crypto_skcipher_driver_name(k->fast),
+	       crypto_skcipher_driver_name(&k->tfm->base));
+	return 1;	/* result holds text for userspace */
 }
 
 /*
@@ -534,6 +604,7 @@ static int skp_wipe_keys(struct skp_c *sc)
  *   hold <sector> <count>        (lock the range reencrypt will rewrite; see skp-reencrypt.c)
  *   release                      (drop a hold)
  *   key wipe                     (suspended device only)
+ *   driver                       (answers the crypto drivers in use)
  */
 static int skp_message(struct dm_target *ti, unsigned int argc, char **argv,
 		       char *result, unsigned int maxlen)
@@ -560,13 +631,10 @@ static int skp_message(struct dm_target *ti, unsigned int argc, char **argv,
 		return 0;
 	}
 	if (argc == 2 && !strcasecmp(argv[0], DM_SKP_MSG_KEY) &&
-	    !strcasecmp(argv[1], DM_SKP_MSG_KEY_WIPE)) {
-		if (!dm_suspended(ti)) {
-			DMERR("key wipe: the device is not suspended");
-			return -EINVAL;
-		}
-		return skp_wipe_keys(sc);
-	}
+	    !strcasecmp(argv[1], DM_SKP_MSG_KEY_WIPE))
+		return skp_wipe_keys(ti);
+	if (argc == 1 && !strcasecmp(argv[0], DM_SKP_MSG_DRIVER))
+		return skp_report_driver(sc, result, maxlen);
 	if (argc >= 1 && !strcasecmp(argv[0], DM_SKP_MSG_REENCRYPT))
 		DMERR("reencrypt: expected <sector> <count>");
 	else if (argc >= 1 && !strcasecmp(argv[0], DM_SKP_MSG_HOLD))
@@ -575,26 +643,54 @@ static int skp_message(struct dm_target *ti, unsigned int argc, char **argv,
 		DMERR("release: takes no argument");
 	else if (argc >= 1 && !strcasecmp(argv[0], DM_SKP_MSG_KEY))
 		DMERR("key: only \"key wipe\" is supported");
+	else if (argc >= 1 && !strcasecmp(argv[0], DM_SKP_MSG_DRIVER))
+		DMERR("driver: takes no argument");
 	else
 		DMERR("unrecognised message: %s", argc ? argv[0] : "(empty)");
 	return -EINVAL;
 }
 
-/* Deferred bios count as in flight: a held range must not stall the suspend. */
+/*
+ * Deferred bios count as in flight: a held range must not stall the suspend.  From here
+ * until resume, hold and reencrypt are refused: dm core lets a message already running
+ * finish before the suspend completes, but one that has not locked yet would rewrite a
+ * chunk without the hold just dropped (user writes may have changed it since its record).
+ */
 static void skp_presuspend(struct dm_target *ti)
-{
-	skp_release(ti->private);
-}
-
-static int skp_preresume(struct dm_target *ti)
 {
 	struct skp_c *sc = ti->private;
 
+	mutex_lock(&sc->reencrypt_lock);
+	sc->suspending = true;
+	skp_drop_hold(sc, true);
+	mutex_unlock(&sc->reencrypt_lock);
+	skp_test_presuspend();
+}
+
+static void skp_presuspend_undo(struct dm_target *ti)
+{
+	struct skp_c *sc = ti->private;
+
+	mutex_lock(&sc->reencrypt_lock);
+	sc->suspending = false;
+	mutex_unlock(&sc->reencrypt_lock);
+}
+
+/* Ends the suspend window: from here key wipe is refused, until resume hold too. */
+static int skp_preresume(struct dm_target *ti)
+{
+	struct skp_c *sc = ti->private;
+	int r = 0;
+
+	mutex_lock(&sc->reencrypt_lock);
 	if (sc->key_wiped) {
 		DMERR("keys were wiped: reload the table to resume");
-		return -EAGAIN;
+		r = -EAGAIN;
+	} else {
+		sc->suspending = false;
 	}
-	return 0;
+	mutex_unlock(&sc->reencrypt_lock);
+	return r;
 }
 
 static int skp_iterate_devices(struct dm_target *ti, iterate_devices_callout_fn fn,
@@ -630,6 +726,7 @@ static struct target_type skp_target = {
 	.status  = skp_status,
 	.message = skp_message,
 	.presuspend = skp_presuspend,
+	.presuspend_undo = skp_presuspend_undo,
 	.preresume = skp_preresume,
 	.iterate_devices = skp_iterate_devices,
 	.io_hints = skp_io_hints,

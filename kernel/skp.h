@@ -51,7 +51,8 @@ struct skp_c {
 	struct mutex reencrypt_lock;	/* one reencrypt/hold/release at a time */
 	/* A "hold": the locked range stays locked between messages (reencrypt_lock). */
 	bool held;
-	bool hold_lost;			/* a hold expired; unheld reencrypt refused */
+	bool hold_lost;			/* a hold expired or a suspend dropped it */
+	bool suspending;		/* presuspend to preresume (reencrypt_lock) */
 	unsigned long hold_deadline;	/* jiffies */
 	struct delayed_work hold_expiry;
 	struct dm_io_client *io_client;
@@ -126,6 +127,7 @@ int skp_crypt_buf(struct skp_c *sc, unsigned int key, bool encrypt, void *buf,
 int skp_reencrypt(struct dm_target *ti, sector_t sector, sector_t count);
 int skp_hold(struct dm_target *ti, sector_t sector, sector_t count);
 void skp_release(struct skp_c *sc);
+void skp_drop_hold(struct skp_c *sc, bool lost);
 void skp_hold_expired(struct work_struct *work);
 
 #endif /* DM_SKP_INTERNAL_H */

@@ -502,7 +502,8 @@ void rekey_tick(struct skpd *d)
 /*
  * Two-key mode needs the target this skpd was built for: from 1.2 a failed chunk is fenced
  * (status field 7); an older one would let user I/O decrypt a half-rewritten chunk with
- * one key.  An older module still serves single-key mappings, so only a deep rekey is
+ * one key.  From 1.3 a hold a suspend dropped is lost (the chunk is sampled again) and no
+ * chunk is written once a suspend began.  An older module still serves single-key mappings, so only a deep rekey is
  * refused.
  */
 static int rk_target_ok(struct skp_err *err)

@@ -1,7 +1,8 @@
 #!/bin/bash
 # "hold": user I/O to the held range waits (and only there) until the matching
 # reencrypt, a release, a suspend or the timeout; the rewrite then sees the user's write;
-# a reencrypt after an expired hold is refused until the range is held again.
+# a reencrypt after an expired hold, or a hold a suspend dropped, is refused until the
+# range is held again.
 . "$(dirname "$0")/lib.bash"
 
 LEN=8192	# 4 MiB
@@ -63,6 +64,10 @@ timeout 10 dmsetup suspend --noudevsync skp-hold || fail "suspend stalled on a h
 dmsetup resume --noudevsync skp-hold
 wait "$WRITE_PID" || fail "the write held across suspend failed"
 dd if=/tmp/hold.w2048 of=/tmp/hold.data bs=512 seek=2048 conv=notrunc status=none
+# The write landed after the holder recorded the range: an unheld reencrypt is refused.
+dmesg_mark
+expect_fail dmsetup message skp-hold 0 reencrypt 2048 2048
+dmesg_new | grep -q "hold on this range was lost" || fail "reencrypt after a suspend dropped the hold: $(dmesg_new)"
 
 # 6. A hold expires after DM_SKP_HOLD_TIMEOUT_SECS; the unheld reencrypt is then refused.
 timeout_s=$(sed -n 's/^#define DM_SKP_HOLD_TIMEOUT_SECS[[:space:]]*\([0-9]*\)U.*/\1/p' uapi/linux/dm-skp.h)
@@ -77,7 +82,7 @@ dmesg | grep -q "hold of 2048+2048 expired" || fail "no expiry message"
 dmesg_mark
 rc=0; out=$(dmsetup message skp-hold 0 reencrypt 2048 2048 2>&1) || rc=$?
 [ "$rc" -ne 0 ] || fail "reencrypt after an expired hold succeeded"
-dmesg_new | grep -q "hold on this range expired" || fail "expired-hold message: $(dmesg_new)"
+dmesg_new | grep -q "hold on this range was lost" || fail "expired-hold message: $(dmesg_new)"
 dmsetup message skp-hold 0 hold 2048 2048 || fail "hold again"
 dmsetup message skp-hold 0 reencrypt 2048 2048 || fail "reencrypt after a new hold"
 for s in 4096 6144; do

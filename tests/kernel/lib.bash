@@ -56,5 +56,6 @@ use_test_module() {
 	[ -e "$ko" ] || fail "no test build of dm-skp at $ko (make kernel-test)"
 	rmmod dm_skp || fail "rmmod dm_skp"
 	insmod "$ko" "$@" || fail "insmod $ko $*"
-	trap 'skp_cleanup; rmmod dm_skp; insmod "$SKP_KO"' EXIT
+	trap 'echo 0 > /sys/module/dm_skp/parameters/test_message_gate; skp_cleanup
+		rmmod dm_skp; insmod "$SKP_KO"' EXIT
 }

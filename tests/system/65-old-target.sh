@@ -1,5 +1,5 @@
 #!/bin/bash
-# A partial upgrade: skpd built for dm-skp 1.2 with a 1.1 module still loaded (built here
+# A partial upgrade: skpd built for dm-skp 1.3 with a 1.1 module still loaded (built here
 # from this tree with the minor version set back).  Single-key mappings keep working; a
 # deep rekey is refused before it writes anything; with the module reloaded it runs.
 . tests/lib/common.sh
@@ -39,7 +39,7 @@ want=$(sum_mib /dev/mapper/d65 8)
 hdr=$(dd if=$DEV bs=1M count=16 iflag=direct status=none | sha256sum)
 
 expect_fail skpctl rekey d65 --deep "${C[@]}"
-assert_contains "$out" "the loaded dm-skp target is 1.1.0; a deep rekey needs 1.2 or later"
+assert_contains "$out" "the loaded dm-skp target is 1.1.0; a deep rekey needs 1.3 or later"
 echo "refused: $out"
 assert_eq "$(dd if=$DEV bs=1M count=16 iflag=direct status=none | sha256sum)" "$hdr" "header and records after the refusal"
 assert_contains "$(dmsetup table d65)" "skp aes-xts-plain64"
@@ -53,7 +53,7 @@ skpctl close d65 "${C[@]}" > /dev/null
 rmmod dm_skp
 insmod "$SKP_KO"
 skpctl open $DEV d65 "${C[@]}" > /dev/null
-assert_contains "$(skpctl status "${C[@]}")" "dm target skp 1.2.0 loaded"
+assert_contains "$(skpctl status "${C[@]}")" "dm target skp 1.3.0 loaded"
 skpctl rekey d65 --deep "${C[@]}" > /dev/null
 skpctl rekey d65 --status --wait "${C[@]}" > "$W/wait.out" || { cat "$W/wait.out"; fail "deep rekey after the reload"; }
 assert_contains "$(cat "$W/wait.out")" "state=done"

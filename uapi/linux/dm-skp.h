@@ -10,7 +10,7 @@
 #define DM_SKP_TARGET_NAME	"skp"
 /* Bumped whenever the table, message or status syntax changes. */
 #define DM_SKP_VERSION_MAJOR	1
-#define DM_SKP_VERSION_MINOR	2
+#define DM_SKP_VERSION_MINOR	3
 #define DM_SKP_VERSION_PATCH	0
 
 /* <cipher>: the only one accepted, AES-256 in XTS mode with a plain64 IV as dm-crypt. */
@@ -38,6 +38,7 @@
 #define DM_SKP_MSG_RELEASE		"release"
 #define DM_SKP_MSG_KEY			"key"
 #define DM_SKP_MSG_KEY_WIPE		"wipe"
+#define DM_SKP_MSG_DRIVER		"driver"	/* answers "<fast> <any-context>" drivers */
 /*
  * Upper bound of <count> in "reencrypt <sector> <count>", in 512-byte sectors (4 MiB):
  * user I/O to the range waits for at most one such chunk.
