@@ -14,12 +14,12 @@
 #include "skpd.h"
 
 /* SKP_TEST_STOP_AT=<step>:<n>: SIGSTOP at the n-th passage of a step, so a crash test can
- * cut the disk exactly there. */
+ * cut the disk exactly there ("exit": the end of skpd's exit path, for a memory scan). */
 void test_stop(const char *step)
 {
 	static int counts[16];
 	static const char *const steps[] = {"newslot", "record", "chunk", "final-record",
-					    "final-reload", "final-header", "recovered", NULL};
+					    "final-reload", "final-header", "recovered", "exit", NULL};
 	const char *env = getenv("SKP_TEST_STOP_AT");
 	size_t l;
 	int i;
