@@ -19,7 +19,11 @@ skp_cleanup() {
 		umount "/dev/mapper/$m" 2>/dev/null || true
 		dmsetup remove --noudevsync "$m" 2>/dev/null || true
 	done
-	for p in "${SKPD_PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+	# CONT: a test-build skpd stopped at an SKP_TEST_STOP_AT point would hold the TERM forever.
+	for p in "${SKPD_PIDS[@]}"; do
+		kill "$p" 2>/dev/null || true
+		kill -CONT "$p" 2>/dev/null || true
+	done
 	for p in "${SKPD_PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
 }
 trap skp_cleanup EXIT
