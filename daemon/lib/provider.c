@@ -24,7 +24,9 @@ struct skp_provider {
 	char name[64];
 	struct skp_tls_ctx *tls;
 	struct skp_kmip_opts opts;
-	char *username, *password;
+	char *username;
+	char *password;			/* secmem (locked, wiped on free) */
+	size_t password_size;
 	int timeout_ms, retries;
 	size_t n, rr;
 	unsigned long failovers;
@@ -119,7 +121,12 @@ struct skp_provider *skp_provider_new(const struct skp_provider_cfg *cfg, struct
 	p->opts.max_response = SKP_TTLV_MAX_MSG;
 	if (cfg->username) {
 		p->username = strdup(cfg->username);
-		p->password = cfg->password ? strdup(cfg->password) : NULL;
+		if (cfg->password) {
+			p->password_size = strlen(cfg->password) + 1;
+			p->password = skp_secmem_alloc(p->password_size);
+			if (p->password)
+				memcpy(p->password, cfg->password, p->password_size);
+		}
 		if (!p->username || (cfg->password && !p->password)) {
 			skp_err_set(err, -ENOMEM, "out of memory");
 			goto fail;
@@ -146,10 +153,7 @@ void skp_provider_free(struct skp_provider *p)
 		skp_tls_close(p->nodes[i].conn);
 	skp_tls_ctx_free(p->tls);
 	free(p->username);
-	if (p->password) {
-		skp_wipe(p->password, strlen(p->password));
-		free(p->password);
-	}
+	skp_secmem_free(p->password, p->password_size);
 	free(p);
 }
 

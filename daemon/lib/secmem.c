@@ -72,3 +72,10 @@ int skp_secmem_harden_process(void)
 		return -errno;
 	return 0;
 }
+
+int skp_secmem_lock_all(void)
+{
+	if (mlockall(MCL_CURRENT | MCL_FUTURE))
+		return -errno;
+	return 0;
+}

@@ -16,5 +16,11 @@ void skp_secmem_free(void *p, size_t len);
 void skp_wipe(void *p, size_t len);
 /* Process hardening for holders of keys: not dumpable, no core files. */
 int skp_secmem_harden_process(void);
+/*
+ * Locks all of the process's memory, now and later (mlockall MCL_CURRENT|MCL_FUTURE): key
+ * bytes that pass through memory the library does not own (OpenSSL's buffers, key
+ * schedules, the TLS client key, stacks) never reach swap.  0 or -errno.
+ */
+int skp_secmem_lock_all(void);
 
 #endif

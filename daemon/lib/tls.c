@@ -76,6 +76,9 @@ struct skp_tls_ctx *skp_tls_ctx_new(const struct skp_tls_cfg *cfg, struct skp_er
 	SSL_CTX_set_min_proto_version(ctx->ssl_ctx, TLS1_2_VERSION);
 	SSL_CTX_set_verify(ctx->ssl_ctx, SSL_VERIFY_PEER, NULL);
 	SSL_CTX_set_mode(ctx->ssl_ctx, SSL_MODE_RELEASE_BUFFERS);
+	/* Responses carry KEKs: OpenSSL wipes the decrypted record once we have read it and its
+	 * buffers when it frees them, so the only copy is the caller's secmem. */
+	SSL_CTX_set_options(ctx->ssl_ctx, SSL_OP_CLEANSE_PLAINTEXT);
 	/* Only the configured CA: never the system store, a KMS has a private PKI. */
 	if (SSL_CTX_load_verify_locations(ctx->ssl_ctx, cfg->ca, NULL) != 1) {
 		ssl_errstr(e, sizeof(e));

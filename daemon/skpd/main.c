@@ -261,7 +261,7 @@ int main(int argc, char **argv)
 	const char *socket_override = NULL, *skptab_override = NULL;
 	struct skp_err err = {0};
 	sigset_t mask;
-	int c, lfd, sfd, running = 1;
+	int c, r, lfd, sfd, running = 1;
 
 	snprintf(d.config_path, sizeof(d.config_path), "/etc/skp/skpd.conf");
 	while ((c = getopt_long(argc, argv, "c:s:t:h", opts, NULL)) != -1) {
@@ -295,6 +295,13 @@ int main(int argc, char **argv)
 	}
 	if (skp_secmem_harden_process() < 0) {
 		log_msg(LOG_E, "cannot harden the process (not dumpable, no core): %m");
+		return 1;
+	}
+	r = skp_secmem_lock_all();
+	if (r < 0) {
+		log_msg(LOG_E, "cannot lock skpd's memory (mlockall: %s): KEKs and DEKs pass through all of "
+			"it and must never reach swap; skpd needs CAP_IPC_LOCK or a memlock limit "
+			"(LimitMEMLOCK=infinity in its systemd unit)", strerror(-r));
 		return 1;
 	}
 	if (skp_config_load(d.config_path, &d.cfg, &err) < 0) {
@@ -379,8 +386,14 @@ int main(int argc, char **argv)
 	sd_notify(0, "STOPPING=1");
 	log_msg(LOG_I, "stopping; open devices stay open (their keys are in the kernel)");
 	unlink(d.cfg.socket);
+	/* Devices stay mapped, but their rekey state goes: a paused or running deep rekey holds
+	 * both DEKs in secmem, wiped here (the next skpd resumes from the disk's records). */
+	for (size_t i = 0; i < d.n_devs; i++)
+		rekey_free(&d.devs[i]);
+	free(d.devs);
 	kek_cache_free(&d);
 	skpd_providers_free(&d);
 	skp_config_free(&d.cfg);
+	test_stop("exit");
 	return 0;
 }

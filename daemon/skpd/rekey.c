@@ -10,7 +10,6 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <linux/fs.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,7 +19,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <keyutils.h>
 #include <linux/dm-skp.h>
 
 #include "dm.h"
@@ -67,33 +65,6 @@ static double now_mono(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/*
- * Test-only (docs/deep-rekey.md, "Testing"): SKP_TEST_STOP_AT=<step>:<n> stops skpd with
- * SIGSTOP at the n-th passage of a commit step, so a crash test can cut the disk there.
- */
-static void test_stop(const char *step)
-{
-	static int counts[16];
-	static const char *const steps[] = {"newslot", "record", "chunk", "final-record",
-					    "final-reload", "final-header", "recovered", NULL};
-	const char *env = getenv("SKP_TEST_STOP_AT");
-	size_t l;
-	int i;
-
-	if (!env)
-		return;
-	for (i = 0; steps[i] && strcmp(steps[i], step); i++)
-		;
-	if (!steps[i])
-		return;
-	counts[i]++;
-	l = strlen(step);
-	if (!strncmp(env, step, l) && env[l] == ':' && atoi(env + l + 1) == counts[i]) {
-		log_msg(LOG_W, "test: SKP_TEST_STOP_AT=%s reached, stopping", env);
-		raise(SIGSTOP);
-	}
 }
 
 static void rk_free_keys(struct rekey *rk)
@@ -191,7 +162,7 @@ static int rk_record(struct rekey *rk, uint64_t boundary, uint64_t hot_len, stru
 	return ret;
 }
 
-/* Keys in the keyring for one table load; optionally kept (test knob) for dm-crypt. */
+/* Keys in the keyring for one table load. */
 static int add_key_desc(const unsigned char *uuid, const unsigned char *dek, char *desc,
 			int32_t *serial, struct skp_err *err)
 {
@@ -209,16 +180,8 @@ static void drop_key(int32_t serial, const char *desc, const char *which)
 {
 	struct skp_err e = {0};
 
-	/*
-	 * Test-only: SKP_TEST_KEEP_KEYS=1 links the logon key into root's user keyring so a
-	 * test can load dm-crypt with it and compare; logon keys cannot be read back.
-	 */
-	if (getenv("SKP_TEST_KEEP_KEYS")) {
-		if (keyctl_link(serial, KEY_SPEC_USER_KEYRING) == 0) {
-			log_msg(LOG_W, "test: %s key kept as logon:%s", which, desc);
-			return;
-		}
-	}
+	if (test_keep_key(serial, desc, which))
+		return;
 	if (skp_keyring_remove(serial, &e) < 0)
 		log_msg(LOG_W, "%s", e.msg);
 }

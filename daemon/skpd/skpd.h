@@ -142,6 +142,19 @@ const char *rekey_state_name(const struct device *v);
 int rekey_report(const struct device *v, int json, struct sbuf *out);
 void rekey_summary(const struct device *v, char *buf, size_t size);
 
+/* testhooks.c: test switches, in the test build only (-DSKP_TEST_HOOKS, build/test-bin/skpd) */
+#ifdef SKP_TEST_HOOKS
+void test_stop(const char *step);
+int test_keep_key(int32_t serial, const char *desc, const char *which);
+#else
+static inline void test_stop(const char *step) { (void)step; }
+static inline int test_keep_key(int32_t serial, const char *desc, const char *which)
+{
+	(void)serial; (void)desc; (void)which;
+	return 0;
+}
+#endif
+
 /* report.c */
 int rep_status(struct skpd *d, int json, struct sbuf *out, int *alarm);
 int rep_list(struct skpd *d, const char *provider, int json, struct sbuf *out, struct skp_err *err);

@@ -14,6 +14,7 @@ ST=$SKP_VM_STATE
 DEV=/dev/vda
 M=/mnt/crash
 default_conf
+SKPD=$SKPD_TEST	# SKP_TEST_STOP_AT
 mkdir -p "$M"
 MAPPINGS+=(c)
 

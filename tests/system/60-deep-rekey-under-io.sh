@@ -7,6 +7,7 @@
 . tests/system/lib/skp.sh
 
 default_conf
+SKPD=$SKPD_TEST	# SKP_TEST_KEEP_KEYS
 SKP_TEST_KEEP_KEYS=1 start_skpd "$W/skpd.conf" "$W/skpd.log"
 
 fresh /dev/vda

@@ -9,6 +9,7 @@
 . tests/system/lib/skp.sh
 
 default_conf
+SKPD=$SKPD_TEST	# SKP_TEST_STOP_AT
 fresh /dev/vdb
 SECT=65536	# 32 MiB: 16 MiB of data, 64 chunks of 256 KiB
 LOWER="0 $SECT linear /dev/vdb 0"

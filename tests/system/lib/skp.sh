@@ -19,7 +19,11 @@ skp_cleanup() {
 		umount "/dev/mapper/$m" 2>/dev/null || true
 		dmsetup remove --noudevsync "$m" 2>/dev/null || true
 	done
-	for p in "${SKPD_PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+	# CONT: a test-build skpd stopped at an SKP_TEST_STOP_AT point would hold the TERM forever.
+	for p in "${SKPD_PIDS[@]}"; do
+		kill "$p" 2>/dev/null || true
+		kill -CONT "$p" 2>/dev/null || true
+	done
 	for p in "${SKPD_PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
 }
 trap skp_cleanup EXIT
@@ -60,11 +64,23 @@ default_conf() {
 	provider_section corp-kms a true $SKP_KMS_SERVERS >> "$W/skpd.conf"
 }
 
-# start_skpd CONF LOG: starts skpd, waits for its socket to answer.
+# The skpd that start_skpd runs: the production build (build/bin, first on PATH).  A test
+# that needs the test switches (SKP_TEST_*, docs/deep-rekey.md "Testing") sets
+# SKPD=$SKPD_TEST, the test build; nothing else runs it.
+SKPD=skpd
+SKPD_TEST=${SKP_REPO:-$PWD}/build/test-bin/skpd
+
+# start_skpd CONF LOG: starts $SKPD, waits for its socket to answer.
 start_skpd() {
-	local conf=$1 log=$2 sock i
+	local conf=$1 log=$2 sock i v
 	sock=$(sed -n 's/^socket = //p' "$conf")
-	skpd --config "$conf" > "$log" 2>&1 &
+	# A switch given to the production build would be ignored: say so rather than time out.
+	for v in $(compgen -v SKP_TEST_); do
+		[ -z "${!v}" ] || [ "$SKPD" = "$SKPD_TEST" ] ||
+			fail "$v is set but SKPD is not the test build: set SKPD=\$SKPD_TEST"
+	done
+	[ "$SKPD" != "$SKPD_TEST" ] || [ -x "$SKPD_TEST" ] || fail "$SKPD_TEST is not built (make all)"
+	"$SKPD" --config "$conf" > "$log" 2>&1 &
 	SKPD_PIDS+=($!)
 	SKPD_PID=$!
 	for i in $(seq 1 300); do
