@@ -128,6 +128,8 @@ int skp_dm_create(const char *name, const char *dm_uuid, const struct skp_dm_tab
 	r = add_table(dmt, t, err);
 	if (r == 0 && dm_uuid && !dm_task_set_uuid(dmt, dm_uuid))
 		r = skp_err_set(err, -EINVAL, "device-mapper: bad uuid");
+	if (r == 0 && t->read_only && !dm_task_set_ro(dmt))
+		r = skp_err_set(err, -ENOMEM, "device-mapper: cannot set read-only");
 	if (r == 0) {
 		dm_task_set_add_node(dmt, DM_ADD_NODE_ON_CREATE);
 		if (!dm_task_run(dmt))

@@ -24,6 +24,7 @@ struct skp_dm_table {
 	int allow_discards;
 	const char *new_key_desc;	/* two-key mode (deep rekey): key of [0, boundary) */
 	uint64_t boundary;		/* 512-byte sectors, with new_key_desc only */
+	int read_only;			/* create only: the mapping refuses writes */
 };
 
 struct skp_dm_info {

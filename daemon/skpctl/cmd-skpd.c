@@ -94,7 +94,7 @@ static int call(const char *path, struct skp_req *q, int alarm_exit)
 }
 
 enum { O_SOCKET = 1000, O_CONFIG, O_JSON, O_PROVIDER, O_LABEL, O_SECTOR, O_SHALLOW, O_ALL, O_FROM, O_TO,
-       O_DEEP, O_RATE, O_CHUNK, O_PAUSE, O_RESUME, O_STATUS, O_WAIT };
+       O_DEEP, O_RATE, O_CHUNK, O_PAUSE, O_RESUME, O_STATUS, O_WAIT, O_SUPERSEDED };
 static const struct option long_opts[] = {
 	{"socket", required_argument, NULL, O_SOCKET},
 	{"config", required_argument, NULL, O_CONFIG},
@@ -113,12 +113,13 @@ static const struct option long_opts[] = {
 	{"resume", no_argument, NULL, O_RESUME},
 	{"status", no_argument, NULL, O_STATUS},
 	{"wait", no_argument, NULL, O_WAIT},
+	{"allow-superseded", no_argument, NULL, O_SUPERSEDED},
 	{NULL, 0, NULL, 0},
 };
 
 struct args {
 	const char *sock, *conf, *provider, *label, *from, *to;
-	int json, shallow, all, deep, pause, resume, status, wait;
+	int json, shallow, all, deep, pause, resume, status, wait, superseded;
 	unsigned long sector, rate, chunk_kib;
 	int npos;
 	char *pos[4];
@@ -158,6 +159,7 @@ static int parse(int argc, char **argv, struct args *a, unsigned int allowed, in
 		case O_RESUME: a->resume = 1; break;
 		case O_STATUS: a->status = 1; break;
 		case O_WAIT: a->wait = 1; break;
+		case O_SUPERSEDED: a->superseded = 1; break;
 		case O_RATE:
 			errno = 0;
 			a->rate = strtoul(optarg, &end, 10);
@@ -295,14 +297,16 @@ int skpctl_cmd_format(int argc, char **argv)
 
 int skpctl_cmd_open(int argc, char **argv)
 {
-	static const char usage[] = "open DEV NAME";
+	static const char usage[] = "open DEV NAME [--allow-superseded]";
 	struct args a;
 	struct skp_req q;
 	char abs[256];
 
-	if (parse(argc, argv, &a, 0, 2, 2, usage) < 0)
+	if (parse(argc, argv, &a, A(O_SUPERSEDED), 2, 2, usage) < 0)
 		return SKPCTL_EXIT_USAGE;
 	skp_req_init(&q, SKP_CMD_OPEN);
+	if (a.superseded)
+		q.flags |= SKP_REQ_SUPERSEDED;
 	if (!realpath(a.pos[0], abs)) {
 		fprintf(stderr, "skpctl: %s: %s\n", a.pos[0], strerror(errno));
 		return SKPCTL_EXIT_FAIL;

@@ -315,7 +315,7 @@ next:
 		if (b[i].state != 1)
 			continue;
 		skp_err_clear(&err);
-		if (op_open(d, b[i].path, e->name, e->discard, &out, &err) < 0)
+		if (op_open(d, b[i].path, e->name, e->discard, 0, &out, &err) < 0)
 			entry_fail(d, e, &b[i], err.msg);
 		else
 			opened++;

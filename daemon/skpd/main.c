@@ -132,7 +132,7 @@ static void dispatch(struct skpd *d, const struct skp_req *q, struct sbuf *out, 
 		r = op_format(d, q, out, err);
 		break;
 	case SKP_CMD_OPEN:
-		r = op_open(d, q->dev, q->name, 0, out, err);
+		r = op_open(d, q->dev, q->name, 0, q->flags, out, err);
 		break;
 	case SKP_CMD_CLOSE:
 		r = op_close(d, q->name, out, err);

@@ -231,7 +231,7 @@ int dev_add(struct skpd *d, const char *name, const char *dev, const struct skp_
 
 /* Loads the mapping with dek: keyring in, table load, keyring out. */
 static int map_device(struct skpd *d, const char *name, const char *dev, const struct skp_header *h,
-		      const unsigned char *dek, int discard, struct skp_err *err)
+		      const unsigned char *dek, int discard, int read_only, struct skp_err *err)
 {
 	char u[37], desc[SKP_KEY_DESC_MAX], dmuuid[SKP_DM_NAME_MAX];
 	struct skp_dm_table t = {0};
@@ -253,6 +253,7 @@ static int map_device(struct skpd *d, const char *name, const char *dev, const s
 	t.key_desc = desc;
 	t.sector_size = h->sector_size;
 	t.allow_discards = discard;
+	t.read_only = read_only;
 	/* The dm UUID names the device and the mapping, so copies of one device can coexist. */
 	snprintf(dmuuid, sizeof(dmuuid), "SKP-%s-%.80s", u, name);
 	r = skp_dm_create(name, dmuuid, &t, err);
@@ -290,14 +291,50 @@ static int adopt(struct skpd *d, const char *dev, const char *name, const struct
 	return 0;
 }
 
-int op_open(struct skpd *d, const char *dev, const char *name, int discard, struct sbuf *out,
-	    struct skp_err *err)
+/*
+ * A deep rekey retires the old KEK at the KMS (revoked as Superseded: Deactivated), so a
+ * header of an older DEK generation written back (a backup, a snapshot) names a retired
+ * KEK: it opens read-only unless the administrator asked for it (restoring a backup), and
+ * either way says so.  Returns 1 for read-only.  When the KMS cannot be asked (down, the
+ * KEK came from the cache) the open goes on: the cache never holds a KEK this host retired.
+ */
+static int rollback_check(struct skpd *d, const char *dev, const struct skp_slot *s, unsigned int flags,
+			  struct sbuf *out)
+{
+	struct skp_err e = {0};
+	int state = 0, r = kek_retired(d, s->provider, s->kek_uid, &state, &e);
+
+	if (r < 0) {
+		log_msg(LOG_W, "%s: KEK %s state unknown (%s): opened without the rollback check", dev,
+			s->kek_uid, e.msg);
+		return 0;
+	}
+	if (!r)
+		return 0;
+	if (flags & SKP_REQ_SUPERSEDED) {
+		sb_printf(out, "warning: KEK %s is %s in the KMS: opening DEK generation %llu read-write as asked "
+			  "(--allow-superseded)\n", s->kek_uid, kmip_state_name(state), (unsigned long long)s->generation);
+		log_msg(LOG_W, "%s: KEK %s is %s in the KMS; DEK generation %llu opened read-write on explicit request "
+			"(--allow-superseded): an older header was restored", dev, s->kek_uid, kmip_state_name(state),
+			(unsigned long long)s->generation);
+		return 0;
+	}
+	sb_printf(out, "warning: KEK %s is %s in the KMS: this header holds a superseded data key (DEK generation "
+		  "%llu, an old backup or snapshot?); opened READ-ONLY. To restore it on purpose: close, then open "
+		  "with --allow-superseded\n", s->kek_uid, kmip_state_name(state), (unsigned long long)s->generation);
+	log_msg(LOG_W, "%s: KEK %s is %s in the KMS: DEK generation %llu is superseded; opened read-only", dev,
+		s->kek_uid, kmip_state_name(state), (unsigned long long)s->generation);
+	return 1;
+}
+
+int op_open(struct skpd *d, const char *dev, const char *name, int discard, unsigned int flags,
+	    struct sbuf *out, struct skp_err *err)
 {
 	struct skp_header h;
 	struct skp_dm_info info;
 	unsigned char *dek = NULL;
 	char u[37];
-	int r;
+	int r, ro;
 
 	if (!skp_name_valid(name, SKP_DM_NAME_MAX))
 		return skp_err_set(err, -EINVAL, "mapping name '%.64s' is not valid ([A-Za-z0-9._-])", name);
@@ -316,7 +353,8 @@ int op_open(struct skpd *d, const char *dev, const char *name, int discard, stru
 	r = skpd_unwrap_slot(d, &h, 0, &dek, err);
 	if (r < 0)
 		return skp_err_wrap(err, "opening %s", dev);
-	r = map_device(d, name, dev, &h, dek, discard, err);
+	ro = rollback_check(d, dev, &h.slot[0], flags, out);
+	r = map_device(d, name, dev, &h, dek, discard, ro, err);
 	skp_secmem_free(dek, SKP_DEK_LEN);
 	if (r < 0)
 		return r;
@@ -324,8 +362,8 @@ int op_open(struct skpd *d, const char *dev, const char *name, int discard, stru
 	if (r < 0)
 		return r;
 	skp_uuid_format(h.uuid, u);
-	sb_printf(out, "opened %s as /dev/mapper/%s (UUID %s, provider %s, KEK %s)\n", dev, name, u,
-		  h.slot[0].provider, h.slot[0].kek_uid);
+	sb_printf(out, "opened %s as /dev/mapper/%s (UUID %s, provider %s, KEK %s%s)\n", dev, name, u,
+		  h.slot[0].provider, h.slot[0].kek_uid, ro ? ", read-only" : "");
 	log_msg(LOG_I, "opened %s as %s (UUID %s, provider %s, KEK %s, DEK generation %llu)", dev, name,
 		u, h.slot[0].provider, h.slot[0].kek_uid, (unsigned long long)h.slot[0].generation);
 	return 0;

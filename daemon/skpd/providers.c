@@ -99,7 +99,7 @@ void skpd_health_check(struct skpd *d)
 	}
 }
 
-static const char *kmip_state_name(int s)
+const char *kmip_state_name(int s)
 {
 	static const char *const n[] = {"absent", "Pre-Active", "Active", "Deactivated", "Compromised",
 					"Destroyed", "Destroyed Compromised"};
@@ -223,6 +223,33 @@ int kek_cache_put(struct skpd *d, const char *provider, const char *uid, const u
 	snprintf(k->uid, sizeof(k->uid), "%s", uid);
 	d->n_keks++;
 	return 0;
+}
+
+void kek_cache_drop(struct skpd *d, const char *provider, const char *uid)
+{
+	for (size_t i = 0; i < d->n_keks; i++) {
+		if (strcmp(d->keks[i].provider, provider) || strcmp(d->keks[i].uid, uid))
+			continue;
+		skp_secmem_free(d->keks[i].key, SKP_KEK_LEN);
+		d->keks[i] = d->keks[--d->n_keks];
+		return;
+	}
+}
+
+int kek_retired(struct skpd *d, const char *provider, const char *uid, int *state, struct skp_err *err)
+{
+	struct prov *pv = skpd_prov(d, provider);
+	struct skp_key_attrs a;
+	int r;
+
+	if (!pv)
+		return skp_err_set(err, -ENOENT, "provider \"%s\" is not configured", provider);
+	r = skp_provider_get_attrs(pv->p, uid, &a, err);
+	if (r < 0)
+		return r;
+	*state = a.state;
+	/* 3 Deactivated, 4 Compromised, 5/6 Destroyed (KMIP 1.x State) */
+	return a.state >= 3;
 }
 
 void kek_cache_free(struct skpd *d)

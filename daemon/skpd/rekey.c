@@ -24,6 +24,8 @@
 #include "dm.h"
 #include "io.h"
 #include "keyring.h"
+#include "kmip.h"
+#include "provider.h"
 #include "reencrypt.h"
 #include "secmem.h"
 #include "skpd.h"
@@ -278,11 +280,41 @@ static void rk_fail(struct device *v, const char *msg)
 		v->name, rk->boundary, msg, v->name);
 }
 
+/*
+ * The old DEK may be known (that is why a deep rekey is run): revoke its KEK as Superseded,
+ * so that a header backup of the old generation no longer opens read-write on any host of
+ * this KMS (docs/threat-model.md).  The KMS keeps it (Get still works: a backup can be
+ * restored on purpose); this host forgets it.  A failure leaves a problem on the device.
+ */
+static void rk_retire_old_kek(struct skpd *d, struct device *v, const struct skp_slot *old)
+{
+	struct prov *pv = skpd_prov(d, old->provider);
+	struct skp_err e = {0};
+	int r;
+
+	kek_cache_drop(d, old->provider, old->kek_uid);
+	if (!pv)
+		r = skp_err_set(&e, -ENOENT, "provider \"%s\" is not configured", old->provider);
+	else
+		r = skp_provider_revoke(pv->p, old->kek_uid, KMIP_REVOKE_SUPERSEDED,
+					"superseded by a deep rekey (skp)", &e);
+	if (r < 0) {
+		snprintf(v->problem, sizeof(v->problem), "old KEK %.60s not revoked: %.100s", old->kek_uid, e.msg);
+		log_msg(LOG_W, "deep rekey of %s: the old KEK %s could not be revoked (%s): a header backup of DEK "
+			"generation %" PRIu64 " still opens read-write; revoke it: skpctl kms revoke %s 5",
+			v->name, old->kek_uid, e.msg, old->generation, old->kek_uid);
+		return;
+	}
+	log_msg(LOG_I, "deep rekey of %s: old KEK %s revoked as Superseded (DEK generation %" PRIu64 " retired)",
+		v->name, old->kek_uid, old->generation);
+}
+
 /* The final switch: record, single-key table, header with the new key only, records cleared. */
 static int rk_finish(struct skpd *d, struct device *v, struct skp_err *err)
 {
 	struct rekey *rk = v->rk;
 	struct skp_header h = rk->h;
+	struct skp_slot old = rk->h.slot[0];
 	const unsigned char *deks[SKP_SLOTS] = {rk->new_dek, NULL};
 	int r;
 
@@ -316,6 +348,8 @@ static int rk_finish(struct skpd *d, struct device *v, struct skp_err *err)
 	rk_free_keys(rk);
 	log_msg(LOG_I, "deep rekey of %s done: DEK generation %" PRIu64 ", KEK %s on %s; old DEK wiped",
 		v->name, v->generation, v->kek_uid, v->provider);
+	if (strcmp(old.kek_uid, v->kek_uid) || strcmp(old.provider, v->provider))
+		rk_retire_old_kek(d, v, &old);
 	return 0;
 }
 
@@ -549,18 +583,13 @@ int rekey_start(struct skpd *d, const char *name, const char *provider, int shal
 	h.slot[1] = h.slot[0];
 	h.slot[1].state = SKP_SLOT_NEW;
 	h.slot[1].generation = h.slot[0].generation + 1;
-	if (r == 0 && shallow) {
+	/*
+	 * Always a new KEK: at the end the old one is retired at the KMS, which is what keeps a
+	 * restored pre-rekey header (the old, maybe known, DEK) from opening read-write.
+	 */
+	(void)shallow;
+	if (r == 0)
 		r = new_kek_wrap(d, pv, h.uuid, new_dek, &h.slot[1], err);
-	} else if (r == 0) {
-		const unsigned char *kek;
-		size_t wl = 0;
-
-		r = kek_get(d, h.slot[0].provider, h.slot[0].kek_uid, &kek, err);
-		if (r == 0)
-			r = skp_wrap(kek, SKP_KEK_LEN, new_dek, SKP_DEK_LEN, h.slot[1].wrapped,
-				     sizeof(h.slot[1].wrapped), &wl, err);
-		h.slot[1].wrapped_len = (uint32_t)wl;
-	}
 	if (r < 0) {
 		skp_secmem_free(old_dek, SKP_DEK_LEN);
 		skp_secmem_free(new_dek, SKP_DEK_LEN);

@@ -98,14 +98,23 @@ const unsigned char *kek_cache_get(struct skpd *d, const char *provider, const c
 int kek_cache_put(struct skpd *d, const char *provider, const char *uid, const unsigned char *key,
 		  struct skp_err *err);
 void kek_cache_free(struct skpd *d);
+/* Forgets one cached KEK (wiped). */
+void kek_cache_drop(struct skpd *d, const char *provider, const char *uid);
+/*
+ * Has the KMS taken KEK uid out of service (Deactivated: superseded by a deep rekey;
+ * Compromised; Destroyed)?  1 yes (*state says which), 0 no, <0 not known (KMS unreachable).
+ */
+int kek_retired(struct skpd *d, const char *provider, const char *uid, int *state, struct skp_err *err);
+const char *kmip_state_name(int s);
 /* From the cache, or fetched from the provider and cached. */
 int kek_get(struct skpd *d, const char *provider, const char *uid, const unsigned char **ret,
 	    struct skp_err *err);
 
 /* ops.c */
 int op_format(struct skpd *d, const struct skp_req *q, struct sbuf *out, struct skp_err *err);
-int op_open(struct skpd *d, const char *dev, const char *name, int discard, struct sbuf *out,
-	    struct skp_err *err);
+/* flags: SKP_REQ_SUPERSEDED opens read-write a header whose KEK the KMS retired. */
+int op_open(struct skpd *d, const char *dev, const char *name, int discard, unsigned int flags,
+	    struct sbuf *out, struct skp_err *err);
 int op_close(struct skpd *d, const char *name, struct sbuf *out, struct skp_err *err);
 int op_rekey(struct skpd *d, const char *name, const char *provider, struct sbuf *out,
 	     struct skp_err *err);
