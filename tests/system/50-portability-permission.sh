@@ -3,7 +3,9 @@
 # copy of the device.  Another KMS identity (skp-host-b) cannot read the KEK: open
 # fails with a clear permission error.  Files skpd trusts: a CA others can write is
 # refused with its file:line and the fix; an existing shared directory holding the
-# socket is used as it is, never chmod'ed.
+# socket is used as it is, never chmod'ed.  A device path with spaces, which would split
+# the dm table line, opens all the same (the table names major:minor; skpctl already
+# refuses control characters).
 . tests/lib/common.sh
 . tests/system/lib/skp.sh
 
@@ -56,4 +58,10 @@ write_conf "$W/e.conf" "$W/shared/e.sock"
 provider_section corp-kms a true $SKP_KMS_SERVERS >> "$W/e.conf"
 start_skpd "$W/e.conf" "$W/e.log"
 assert_eq "$(stat -c %a "$W/shared")" 755 "mode of the socket's shared directory"
+odd="$W/disk by label x y"
+mknod "$odd" b "$((16#$(stat -c %t /dev/vdb)))" "$((16#$(stat -c %T /dev/vdb)))"
+MAPPINGS+=(odd)
+skpctl open "$odd" odd --socket "$W/shared/e.sock"
+assert_eq "$(sum_mib /dev/mapper/odd 4)" "$want" "data through a path with spaces"
+skpctl close odd --socket "$W/shared/e.sock"
 echo ok
