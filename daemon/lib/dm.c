@@ -103,6 +103,19 @@ int skp_dm_params(const struct skp_dm_table *t, char *buf, size_t size)
 	return 0;
 }
 
+int skp_dm_params_dev(const char *params, unsigned int *major, unsigned int *minor, uint64_t *offset)
+{
+	unsigned long long iv, off;
+	int end = 0;
+
+	/* cipher key iv_offset dev offset [options] */
+	if (sscanf(params, "%*s %*s %llu %u:%u %llu%n", &iv, major, minor, &off, &end) != 4 ||
+	    (params[end] && params[end] != ' '))
+		return -EINVAL;
+	*offset = off;
+	return 0;
+}
+
 static struct dm_task *task(int type, const char *name, struct skp_err *err)
 {
 	struct dm_task *dmt;

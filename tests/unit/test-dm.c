@@ -43,4 +43,23 @@ TEST(unsafe_fields)
 	ASSERT_EQ(-EINVAL, skp_dm_params(&t, buf, sizeof(buf)));
 }
 
+/* The backing device of a live mapping, from the table line the kernel reports. */
+TEST(params_dev)
+{
+	unsigned int ma = 0, mi = 0;
+	uint64_t off = 0;
+
+	ASSERT_EQ(0, skp_dm_params_dev("aes-xts-plain64 :64:logon:skp:u:0011 0 254:16 32768 1 allow_discards",
+				       &ma, &mi, &off));
+	ASSERT_EQ(254u, ma);
+	ASSERT_EQ(16u, mi);
+	ASSERT_EQ(32768u, off);
+	ASSERT_EQ(0, skp_dm_params_dev("aes-xts-plain64 :64:logon:k 0 8:0 4096", &ma, &mi, &off));
+	ASSERT_EQ(8u, ma);
+	ASSERT_EQ(4096u, off);
+	ASSERT_EQ(-EINVAL, skp_dm_params_dev("8:16 0", &ma, &mi, &off));	/* linear */
+	ASSERT_EQ(-EINVAL, skp_dm_params_dev("aes-xts-plain64 :64:logon:k 0 /dev/vdb 4096", &ma, &mi, &off));
+	ASSERT_EQ(-EINVAL, skp_dm_params_dev("aes-xts-plain64 :64:logon:k 0 8:0 4096x", &ma, &mi, &off));
+}
+
 TEST_HARNESS_MAIN
