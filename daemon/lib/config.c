@@ -1,56 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "config.h"
 #include "header.h"
+#include "io.h"
 #include "secmem.h"
 
 #define MAX_FILE (1 << 20)
-
-static int read_text(const char *path, char **ret, struct skp_err *err)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	struct stat st;
-	char *buf;
-	size_t done = 0;
-
-	if (fd < 0)
-		return skp_err_set(err, -errno, "%s: %s", path, strerror(errno));
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > MAX_FILE) {
-		close(fd);
-		return skp_err_set(err, -EINVAL, "%s: not a regular file of at most 1 MiB", path);
-	}
-	buf = malloc((size_t)st.st_size + 1);
-	if (!buf) {
-		close(fd);
-		return skp_err_set(err, -ENOMEM, "%s: out of memory", path);
-	}
-	while (done < (size_t)st.st_size) {
-		ssize_t n = read(fd, buf + done, (size_t)st.st_size - done);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		done += (size_t)n;
-	}
-	close(fd);
-	buf[done] = '\0';
-	if (strlen(buf) != done) {
-		free(buf);
-		return skp_err_set(err, -EINVAL, "%s: contains a NUL byte", path);
-	}
-	*ret = buf;
-	return 0;
-}
 
 static char *trim(char *s)
 {
@@ -117,21 +79,6 @@ static int set_path(char *dst, const char *v)
 	return 0;
 }
 
-/* A secret file must be a regular file that neither group nor others can read. */
-static int check_secret_file(const char *file, int line, const char *path, struct skp_err *err)
-{
-	struct stat st;
-
-	if (stat(path, &st) < 0)
-		return skp_err_set(err, -errno, "%s:%d: %s: %s", file, line, path, strerror(errno));
-	if (!S_ISREG(st.st_mode))
-		return skp_err_set(err, -EINVAL, "%s:%d: %s is not a regular file", file, line, path);
-	if (st.st_mode & 077)
-		return skp_err_set(err, -EPERM, "%s:%d: %s is readable by group or others (mode %04o); "
-				   "refusing (chmod 600)", file, line, path, st.st_mode & 07777);
-	return 0;
-}
-
 static int provider_key(struct skp_config *cfg, struct skp_provider_conf *p, const char *file,
 			int line, const char *k, const char *v, struct skp_err *err)
 {
@@ -152,9 +99,15 @@ static int provider_key(struct skp_config *cfg, struct skp_provider_conf *p, con
 		}
 	} else if (!strcmp(k, "ca") || !strcmp(k, "cert") || !strcmp(k, "key")) {
 		char *dst = k[0] == 'c' ? (k[1] == 'a' ? p->ca : p->cert) : p->key;
+		int fd;
 
 		if (set_path(dst, v) < 0)
 			return skp_err_set(err, -EINVAL, "%s:%d: %s must be an absolute path", file, line, k);
+		/* checked here for the line number; skp_tls_ctx_new checks again what it reads */
+		fd = skp_open_file(v, k[0] == 'k' ? SKP_FILE_SECRET : SKP_FILE_TRUSTED, err);
+		if (fd < 0)
+			return skp_err_wrap(err, "%s:%d: %s", file, line, k);
+		close(fd);
 	} else if (!strcmp(k, "default")) {
 		if (parse_bool(v, &p->is_default) < 0)
 			return skp_err_set(err, -EINVAL, "%s:%d: default must be true or false", file, line);
@@ -164,34 +117,28 @@ static int provider_key(struct skp_config *cfg, struct skp_provider_conf *p, con
 		strcpy(p->username, v);
 	} else if (!strcmp(k, "password_file")) {
 		char *text = NULL;
-		size_t n;
+		size_t n, size;
 		int r;
 
 		if (v[0] != '/')
 			return skp_err_set(err, -EINVAL, "%s:%d: password_file must be an absolute path", file, line);
-		r = check_secret_file(file, line, v, err);
-		if (r < 0)
-			return r;
-		r = read_text(v, &text, err);
+		r = skp_read_file(v, SKP_FILE_SECRET, 4096, &text, &size, err);
 		if (r < 0)
 			return skp_err_wrap(err, "%s:%d", file, line);
 		n = strcspn(text, "\r\n");
 		if (n == 0 || n >= SKP_PASSWORD_MAX) {
-			skp_wipe(text, strlen(text));
-			free(text);
+			skp_secmem_free(text, size);
 			return skp_err_set(err, -EINVAL, "%s:%d: password file is empty or too long", file, line);
 		}
 		if (!p->password)
 			p->password = skp_secmem_alloc(SKP_PASSWORD_MAX);
 		if (!p->password) {
-			skp_wipe(text, strlen(text));
-			free(text);
+			skp_secmem_free(text, size);
 			return skp_err_set(err, -ENOMEM, "%s:%d: no secure memory", file, line);
 		}
 		memset(p->password, 0, SKP_PASSWORD_MAX);
 		memcpy(p->password, text, n);
-		skp_wipe(text, strlen(text));
-		free(text);
+		skp_secmem_free(text, size);
 	} else if (!strcmp(k, "protocol")) {
 		if (!strcmp(v, "auto"))
 			p->protocol_minor = -1;
@@ -248,8 +195,6 @@ static int global_key(struct skp_config *cfg, const char *file, int line, const 
 
 static int finish_provider(const char *file, struct skp_provider_conf *p, struct skp_err *err)
 {
-	int r;
-
 	if (!p->n_servers)
 		return skp_err_set(err, -EINVAL, "%s:%d: provider \"%s\" has no server", file, p->line, p->name);
 	if (!p->ca[0])
@@ -258,13 +203,6 @@ static int finish_provider(const char *file, struct skp_provider_conf *p, struct
 	if (!p->cert[0] || !p->key[0])
 		return skp_err_set(err, -EINVAL, "%s:%d: provider \"%s\" needs cert and key (KMIP client "
 				   "certificate)", file, p->line, p->name);
-	r = check_secret_file(file, p->line, p->key, err);
-	if (r < 0)
-		return r;
-	if (access(p->ca, R_OK) < 0)
-		return skp_err_set(err, -errno, "%s:%d: ca %s: %s", file, p->line, p->ca, strerror(errno));
-	if (access(p->cert, R_OK) < 0)
-		return skp_err_set(err, -errno, "%s:%d: cert %s: %s", file, p->line, p->cert, strerror(errno));
 	return 0;
 }
 
@@ -386,10 +324,11 @@ out:
 int skp_config_load(const char *path, struct skp_config *cfg, struct skp_err *err)
 {
 	char *text;
+	size_t size;
 	int r;
 
 	memset(cfg, 0, sizeof(*cfg));
-	r = read_text(path, &text, err);
+	r = skp_read_file(path, SKP_FILE_TRUSTED, MAX_FILE, &text, &size, err);
 	if (r < 0)
 		return r;
 	r = skp_config_parse(path, text, cfg, err);
@@ -526,12 +465,13 @@ int skptab_load_lenient(const char *path, struct skptab *tab,
 			void (*bad)(void *ctx, const struct skp_err *e), void *ctx, struct skp_err *err)
 {
 	char *text;
+	size_t size;
 	int r;
 
 	memset(tab, 0, sizeof(*tab));
 	if (access(path, F_OK) < 0 && errno == ENOENT)
 		return 0;
-	r = read_text(path, &text, err);
+	r = skp_read_file(path, SKP_FILE_TRUSTED, MAX_FILE, &text, &size, err);
 	if (r < 0)
 		return r;
 	r = skptab_parse_cb(path, text, tab, bad, ctx, err);
@@ -542,12 +482,13 @@ int skptab_load_lenient(const char *path, struct skptab *tab,
 int skptab_load(const char *path, struct skptab *tab, struct skp_err *err)
 {
 	char *text;
+	size_t size;
 	int r;
 
 	memset(tab, 0, sizeof(*tab));
 	if (access(path, F_OK) < 0 && errno == ENOENT)
 		return 0;
-	r = read_text(path, &text, err);
+	r = skp_read_file(path, SKP_FILE_TRUSTED, MAX_FILE, &text, &size, err);
 	if (r < 0)
 		return r;
 	r = skptab_parse(path, text, tab, err);

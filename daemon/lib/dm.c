@@ -3,6 +3,8 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 #include <libdevmapper.h>
 
@@ -53,10 +55,24 @@ static int dm_fail(struct skp_err *err, const char *what, const char *name)
 			   dm_last[0] ? dm_last : "unknown error");
 }
 
+/* One field of a table line: the kernel splits the line on white space. */
+static int field_ok(const char *s)
+{
+	if (!s[0])
+		return 0;
+	for (; *s; s++)
+		if ((unsigned char)*s <= 0x20 || (unsigned char)*s >= 0x7f)
+			return 0;
+	return 1;
+}
+
 int skp_dm_params(const struct skp_dm_table *t, char *buf, size_t size)
 {
 	char opts[256] = "";
 	int nopt = 0, n;
+
+	if (!field_ok(t->dev) || !field_ok(t->key_desc) || (t->new_key_desc && !field_ok(t->new_key_desc)))
+		return -EINVAL;
 
 	if (t->sector_size != 512) {
 		nopt++;
@@ -87,6 +103,19 @@ int skp_dm_params(const struct skp_dm_table *t, char *buf, size_t size)
 	return 0;
 }
 
+int skp_dm_params_dev(const char *params, unsigned int *major, unsigned int *minor, uint64_t *offset)
+{
+	unsigned long long iv, off;
+	int end = 0;
+
+	/* cipher key iv_offset dev offset [options] */
+	if (sscanf(params, "%*s %*s %llu %u:%u %llu%n", &iv, major, minor, &off, &end) != 4 ||
+	    (params[end] && params[end] != ' '))
+		return -EINVAL;
+	*offset = off;
+	return 0;
+}
+
 static struct dm_task *task(int type, const char *name, struct skp_err *err)
 {
 	struct dm_task *dmt;
@@ -108,11 +137,26 @@ static struct dm_task *task(int type, const char *name, struct skp_err *err)
 
 static int add_table(struct dm_task *dmt, const struct skp_dm_table *t, struct skp_err *err)
 {
-	char params[512];
+	struct skp_dm_table rt = *t;
+	char params[512], devno[32], shown[SKP_DM_NAME_MAX];
+	struct stat st;
+	int r;
 
-	if (skp_dm_params(t, params, sizeof(params)) < 0)
+	/* The kernel takes major:minor as well as a path, and a path may hold a space or a
+	 * control character that would split the table line. */
+	skp_str_escape(shown, sizeof(shown), t->dev, strlen(t->dev));
+	if (stat(t->dev, &st) < 0)
+		return skp_err_set(err, -errno, "%s: %s", shown, strerror(errno));
+	if (!S_ISBLK(st.st_mode))
+		return skp_err_set(err, -ENOTBLK, "%s is not a block device", shown);
+	snprintf(devno, sizeof(devno), "%u:%u", major(st.st_rdev), minor(st.st_rdev));
+	rt.dev = devno;
+	r = skp_dm_params(&rt, params, sizeof(params));
+	if (r == -EINVAL)
+		return skp_err_set(err, r, "device-mapper table: a key description has a space or a control character");
+	if (r < 0)
 		return skp_err_set(err, -ENAMETOOLONG, "device-mapper table line too long");
-	if (!dm_task_add_target(dmt, 0, t->len_sectors, t->target, params))
+	if (!dm_task_add_target(dmt, 0, rt.len_sectors, rt.target, params))
 		return skp_err_set(err, -ENOMEM, "device-mapper: cannot add target");
 	return 0;
 }

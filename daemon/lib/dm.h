@@ -35,8 +35,16 @@ struct skp_dm_info {
 	char uuid[130];
 };
 
-/* Formats the table line (params part) into buf; -ENAMETOOLONG if it does not fit. */
+/* Formats the table line (params part) into buf; -ENAMETOOLONG if it does not fit,
+ * -EINVAL if dev or a key description is empty or holds a space or a control character
+ * (it would add or shift fields of the line). */
 int skp_dm_params(const struct skp_dm_table *t, char *buf, size_t size);
+/* From the params of an skp or crypt table line as the kernel reports it: the backing
+ * device (the kernel always writes major:minor) and the data offset; -EINVAL if the
+ * line is not of that form. */
+int skp_dm_params_dev(const char *params, unsigned int *major, unsigned int *minor, uint64_t *offset);
+/* create and reload name the device by its major:minor (stat of t->dev: -ENOTBLK if it
+ * is not a block device), whatever characters its path holds. */
 int skp_dm_create(const char *name, const char *dm_uuid, const struct skp_dm_table *t,
 		  struct skp_err *err);
 int skp_dm_remove(const char *name, struct skp_err *err);

@@ -41,3 +41,24 @@ void skp_err_clear(struct skp_err *err)
 		err->msg[0] = '\0';
 	}
 }
+
+char *skp_str_escape(char *out, size_t size, const void *in, size_t n)
+{
+	const unsigned char *p = in;
+	size_t o = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (p[i] >= 0x20 && p[i] < 0x7f && p[i] != '\\') {
+			if (o + 1 >= size)
+				break;
+			out[o++] = (char)p[i];
+		} else {
+			if (o + 4 >= size)
+				break;
+			snprintf(out + o, 5, "\\x%02x", p[i]);
+			o += 4;
+		}
+	}
+	out[o] = '\0';
+	return out;
+}

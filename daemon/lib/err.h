@@ -18,4 +18,12 @@ int skp_err_wrap(struct skp_err *err, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void skp_err_clear(struct skp_err *err);
 
+/*
+ * Untrusted text (what a KMS sends) made safe to print or log: bytes below 0x20, 0x7f
+ * and above, and '\\' become \xNN, so a peer cannot inject terminal escapes or fake log
+ * lines.  n bytes of in into out (size > 0), cut at a whole character, NUL-terminated.
+ * Returns out.
+ */
+char *skp_str_escape(char *out, size_t size, const void *in, size_t n);
+
 #endif

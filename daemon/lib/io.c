@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <linux/fs.h>
 #include <sys/ioctl.h>
@@ -9,6 +11,7 @@
 
 #include "err.h"
 #include "io.h"
+#include "secmem.h"
 
 enum io_op { IO_PREAD, IO_PWRITE, IO_SEND, IO_RECV };
 
@@ -83,15 +86,122 @@ int skp_dev_size(int fd, uint64_t *ret)
 	return -ENOTBLK;
 }
 
+/* Owned by root or by us: anyone else could change it under skpd. */
+static int owner_ok(const char *path, const struct stat *st, struct skp_err *err)
+{
+	uid_t me = geteuid();
+
+	if (st->st_uid == 0 || st->st_uid == me)
+		return 0;
+	if (me == 0)
+		return skp_err_set(err, -EPERM, "%s is owned by uid %u, not root: refusing (chown root %s)",
+				   path, (unsigned int)st->st_uid, path);
+	return skp_err_set(err, -EPERM, "%s is owned by uid %u, not root or skpd's uid %u: refusing "
+			   "(chown it to one of them)", path, (unsigned int)st->st_uid, (unsigned int)me);
+}
+
 int skp_private_dir(const char *dir, struct skp_err *err)
 {
 	struct stat st;
+	int r;
 
-	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+	if (mkdir(dir, 0700) == 0)
+		return 0;
+	if (errno != EEXIST)
 		return skp_err_set(err, -errno, "cannot create %s: %s", dir, strerror(errno));
-	if (lstat(dir, &st) < 0 || !S_ISDIR(st.st_mode) || st.st_uid != 0)
-		return skp_err_set(err, -EPERM, "%s is not a directory owned by root", dir);
-	if ((st.st_mode & 07777) != 0700 && chmod(dir, 0700) < 0)
-		return skp_err_set(err, -errno, "cannot chmod 0700 %s: %s", dir, strerror(errno));
+	/* Not ours to change: a chmod would hit /run for a socket at /run/x.sock. */
+	if (lstat(dir, &st) < 0)
+		return skp_err_set(err, -errno, "%s: %s", dir, strerror(errno));
+	if (!S_ISDIR(st.st_mode))
+		return skp_err_set(err, -EPERM, "%s is not a directory", dir);
+	r = owner_ok(dir, &st, err);
+	if (r < 0)
+		return r;
+	if (st.st_mode & 022)
+		return skp_err_set(err, -EPERM, "%s is writable by group or others (mode %04o): refusing "
+				   "(give skpd a directory of its own)", dir, st.st_mode & 07777);
+	return 0;
+}
+
+int skp_open_file(const char *path, enum skp_file_kind kind, struct skp_err *err)
+{
+	int secret = kind == SKP_FILE_SECRET;
+	/* O_NONBLOCK: a FIFO put in place of the file must not hang skpd at open */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | (secret ? O_NOFOLLOW : 0));
+	struct stat st;
+	int r;
+
+	if (fd < 0 && errno == ELOOP && secret)
+		return skp_err_set(err, -ELOOP, "%s is a symbolic link: refusing for a secret (name the file "
+				   "itself)", path);
+	if (fd < 0)
+		return skp_err_set(err, -errno, "%s: %s", path, strerror(errno));
+	if (fstat(fd, &st) < 0) {
+		r = skp_err_set(err, -errno, "%s: %s", path, strerror(errno));
+		goto fail;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		r = skp_err_set(err, -EINVAL, "%s is not a regular file", path);
+		goto fail;
+	}
+	r = owner_ok(path, &st, err);
+	if (r < 0)
+		goto fail;
+	if (secret && (st.st_mode & 077)) {
+		r = skp_err_set(err, -EPERM, "%s is %s by group or others (mode %04o): refusing (chmod 600 %s)",
+				path, st.st_mode & 044 ? "readable" : "writable", st.st_mode & 07777, path);
+		goto fail;
+	}
+	if (st.st_mode & 022) {
+		r = skp_err_set(err, -EPERM, "%s is writable by group or others (mode %04o): refusing "
+				"(chmod go-w %s)", path, st.st_mode & 07777, path);
+		goto fail;
+	}
+	return fd;
+fail:
+	close(fd);
+	return r;
+}
+
+int skp_read_file(const char *path, enum skp_file_kind kind, size_t max, char **ret, size_t *size,
+		  struct skp_err *err)
+{
+	int fd = skp_open_file(path, kind, err);
+	struct stat st;
+	size_t done = 0, len;
+	char *buf;
+
+	if (fd < 0)
+		return fd;
+	if (fstat(fd, &st) < 0 || (uint64_t)st.st_size > max) {
+		close(fd);
+		return skp_err_set(err, -EFBIG, "%s: larger than %zu bytes", path, max);
+	}
+	len = (size_t)st.st_size + 1;
+	buf = kind == SKP_FILE_SECRET ? skp_secmem_alloc(len) : malloc(len);
+	if (!buf) {
+		close(fd);
+		return skp_err_set(err, -ENOMEM, "%s: out of memory", path);
+	}
+	while (done < len - 1) {
+		ssize_t n = read(fd, buf + done, len - 1 - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		done += (size_t)n;
+	}
+	close(fd);
+	buf[done] = '\0';
+	if (strlen(buf) != done) {
+		if (kind == SKP_FILE_SECRET)
+			skp_secmem_free(buf, len);
+		else
+			free(buf);
+		return skp_err_set(err, -EINVAL, "%s: contains a NUL byte", path);
+	}
+	*ret = buf;
+	*size = len;
 	return 0;
 }

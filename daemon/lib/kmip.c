@@ -225,13 +225,20 @@ static int want(const struct skp_ttlv *t, uint8_t type, struct skp_err *err)
 	return skp_ttlv_expect(t, type, err);
 }
 
-static void sanitize(char *out, size_t size, const unsigned char *in, size_t n)
+/* A Unique Identifier goes into the header, logs, skpctl output and the keks file (space
+ * separated): printable ASCII without spaces, or the response is refused. */
+static int get_uid(const struct skp_ttlv *t, char *out, size_t size, struct skp_err *err)
 {
-	size_t i, o = 0;
+	char shown[SKP_UID_MAX];
+	int r = skp_ttlv_get_text(t, out, size, err);
 
-	for (i = 0; i < n && o + 1 < size; i++)
-		out[o++] = in[i] >= 0x20 && in[i] < 0x7f ? (char)in[i] : '?';
-	out[o] = '\0';
+	if (r)
+		return r;
+	for (const unsigned char *c = (const unsigned char *)out; *c; c++)
+		if (*c <= 0x20 || *c >= 0x7f)
+			return skp_err_set(err, -EPROTO, "KMIP: Unique Identifier '%s' is not printable ASCII "
+					   "without spaces", skp_str_escape(shown, sizeof(shown), out, strlen(out)));
+	return 0;
 }
 
 static int parse_header(const struct skp_ttlv *h, struct skp_kmip_resp *out, uint32_t *count,
@@ -319,7 +326,7 @@ static int parse_item(const struct skp_ttlv *bi, struct skp_kmip_result *res, st
 		case KMIP_TAG_RESULT_MESSAGE:
 			r = want(&t, SKP_TTLV_TEXT, err);
 			if (!r)
-				sanitize(res->message, sizeof(res->message), t.val, t.len);
+				skp_str_escape(res->message, sizeof(res->message), t.val, t.len);
 			break;
 		case KMIP_TAG_RESPONSE_PAYLOAD:
 			r = want(&t, SKP_TTLV_STRUCT, err);
@@ -514,7 +521,7 @@ int skp_kmip_parse_uid(const struct skp_kmip_result *res, char *uid, size_t uid_
 		return r;
 	while (skp_ttlv_next(&it, &t))
 		if (t.tag == KMIP_TAG_UNIQUE_IDENTIFIER) {
-			if ((r = skp_ttlv_get_text(&t, uid, uid_size, err)))
+			if ((r = get_uid(&t, uid, uid_size, err)))
 				return r;
 			if (!uid[0])
 				return skp_err_set(err, -EPROTO, "KMIP: empty Unique Identifier");
@@ -604,7 +611,7 @@ int skp_kmip_parse_attrs(const struct skp_kmip_result *res, struct skp_key_attrs
 		int have_name = 0, have_value = 0;
 
 		if (t.tag == KMIP_TAG_UNIQUE_IDENTIFIER) {
-			if ((r = skp_ttlv_get_text(&t, out->uid, sizeof(out->uid), err)))
+			if ((r = get_uid(&t, out->uid, sizeof(out->uid), err)))
 				return r;
 			continue;
 		}
@@ -625,7 +632,7 @@ int skp_kmip_parse_attrs(const struct skp_kmip_result *res, struct skp_key_attrs
 			return -EPROTO;
 		if (name.len >= sizeof(an))
 			continue;	/* not one we read */
-		sanitize(an, sizeof(an), name.val, name.len);
+		skp_str_escape(an, sizeof(an), name.val, name.len);
 		if (!strcmp(an, "State")) {
 			uint32_t v;
 
@@ -661,10 +668,11 @@ int skp_kmip_parse_attrs(const struct skp_kmip_result *res, struct skp_key_attrs
 		} else if (!strcmp(an, "Name") && !out->name[0]) {
 			struct skp_ttlv nv;
 
+			/* only ever shown */
 			if ((r = want(&value, SKP_TTLV_STRUCT, err)) ||
-			    (r = find_child(&value, KMIP_TAG_NAME_VALUE, SKP_TTLV_TEXT, &nv, err)) ||
-			    (r = skp_ttlv_get_text(&nv, out->name, sizeof(out->name), err)))
+			    (r = find_child(&value, KMIP_TAG_NAME_VALUE, SKP_TTLV_TEXT, &nv, err)))
 				return r;
+			skp_str_escape(out->name, sizeof(out->name), nv.val, nv.len);
 		}
 	}
 	return 0;
@@ -694,7 +702,7 @@ int skp_kmip_parse_locate(const struct skp_kmip_result *res, char (*uids)[SKP_UI
 		} else if (t.tag == KMIP_TAG_UNIQUE_IDENTIFIER) {
 			char tmp[SKP_UID_MAX];
 
-			if ((r = skp_ttlv_get_text(&t, tmp, sizeof(tmp), err)))
+			if ((r = get_uid(&t, tmp, sizeof(tmp), err)))
 				return r;
 			if (*n < max)
 				memcpy(uids[(*n)++], tmp, sizeof(tmp));
@@ -731,7 +739,7 @@ int skp_kmip_parse_query(const struct skp_kmip_result *res, struct skp_kmip_quer
 		case KMIP_TAG_VENDOR_IDENTIFICATION:
 			if ((r = want(&t, SKP_TTLV_TEXT, err)))
 				return r;
-			sanitize(q->vendor, sizeof(q->vendor), t.val, t.len);
+			skp_str_escape(q->vendor, sizeof(q->vendor), t.val, t.len);
 			break;
 		case KMIP_TAG_SERVER_INFORMATION:
 			if ((r = want(&t, SKP_TTLV_STRUCT, err)))

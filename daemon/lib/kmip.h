@@ -170,7 +170,7 @@ struct skp_kmip_result {
 	int has_id;
 	uint32_t id;
 	uint32_t status, reason;
-	char message[SKP_KMIP_MSG_MAX];	/* printable ASCII only */
+	char message[SKP_KMIP_MSG_MAX];	/* escaped (skp_str_escape) */
 	int has_payload;
 	struct skp_ttlv payload;	/* points into the response buffer */
 };
@@ -206,7 +206,7 @@ int skp_kmip_parse_get_key(const struct skp_kmip_result *res, unsigned char **ke
 struct skp_key_attrs {
 	char uid[SKP_UID_MAX];
 	int state;			/* 1..6 as KMIP, 0 if absent */
-	char name[SKP_KMIP_NAME_MAX];	/* first Name, "" if absent */
+	char name[SKP_KMIP_NAME_MAX];	/* first Name, escaped, "" if absent */
 	int crypto_length;		/* bits, 0 if absent */
 	int algorithm;			/* 3 = AES, 0 if absent */
 	uint32_t usage_mask;
@@ -226,7 +226,7 @@ struct skp_kmip_query {
 	size_t n_ops;
 	uint32_t objects[SKP_KMIP_QUERY_MAX];
 	size_t n_objects;
-	char vendor[256];
+	char vendor[256];		/* escaped */
 	int has_server_info;
 	size_t server_info_len;		/* bytes of the (vendor-defined) Server Information */
 };

@@ -16,9 +16,11 @@
 #include <unistd.h>
 
 #include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include "io.h"
 #include "kmip.h"
 #include "secmem.h"
 #include "tls.h"
@@ -52,6 +54,73 @@ static void ssl_errstr(char *buf, size_t size)
 	ERR_clear_error();
 }
 
+enum pem_kind { PEM_CA, PEM_CERT, PEM_KEY };
+
+/* Loads a CA bundle, a certificate chain or a private key from the bytes of a file read
+ * once through skp_read_file, so its owner and mode checks cover what OpenSSL parses. */
+static int load_pem(SSL_CTX *sc, const char *path, enum pem_kind kind, struct skp_err *err)
+{
+	static const char *const what[] = { "CA", "client certificate", "client key" };
+	char *text = NULL, e[200];
+	size_t size, n = 0;
+	X509 *x;
+	BIO *bio;
+	int r;
+
+	r = skp_read_file(path, kind == PEM_KEY ? SKP_FILE_SECRET : SKP_FILE_TRUSTED, 1 << 20, &text, &size, err);
+	if (r < 0)
+		return skp_err_wrap(err, "TLS: %s", what[kind]);
+	bio = BIO_new_mem_buf(text, (int)(size - 1));
+	if (!bio) {
+		r = skp_err_set(err, -ENOMEM, "TLS: out of memory");
+		goto out;
+	}
+	r = -EINVAL;
+	if (kind == PEM_KEY) {
+		EVP_PKEY *k = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
+
+		if (k && SSL_CTX_use_PrivateKey(sc, k) == 1)
+			r = 0;
+		EVP_PKEY_free(k);
+	} else if (kind == PEM_CERT) {
+		/* as SSL_CTX_use_certificate_chain_file: the leaf, then its chain */
+		x = PEM_read_bio_X509_AUX(bio, NULL, NULL, NULL);
+		if (x && SSL_CTX_use_certificate(sc, x) == 1) {
+			r = 0;
+			X509_free(x);
+			while (r == 0 && (x = PEM_read_bio_X509(bio, NULL, NULL, NULL)))
+				if (SSL_CTX_add0_chain_cert(sc, x) != 1) {
+					X509_free(x);
+					r = -EINVAL;
+				}
+		} else {
+			X509_free(x);
+		}
+	} else {
+		X509_STORE *store = SSL_CTX_get_cert_store(sc);
+
+		while ((x = PEM_read_bio_X509(bio, NULL, NULL, NULL))) {
+			if (X509_STORE_add_cert(store, x) == 1)
+				n++;
+			X509_free(x);
+		}
+		r = n ? 0 : -EINVAL;
+	}
+	if (r == 0) {
+		ERR_clear_error();	/* the end of the PEM text */
+	} else {
+		ssl_errstr(e, sizeof(e));
+		skp_err_set(err, -EINVAL, "TLS: cannot load %s %s: %s", what[kind], path, e);
+	}
+out:
+	BIO_free(bio);
+	if (kind == PEM_KEY)
+		skp_secmem_free(text, size);
+	else
+		free(text);
+	return r;
+}
+
 struct skp_tls_ctx *skp_tls_ctx_new(const struct skp_tls_cfg *cfg, struct skp_err *err)
 {
 	struct skp_tls_ctx *ctx;
@@ -80,20 +149,14 @@ struct skp_tls_ctx *skp_tls_ctx_new(const struct skp_tls_cfg *cfg, struct skp_er
 	 * buffers when it frees them, so the only copy is the caller's secmem. */
 	SSL_CTX_set_options(ctx->ssl_ctx, SSL_OP_CLEANSE_PLAINTEXT);
 	/* Only the configured CA: never the system store, a KMS has a private PKI. */
-	if (SSL_CTX_load_verify_locations(ctx->ssl_ctx, cfg->ca, NULL) != 1) {
-		ssl_errstr(e, sizeof(e));
-		skp_err_set(err, -EINVAL, "TLS: cannot load CA %s: %s", cfg->ca, e);
+	if (load_pem(ctx->ssl_ctx, cfg->ca, PEM_CA, err) < 0 ||
+	    load_pem(ctx->ssl_ctx, cfg->cert, PEM_CERT, err) < 0 ||
+	    load_pem(ctx->ssl_ctx, cfg->key, PEM_KEY, err) < 0)
 		goto fail;
-	}
-	if (SSL_CTX_use_certificate_chain_file(ctx->ssl_ctx, cfg->cert) != 1) {
+	if (SSL_CTX_check_private_key(ctx->ssl_ctx) != 1) {
 		ssl_errstr(e, sizeof(e));
-		skp_err_set(err, -EINVAL, "TLS: cannot load client certificate %s: %s", cfg->cert, e);
-		goto fail;
-	}
-	if (SSL_CTX_use_PrivateKey_file(ctx->ssl_ctx, cfg->key, SSL_FILETYPE_PEM) != 1 ||
-	    SSL_CTX_check_private_key(ctx->ssl_ctx) != 1) {
-		ssl_errstr(e, sizeof(e));
-		skp_err_set(err, -EINVAL, "TLS: cannot load client key %s: %s", cfg->key, e);
+		skp_err_set(err, -EINVAL, "TLS: client key %s does not match certificate %s: %s", cfg->key,
+			    cfg->cert, e);
 		goto fail;
 	}
 	return ctx;

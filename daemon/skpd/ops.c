@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "dm.h"
@@ -263,14 +264,45 @@ static int map_device(struct skpd *d, const char *name, const char *dev, const s
 	return r;
 }
 
+/* A live mapping is adopted only if it sits on dev at the header's data offset: its dm
+ * UUID alone would also match a copy of the device on another disk. */
+static int check_backing(const char *name, const char *dev, const struct skp_header *h,
+			 struct skp_err *err)
+{
+	char type[32], params[512];
+	unsigned int ma, mi;
+	uint64_t off;
+	struct stat st;
+	int r;
+
+	r = skp_dm_status(name, 1, type, sizeof(type), params, sizeof(params), err);
+	if (r < 0)
+		return r;
+	if (stat(dev, &st) < 0)
+		return skp_err_set(err, -errno, "%s: %s", dev, strerror(errno));
+	if ((strcmp(type, "skp") && strcmp(type, "crypt")) || skp_dm_params_dev(params, &ma, &mi, &off) < 0)
+		return skp_err_set(err, -EEXIST, "mapping %s already exists and is not an skp mapping (target %s): "
+				   "refusing to adopt it", name, type);
+	if (!S_ISBLK(st.st_mode) || ma != major(st.st_rdev) || mi != minor(st.st_rdev))
+		return skp_err_set(err, -EEXIST, "mapping %s already exists on device %u:%u, not on %s: refusing to "
+				   "adopt it (close it, or open %s under another name)", name, ma, mi, dev, dev);
+	if (off != h->data_offset / 512)
+		return skp_err_set(err, -EEXIST, "mapping %s maps %s from sector %llu, not from the header's data "
+				   "offset %llu: refusing to adopt it", name, dev, (unsigned long long)off,
+				   (unsigned long long)(h->data_offset / 512));
+	return 0;
+}
+
 /*
  * A mapping of dev that is live in the kernel (skpd restarted): take it over without
  * touching the table, and continue an interrupted deep rekey from the kernel's boundary.
+ * The header is authenticated with the unwrapped DEK, as open does.
  */
 static int adopt(struct skpd *d, const char *dev, const char *name, const struct skp_dm_info *info,
 		 int discard, struct sbuf *out, struct skp_err *err)
 {
 	struct skp_header h;
+	unsigned char *dek = NULL;
 	char u[37], want[48];
 	int r;
 
@@ -281,8 +313,15 @@ static int adopt(struct skpd *d, const char *dev, const char *name, const struct
 	snprintf(want, sizeof(want), "SKP-%s-", u);
 	if (strncmp(info->uuid, want, strlen(want)))
 		return skp_err_set(err, -EEXIST, "mapping %s already exists and is not %s", name, dev);
+	r = check_backing(name, dev, &h, err);
+	if (r < 0)
+		return r;
 	if (h.slot[1].state == SKP_SLOT_NEW)
-		return rekey_open(d, dev, name, &h, discard, 1, out, err);
+		return rekey_open(d, dev, name, &h, discard, 1, out, err);	/* authenticates both slots */
+	r = skpd_unwrap_slot(d, &h, 0, &dek, err);
+	skp_secmem_free(dek, SKP_DEK_LEN);
+	if (r < 0)
+		return skp_err_wrap(err, "adopting %s of %s", name, dev);
 	r = dev_add(d, name, dev, &h, err);
 	if (r < 0)
 		return r;

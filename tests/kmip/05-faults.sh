@@ -1,6 +1,7 @@
 #!/bin/bash
 # Broken servers: one that accepts TCP and never answers (a timeout, not a hang) and
-# one that closes in the middle of a message (a clear error).
+# one that closes in the middle of a message (a clear error); a hostile one whose strings
+# carry terminal escapes and a fake log line (never printed raw).
 source "$(dirname "$0")/lib.inc" 1
 
 p=$(free_port); start_proxy "127.0.0.1:$p" --mode silent
@@ -38,6 +39,33 @@ expect_fail "$skpctl" kms --server "127.0.0.1:$p3" --ca "$SKP_KMS_CA" --cert "$S
 assert_contains "$out" "closed"
 assert_contains "$out" "reading response"
 echo "close-mid (TLS): $out"
+
+# A hostile KMS (tls-fault-server.py evil-strings): a Unique Identifier with control
+# characters is refused, a Result Message or a Name is shown escaped.
+p4=$(free_port)
+fifo=$work/evilfifo; mkfifo "$fifo"
+/usr/bin/python3 "$repo/tests/kmip/tls-fault-server.py" "127.0.0.1:$p4" "$SKP_KMS_DIR/pki" evil-strings \
+	> "$fifo" 2>&1 &
+proxies+=($!)
+read -r -t 10 line < "$fifo" || true
+assert_eq "$line" ready "evil strings server"
+E=("$skpctl" kms --server "127.0.0.1:$p4" --ca "$SKP_KMS_CA" --cert "$SKP_KMS_CERT" --key "$SKP_KMS_KEY" --timeout 2)
+raw_free() { # OUTPUT: no escape byte, no line that starts with the injected text
+	case "$1" in *$'\e'* | *$'\n'"skpd[1]: FAKE"*) fail "raw control characters in: $(printf '%q' "$1")" ;; esac
+}
+expect_fail "${E[@]}" create evil
+raw_free "$out"
+assert_contains "$out" 'Unique Identifier'
+assert_contains "$out" '7\x1b[2J\x1b[31m\x0askpd[1]: FAKE LOG LINE'
+echo "evil uid: $out"
+expect_fail "${E[@]}" get 7
+raw_free "$out"
+assert_contains "$out" 'no such key\x1b[2J\x1b[31m\x0askpd[1]: FAKE LOG LINE'
+echo "evil message: $out"
+out=$("${E[@]}" attrs 7 2>&1)
+raw_free "$out"
+assert_contains "$out" 'name kek\x1b[2J\x1b[31m\x0askpd[1]: FAKE LOG LINE'
+echo "evil name: $out"
 
 # Batched Gets connect to all the nodes of a round at once (skp_tls_connect_many): a
 # silent node (handshake timeout) and a refusing one next to a good one, every key comes

@@ -1,7 +1,9 @@
 #!/bin/bash
 # A header with any single field flipped (checksums recomputed, as an attacker would)
 # is refused by open, and nothing is written to the device.  A torn copy (bad
-# checksum) falls back to the other copy.  Header backup and restore.
+# checksum) falls back to the other copy.  Header backup and restore.  Adoption of a
+# live mapping (skpd restarted) authenticates the header as open does and checks that
+# the mapping sits on the device named.
 . tests/lib/common.sh
 . tests/system/lib/skp.sh
 
@@ -72,5 +74,22 @@ assert_eq "$(sum_mib /dev/mapper/t 2)" "$want" "data after header restore"
 # restore refuses a device that is open
 expect_fail skpctl header restore $DEV "$W/hdr.bak"
 assert_contains "$out" "in use"
+
+# skpd restarts; t stays live.  A copy of its header on another disk is not t's device,
+# and a header altered while t is live does not authenticate: neither is adopted.
+stop_skpd "$SKPD_PID"
+start_skpd "$W/skpd.conf" "$W/skpd2.log"
+dd if=$DEV of=/dev/vdb bs=64K count=2 conv=fsync status=none
+expect_fail skpctl open /dev/vdb t "${C[@]}"
+assert_contains "$out" "not on /dev/vdb"
+echo "adopt, other device: $out"
+dd if=$DEV of="$W/live.img" bs=64K count=2 status=none
+flip 50
+expect_fail skpctl open $DEV t "${C[@]}"
+assert_contains "$out" "header authentication failed"
+echo "adopt, altered header: $out"
+dd if="$W/live.img" of=$DEV bs=64K count=2 conv=fsync status=none
+assert_contains "$(skpctl open $DEV t "${C[@]}")" "adopted /dev/mapper/t"
+assert_eq "$(sum_mib /dev/mapper/t 2)" "$want" "data after adoption"
 skpctl close t "${C[@]}"
 echo ok

@@ -9,6 +9,7 @@
 
 #include "kselftest_harness.h"
 #include "config.h"
+#include "io.h"
 
 static char dir[] = "/tmp/skp-test-conf.XXXXXX";
 
@@ -173,6 +174,123 @@ TEST(skptab)
 	ASSERT_EQ(-EEXIST, skptab_parse("tab", "a /dev/x\na /dev/y\n", &tab, &err));
 	ASSERT_NE(NULL, strstr(err.msg, "already on line 1"));
 	ASSERT_EQ(-EINVAL, skptab_parse("tab", "bad/name /dev/x\n", &tab, &err));
+}
+
+/* A path under the test directory. */
+static const char *tpath(const char *name)
+{
+	static char p[4][128];
+	static int i;
+
+	i = (i + 1) % 4;
+	snprintf(p[i], sizeof(p[i]), "%s/%s", dir, name);
+	return p[i];
+}
+
+static void put(const char *name, const char *text, mode_t mode)
+{
+	int fd;
+
+	unlink(tpath(name));
+	fd = open(tpath(name), O_CREAT | O_WRONLY | O_TRUNC, mode);
+	if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t)strlen(text))
+		abort();
+	close(fd);
+	chmod(tpath(name), mode);
+}
+
+/* Files skpd trusts: owner and mode checked, key files never through a symlink. */
+TEST(file_owner_mode_symlink)
+{
+	static struct skp_config cfg;
+	struct skp_err err = {0};
+	char p[1024];
+	struct skptab tab;
+
+	files();
+	/* a CA others can write would let a fake KMS hand out a KEK at format time */
+	chmod(tpath("ca.pem"), 0666);
+	ASSERT_EQ(-EPERM, parse(provider(p, sizeof(p), "a", 1, "k.key"), &cfg, &err));
+	ASSERT_NE(NULL, strstr(err.msg, "t.conf:4: ca: ")) TH_LOG("%s", err.msg);
+	ASSERT_NE(NULL, strstr(err.msg, "chmod go-w")) TH_LOG("%s", err.msg);
+	chmod(tpath("ca.pem"), 0620);
+	ASSERT_EQ(-EPERM, parse(provider(p, sizeof(p), "a", 1, "k.key"), &cfg, &err));
+	chmod(tpath("ca.pem"), 0644);
+	chmod(tpath("c.pem"), 0646);
+	ASSERT_EQ(-EPERM, parse(provider(p, sizeof(p), "a", 1, "k.key"), &cfg, &err));
+	ASSERT_NE(NULL, strstr(err.msg, "c.pem")) TH_LOG("%s", err.msg);
+	chmod(tpath("c.pem"), 0644);
+	/* owned by someone else */
+	ASSERT_EQ(0, chown(tpath("ca.pem"), 4321, 4321));
+	ASSERT_EQ(-EPERM, parse(provider(p, sizeof(p), "a", 1, "k.key"), &cfg, &err));
+	ASSERT_NE(NULL, strstr(err.msg, "owned by uid 4321")) TH_LOG("%s", err.msg);
+	ASSERT_NE(NULL, strstr(err.msg, "chown")) TH_LOG("%s", err.msg);
+	ASSERT_EQ(0, chown(tpath("ca.pem"), 0, 0));
+	ASSERT_EQ(0, chown(tpath("k.key"), 4321, 0));
+	ASSERT_EQ(-EPERM, parse(provider(p, sizeof(p), "a", 1, "k.key"), &cfg, &err));
+	ASSERT_EQ(0, chown(tpath("k.key"), 0, 0));
+	/* a key through a symlink is refused even if the target is fine */
+	unlink(tpath("link.key"));
+	ASSERT_EQ(0, symlink(tpath("k.key"), tpath("link.key")));
+	ASSERT_GT(0, parse(provider(p, sizeof(p), "a", 1, "link.key"), &cfg, &err));
+	ASSERT_NE(NULL, strstr(err.msg, "symbolic link")) TH_LOG("%s", err.msg);
+	/* the same CA and key are fine again */
+	ASSERT_EQ(0, parse(provider(p, sizeof(p), "a", 1, "k.key"), &cfg, &err)) TH_LOG("%s", err.msg);
+	skp_config_free(&cfg);
+	/* password file: the key rule */
+	put("pw", "secret\n", 0600);
+	snprintf(p, sizeof(p), "[provider \"a\"]\nserver = k\nusername = u\npassword_file = %s\n"
+		 "ca = %s\ncert = %s\nkey = %s\n", tpath("pw-link"), tpath("ca.pem"), tpath("c.pem"), tpath("k.key"));
+	unlink(tpath("pw-link"));
+	ASSERT_EQ(0, symlink(tpath("pw"), tpath("pw-link")));
+	ASSERT_GT(0, parse(p, &cfg, &err));
+	ASSERT_NE(NULL, strstr(err.msg, "t.conf:4:")) TH_LOG("%s", err.msg);
+	/* skpd.conf and skptab themselves */
+	put("skpd.conf", "[skpd]\nhealth_interval = 5\n", 0664);
+	ASSERT_EQ(-EPERM, skp_config_load(tpath("skpd.conf"), &cfg, &err));
+	ASSERT_NE(NULL, strstr(err.msg, "chmod go-w")) TH_LOG("%s", err.msg);
+	chmod(tpath("skpd.conf"), 0644);
+	ASSERT_EQ(0, skp_config_load(tpath("skpd.conf"), &cfg, &err)) TH_LOG("%s", err.msg);
+	skp_config_free(&cfg);
+	ASSERT_EQ(0, chown(tpath("skpd.conf"), 4321, 0));
+	ASSERT_EQ(-EPERM, skp_config_load(tpath("skpd.conf"), &cfg, &err));
+	put("skptab", "data /dev/vdb\n", 0602);
+	ASSERT_EQ(-EPERM, skptab_load(tpath("skptab"), &tab, &err));
+	ASSERT_NE(NULL, strstr(err.msg, "skptab")) TH_LOG("%s", err.msg);
+	chmod(tpath("skptab"), 0644);
+	ASSERT_EQ(0, skptab_load(tpath("skptab"), &tab, &err)) TH_LOG("%s", err.msg);
+	skptab_free(&tab);
+}
+
+/* skp_private_dir creates a missing directory 0700 and never changes an existing one. */
+TEST(private_dir)
+{
+	struct skp_err err = {0};
+	struct stat st;
+
+	files();
+	rmdir(tpath("new"));
+	ASSERT_EQ(0, skp_private_dir(tpath("new"), &err)) TH_LOG("%s", err.msg);
+	ASSERT_EQ(0, stat(tpath("new"), &st));
+	ASSERT_EQ(0700, st.st_mode & 07777);
+	/* a shared directory such as /run: used as it is, not chmod'ed */
+	rmdir(tpath("shared"));
+	ASSERT_EQ(0, mkdir(tpath("shared"), 0755));
+	chmod(tpath("shared"), 0755);
+	ASSERT_EQ(0, skp_private_dir(tpath("shared"), &err)) TH_LOG("%s", err.msg);
+	ASSERT_EQ(0, stat(tpath("shared"), &st));
+	ASSERT_EQ(0755, st.st_mode & 07777);
+	/* others can write: refused, left alone */
+	chmod(tpath("shared"), 01777);
+	ASSERT_EQ(-EPERM, skp_private_dir(tpath("shared"), &err));
+	ASSERT_NE(NULL, strstr(err.msg, "writable")) TH_LOG("%s", err.msg);
+	ASSERT_EQ(0, stat(tpath("shared"), &st));
+	ASSERT_EQ(01777, st.st_mode & 07777);
+	/* someone else's: refused */
+	chmod(tpath("shared"), 0700);
+	ASSERT_EQ(0, chown(tpath("shared"), 4321, 0));
+	ASSERT_EQ(-EPERM, skp_private_dir(tpath("shared"), &err));
+	ASSERT_NE(NULL, strstr(err.msg, "owned by uid 4321")) TH_LOG("%s", err.msg);
 }
 
 TEST_HARNESS_MAIN

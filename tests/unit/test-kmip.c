@@ -445,6 +445,115 @@ TEST(response_error_mapping)
 	ASSERT_EQ(-EPROTO, skp_kmip_resp_parse(buf, n, &resp, &err));
 }
 
+/* A hostile KMS's answer to op whose strings carry a terminal escape and a newline (a
+ * fake log line): Get fails with such a Result Message, Create and Locate return such a
+ * Unique Identifier, Get Attributes such a Name (and, with evil_uid, such a UID). */
+#define EVIL "\x1b[2J\nskpd: FAKE"
+static size_t evil_response(unsigned char *out, uint32_t op, int evil_uid)
+{
+	struct skp_ttlv_enc e;
+	size_t n;
+
+	skp_ttlv_enc_init(&e, 4096);
+	skp_ttlv_begin(&e, KMIP_TAG_RESPONSE_MESSAGE);
+	skp_ttlv_begin(&e, KMIP_TAG_RESPONSE_HEADER);
+	skp_ttlv_begin(&e, KMIP_TAG_PROTOCOL_VERSION);
+	skp_ttlv_int(&e, KMIP_TAG_PROTOCOL_VERSION_MAJOR, 1);
+	skp_ttlv_int(&e, KMIP_TAG_PROTOCOL_VERSION_MINOR, 1);
+	skp_ttlv_end(&e);
+	skp_ttlv_int(&e, KMIP_TAG_BATCH_COUNT, 1);
+	skp_ttlv_end(&e);
+	skp_ttlv_begin(&e, KMIP_TAG_BATCH_ITEM);
+	skp_ttlv_enum(&e, KMIP_TAG_OPERATION, op);
+	if (op == KMIP_OP_GET) {
+		skp_ttlv_enum(&e, KMIP_TAG_RESULT_STATUS, KMIP_STATUS_FAILED);
+		skp_ttlv_enum(&e, KMIP_TAG_RESULT_REASON, 1);
+		skp_ttlv_text(&e, KMIP_TAG_RESULT_MESSAGE, "no key" EVIL);
+	} else {
+		skp_ttlv_enum(&e, KMIP_TAG_RESULT_STATUS, KMIP_STATUS_SUCCESS);
+		skp_ttlv_begin(&e, KMIP_TAG_RESPONSE_PAYLOAD);
+		skp_ttlv_text(&e, KMIP_TAG_UNIQUE_IDENTIFIER, op != KMIP_OP_GET_ATTRIBUTES || evil_uid ? "7" EVIL : "7");
+		if (op == KMIP_OP_GET_ATTRIBUTES) {
+			skp_ttlv_begin(&e, KMIP_TAG_ATTRIBUTE);
+			skp_ttlv_text(&e, KMIP_TAG_ATTRIBUTE_NAME, "Name");
+			skp_ttlv_begin(&e, KMIP_TAG_ATTRIBUTE_VALUE);
+			skp_ttlv_text(&e, KMIP_TAG_NAME_VALUE, "kek" EVIL);
+			skp_ttlv_enum(&e, KMIP_TAG_NAME_TYPE, KMIP_NAME_TEXT);
+			skp_ttlv_end(&e);
+			skp_ttlv_end(&e);
+		}
+		skp_ttlv_end(&e);
+	}
+	skp_ttlv_end(&e);
+	skp_ttlv_end(&e);
+	n = e.len;
+	memcpy(out, e.buf, n);
+	skp_ttlv_enc_free(&e);
+	return n;
+}
+
+static int has_control(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s == 0x7f)
+			return 1;
+	return 0;
+}
+
+TEST(hostile_strings)
+{
+	unsigned char buf[4096];
+	size_t n, got;
+	struct skp_kmip_resp resp;
+	struct skp_key_attrs a;
+	struct skp_err err = { 0 };
+	char uid[SKP_UID_MAX], uids[2][SKP_UID_MAX];
+
+	/* a Result Message is kept with its control characters escaped */
+	n = evil_response(buf, KMIP_OP_GET, 0);
+	ASSERT_EQ(0, skp_kmip_resp_parse(buf, n, &resp, &err)) TH_LOG("%s", err.msg);
+	ASSERT_STREQ("no key\\x1b[2J\\x0askpd: FAKE", resp.items[0].message);
+	ASSERT_EQ(-ENOENT, skp_kmip_result_check(&resp.items[0], KMIP_OP_GET, &err));
+	ASSERT_EQ(0, has_control(err.msg)) TH_LOG("%s", err.msg);
+	skp_kmip_resp_free(&resp);
+	/* a UID goes into the header, logs and the keks file: not printable, refused */
+	n = evil_response(buf, KMIP_OP_CREATE, 1);
+	ASSERT_EQ(0, skp_kmip_resp_parse(buf, n, &resp, &err));
+	ASSERT_EQ(-EPROTO, skp_kmip_parse_uid(&resp.items[0], uid, sizeof(uid), &err));
+	ASSERT_NE(NULL, strstr(err.msg, "7\\x1b[2J\\x0askpd")) TH_LOG("%s", err.msg);
+	ASSERT_EQ(0, has_control(err.msg)) TH_LOG("%s", err.msg);
+	skp_kmip_resp_free(&resp);
+	n = evil_response(buf, KMIP_OP_LOCATE, 1);
+	ASSERT_EQ(0, skp_kmip_resp_parse(buf, n, &resp, &err));
+	ASSERT_EQ(-EPROTO, skp_kmip_parse_locate(&resp.items[0], uids, 2, &got, NULL, &err));
+	ASSERT_EQ(0, has_control(err.msg)) TH_LOG("%s", err.msg);
+	skp_kmip_resp_free(&resp);
+	n = evil_response(buf, KMIP_OP_GET_ATTRIBUTES, 1);
+	ASSERT_EQ(0, skp_kmip_resp_parse(buf, n, &resp, &err));
+	ASSERT_EQ(-EPROTO, skp_kmip_parse_attrs(&resp.items[0], &a, &err));
+	skp_kmip_resp_free(&resp);
+	/* a Name is only shown: escaped */
+	n = evil_response(buf, KMIP_OP_GET_ATTRIBUTES, 0);
+	ASSERT_EQ(0, skp_kmip_resp_parse(buf, n, &resp, &err));
+	ASSERT_EQ(0, skp_kmip_parse_attrs(&resp.items[0], &a, &err)) TH_LOG("%s", err.msg);
+	ASSERT_STREQ("7", a.uid);
+	ASSERT_STREQ("kek\\x1b[2J\\x0askpd: FAKE", a.name);
+	skp_kmip_resp_free(&resp);
+}
+
+TEST(str_escape)
+{
+	char out[32];
+
+	ASSERT_STREQ("a\\x1b[1m\\x0ab", skp_str_escape(out, sizeof(out), "a\x1b[1m\nb", 7));
+	ASSERT_STREQ("\\x5c\\x7f\\xc3\\xa9", skp_str_escape(out, sizeof(out), "\\\x7f\xc3\xa9", 4));
+	/* cut at a whole character: never half an escape */
+	ASSERT_STREQ("abcdefghij", skp_str_escape(out, 14, "abcdefghij\x01", 11));
+	ASSERT_STREQ("abcdefghij\\x01", skp_str_escape(out, 15, "abcdefghij\x01", 11));
+	ASSERT_STREQ("abcdefghijk", skp_str_escape(out, 12, "abcdefghijklm", 13));
+	ASSERT_STREQ("", skp_str_escape(out, 1, "x", 1));
+}
+
 struct mem_src {
 	const unsigned char *p;
 	size_t left;
