@@ -2,8 +2,9 @@
 # Deep rekey robustness: skpd SIGKILLed mid-rekey (a new skpd adopts the live mapping from
 # the kernel's boundary and finishes); the KMS stopped mid-rekey (keys are in memory, it
 # finishes); pause survives a daemon restart and a close/open; erased, put-back and forged
-# progress records are refused at open with a clear message and nothing written, and the
-# device opens with its data once the right records are back.
+# progress records, and a header backup from mid-rekey restored after the rekey finished,
+# are refused with a clear message and nothing written, and the device opens with its data
+# once the right records or header are back.
 . tests/lib/common.sh
 . tests/system/lib/skp.sh
 
@@ -83,6 +84,7 @@ refused() { # what: open must fail and write nothing, and leave no mapping
 	[ ! -e /dev/mapper/d62 ] || fail "$1: mapping created"
 	assert_eq "$(devsum)" "$before" "$1: open wrote to the device after refusing it"
 }
+skpctl header backup $L "$W/mid.hdr" > /dev/null
 
 # 4. Both records' magic zeroed (closed device, paused rekey): refused, not "no rekey yet"
 # (which would restart at sector 0 and re-encrypt new data with the old key).
@@ -134,4 +136,24 @@ refused "forged records"
 assert_contains "$out" "not authentic"
 flip_boundaries
 
+# 7. The header backup taken mid-rekey, restored after the rekey finished (its records are
+# gone, the data is under the new key): restore refuses it; forced, open refuses it; the
+# current header put back, the device opens with its data.
+skpctl open $L d62 "${C[@]}" > /dev/null
+skpctl rekey d62 --resume "${C[@]}" > /dev/null
+skpctl rekey d62 --status --wait "${C[@]}" > /dev/null || fail "the rekey did not finish"
+skpctl close d62 "${C[@]}" > /dev/null
+skpctl header backup $L "$W/done.hdr" > /dev/null
+before=$(devsum)
+expect_fail skpctl header restore $L "$W/mid.hdr"
+echo "old header restored: $out"
+assert_contains "$out" "older"
+assert_eq "$(devsum)" "$before" "a refused restore wrote to the device"
+skpctl header restore $L "$W/mid.hdr" --force > /dev/null 2>&1
+refused "mid-rekey header after the rekey finished"
+assert_contains "$out" "both progress records are missing"
+skpctl header restore $L "$W/done.hdr" > /dev/null
+skpctl open $L d62 "${C[@]}" > /dev/null
+assert_eq "$(sum_mib /dev/mapper/d62 16)" "$want" "data with the current header back"
+skpctl close d62 "${C[@]}" > /dev/null
 echo "ok"
