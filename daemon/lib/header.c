@@ -512,3 +512,29 @@ int skp_header_write(int fd, struct skp_header *h, const unsigned char *const de
 	}
 	return 0;
 }
+
+int skp_header_restore_check(const struct skp_header *backup, const struct skp_header *cur,
+			     struct skp_err *err)
+{
+	unsigned char a[SKP_HDR_COPY_SIZE], b[SKP_HDR_COPY_SIZE];
+	char u[37], cu[37];
+
+	if (memcmp(backup->uuid, cur->uuid, 16)) {
+		skp_uuid_format(backup->uuid, u);
+		skp_uuid_format(cur->uuid, cu);
+		return skp_err_set(err, -EXDEV, "the device holds %s but the backup is of %s", cu, u);
+	}
+	if (backup->seq > cur->seq)
+		return 0;
+	skp_header_encode(backup, 0, a);
+	skp_header_encode(cur, 0, b);
+	if (backup->seq == cur->seq && !memcmp(a, b, sizeof(a)))
+		return 0;
+	return skp_err_set(err, -ESTALE, "the backup is older than the device's header (sequence %llu%s %llu, "
+			   "DEK generation %llu%s vs %llu%s)", (unsigned long long)backup->seq,
+			   backup->seq == cur->seq ? ", other contents, at" : " <", (unsigned long long)cur->seq,
+			   (unsigned long long)backup->slot[0].generation,
+			   backup->slot[1].state == SKP_SLOT_NEW ? " mid-rekey" : "",
+			   (unsigned long long)cur->slot[0].generation,
+			   cur->slot[1].state == SKP_SLOT_NEW ? " mid-rekey" : "");
+}

@@ -113,6 +113,16 @@ int skp_header_write(int fd, struct skp_header *h, const unsigned char *const de
 int skp_header_check_area(const unsigned char *area, size_t len, uint64_t dev_size,
 			  struct skp_header *h, struct skp_err *err);
 
+/*
+ * May backup (a header read from a backup) replace cur (the device's current header)?
+ * 0: yes (the same header, or a newer one).  -EXDEV: another device.  -ESTALE: the backup
+ * is older than the device's header (a lower sequence number, or the same one with other
+ * contents): restoring it would roll back a rekey (a finished deep rekey's records are
+ * gone, its data under the newer DEK); only an explicit override may do that.
+ */
+int skp_header_restore_check(const struct skp_header *backup, const struct skp_header *cur,
+			     struct skp_err *err);
+
 void skp_uuid_format(const unsigned char uuid[16], char out[37]);
 int skp_uuid_parse(const char *s, unsigned char uuid[16]);
 

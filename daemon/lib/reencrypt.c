@@ -227,6 +227,7 @@ int skp_renc_rec_read(int fd, uint64_t resil_offset, const struct skp_renc_geom 
 {
 	struct skp_renc_rec *tmp = malloc(sizeof(*tmp));
 	const char *why[2] = { NULL, NULL };
+	uint64_t seq[2] = { 0, 0 };
 	int st[2], best = -1;
 
 	if (!tmp)
@@ -239,18 +240,41 @@ int skp_renc_rec_read(int fd, uint64_t resil_offset, const struct skp_renc_geom 
 			return skp_err_set(err, st[i], "reading re-encryption record %d: %s", i,
 					   strerror(-st[i]));
 		}
-		if (st[i] == 1 && (best < 0 || tmp->seq > r->seq)) {
+		if (st[i] != 1)
+			continue;
+		seq[i] = tmp->seq;
+		/* Record n is written to slot n % 2 only: one elsewhere was copied there. */
+		if (tmp->seq % 2 != (uint64_t)i) {
+			free(tmp);
+			return skp_err_set(err, -ESTALE, "re-encryption record %llu is in the wrong slot (%d): it was copied there",
+					   (unsigned long long)seq[i], i);
+		}
+		if (best < 0 || tmp->seq > r->seq) {
 			memcpy(r, tmp, sizeof(*r));
 			best = i;
 		}
 	}
 	free(tmp);
-	if (best >= 0)
-		return 0;
 	if (st[0] == 0 && st[1] == 0)
 		return skp_err_set(err, -ENODATA, "no re-encryption record");
-	return skp_err_set(err, -EBADMSG, "re-encryption state refused: %s",
-			   why[0] ? why[0] : why[1]);
+	/*
+	 * Both slots hold a record for the whole rekey (two are written before the header
+	 * names it), so an empty slot was erased: the other record may be the older one.  A
+	 * slot that does not authenticate is a torn write of the newest record, whose chunk
+	 * was not touched yet: the other one is then right.
+	 */
+	if (st[0] == 0 || st[1] == 0)
+		return skp_err_set(err, -ESTALE, "re-encryption record slot %d is empty while slot %d holds %s: a record was erased",
+				   st[0] == 0 ? 0 : 1, st[0] == 0 ? 1 : 0,
+				   best >= 0 ? "a valid record" : "an invalid one");
+	if (best < 0)
+		return skp_err_set(err, -EBADMSG, "re-encryption state refused: %s",
+				   why[0] ? why[0] : why[1]);
+	/* Records alternate: the other slot holds the one before.  A gap is a put-back record. */
+	if (st[0] == 1 && st[1] == 1 && seq[0] + 1 != seq[1] && seq[1] + 1 != seq[0])
+		return skp_err_set(err, -ESTALE, "re-encryption records %llu and %llu are not consecutive: an older one was put back",
+				   (unsigned long long)seq[0], (unsigned long long)seq[1]);
+	return 0;
 }
 
 int skp_renc_rec_clear(int fd, uint64_t resil_offset, struct skp_err *err)

@@ -67,9 +67,12 @@ int skp_renc_rec_write(int fd, uint64_t resil_offset, const struct skp_renc_rec 
 		       const unsigned char key[SKP_RENC_KEY_LEN], struct skp_err *err);
 
 /*
- * Reads both slots and returns the newest record that authenticates and fits geom.
- * -ENODATA: no record at all; -EBADMSG: records exist but none authenticates or fits
- * (forged or foreign state, refused).
+ * Reads both slots and returns the newest record that authenticates and fits geom.  During
+ * a rekey both slots always hold a record, n and n - 1 (or n and a torn write of n + 1).
+ * -ENODATA: no record at all (both slots lack the magic); -EBADMSG: records exist but none
+ * authenticates or fits (forged or foreign state); -ESTALE: authentic records that do not
+ * hold together (one slot erased, a record in the wrong slot, two records not consecutive:
+ * erased or put back).  All three are refusals.
  */
 int skp_renc_rec_read(int fd, uint64_t resil_offset, const struct skp_renc_geom *geom,
 		      const unsigned char uuid[16], const unsigned char key[SKP_RENC_KEY_LEN],

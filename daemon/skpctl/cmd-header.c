@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include "cmd-skpd.h"
@@ -136,15 +137,15 @@ done:
 	return rc;
 }
 
-static int restore(const char *dev, const char *file)
+static int restore(const char *dev, const char *file, int force)
 {
 	unsigned char *area = calloc(1, SKP_HDR_AREA_SIZE);
 	struct skp_header h, cur;
 	struct skp_err err = {0};
 	struct stat st;
 	uint64_t size = 0;
-	char u[37], cu[37];
-	int fd = -1, in, rc = SKPCTL_EXIT_FAIL;
+	char u[37];
+	int fd = -1, in, r, rc = SKPCTL_EXIT_FAIL;
 
 	in = open(file, O_RDONLY | O_CLOEXEC);
 	if (in < 0 || !area) {
@@ -167,11 +168,25 @@ static int restore(const char *dev, const char *file)
 		goto done;
 	}
 	skp_uuid_format(h.uuid, u);
-	/* A backup of another device would make this one's data unreadable. */
-	if (skp_header_read(fd, size, &cur, NULL, NULL) == 0 && memcmp(cur.uuid, h.uuid, 16)) {
-		skp_uuid_format(cur.uuid, cu);
-		fprintf(stderr, "skpctl: %s holds device %s but the backup is of %s; device untouched\n", dev, cu, u);
-		goto done;
+	/*
+	 * A backup of another device would make this one's data unreadable; an older backup
+	 * of this one would roll back a rekey (one taken mid-rekey names records that a
+	 * finished rekey erased).  A header that cannot be read is what restore is for.
+	 */
+	if (skp_header_read(fd, size, &cur, NULL, NULL) == 0 && (r = skp_header_restore_check(&h, &cur, &err)) < 0) {
+		if (r != -ESTALE) {
+			fprintf(stderr, "skpctl: %s: %s; device untouched\n", dev, err.msg);
+			goto done;
+		}
+		if (!force) {
+			fprintf(stderr, "skpctl: %s: %s; device untouched (--force restores it anyway, if the data "
+				"is known to be under the backup's keys)\n", dev, err.msg);
+			goto done;
+		}
+		fprintf(stderr, "skpctl: warning: %s: %s; restoring it (--force)\n", dev, err.msg);
+		openlog("skpctl", LOG_PID, LOG_AUTHPRIV);
+		syslog(LOG_WARNING, "header restore --force on %s (UUID %s) from %s: %s", dev, u, file, err.msg);
+		closelog();
 	}
 	if (skp_pwrite_full(fd, area, SKP_HDR_AREA_SIZE, 0) < 0 || fdatasync(fd) < 0) {
 		fprintf(stderr, "skpctl: %s: write failed: %s\n", dev, strerror(errno));
@@ -191,7 +206,9 @@ int skpctl_cmd_header(int argc, char **argv)
 	if (argc == 4 && !strcmp(argv[1], "backup"))
 		return backup(argv[2], argv[3]);
 	if (argc == 4 && !strcmp(argv[1], "restore"))
-		return restore(argv[2], argv[3]);
-	fprintf(stderr, "usage: skpctl header backup DEV FILE | skpctl header restore DEV FILE\n");
+		return restore(argv[2], argv[3], 0);
+	if (argc == 5 && !strcmp(argv[1], "restore") && !strcmp(argv[4], "--force"))
+		return restore(argv[2], argv[3], 1);
+	fprintf(stderr, "usage: skpctl header backup DEV FILE | skpctl header restore DEV FILE [--force]\n");
 	return SKPCTL_EXIT_USAGE;
 }

@@ -18,7 +18,7 @@ static const struct skpctl_cmd commands[] = {
 	{ "keys", "keys count: KEKs in use per provider", skpctl_cmd_keys },
 	{ "reload", "re-read skpd.conf (as SIGHUP)", skpctl_cmd_reload },
 	{ "dump", "show the header of DEV (no secrets)", skpctl_cmd_dump },
-	{ "header", "header backup DEV FILE | header restore DEV FILE", skpctl_cmd_header },
+	{ "header", "header backup DEV FILE | header restore DEV FILE [--force]", skpctl_cmd_header },
 	{ "kms", "talk to a KMIP key server (test a KMS before configuring it)", skpctl_cmd_kms },
 };
 

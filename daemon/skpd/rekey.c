@@ -69,6 +69,65 @@ static double now_mono(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/*
+ * The newest record this skpd wrote or read for each rekey it has seen, so that records
+ * rolled back while a device was closed (an older authentic pair put back in both slots,
+ * which the disk alone cannot reveal) are refused at the next open.  Memory only: it does
+ * not survive a restart (docs/threat-model.md).  A rekey is named by its device UUID and
+ * its wrapped new DEK, which is random per rekey and public.
+ */
+struct hw_mark {
+	unsigned char uuid[16];
+	unsigned char wrapped[SKP_SLOT_WRAPPED_MAX];
+	uint64_t seq, boundary;
+	int used;
+};
+#define HW_MARKS 64
+static struct hw_mark hw_marks[HW_MARKS];
+
+static struct hw_mark *hw_find(const struct skp_header *h, int create)
+{
+	static unsigned int next;
+	struct hw_mark *m;
+
+	for (int i = 0; i < HW_MARKS; i++) {
+		m = &hw_marks[i];
+		if (m->used && !memcmp(m->uuid, h->uuid, 16) &&
+		    !memcmp(m->wrapped, h->slot[1].wrapped, SKP_SLOT_WRAPPED_MAX))
+			return m;
+	}
+	if (!create)
+		return NULL;
+	m = &hw_marks[next++ % HW_MARKS];	/* the oldest entry goes */
+	memset(m, 0, sizeof(*m));
+	memcpy(m->uuid, h->uuid, 16);
+	memcpy(m->wrapped, h->slot[1].wrapped, SKP_SLOT_WRAPPED_MAX);
+	m->used = 1;
+	return m;
+}
+
+static void hw_note(const struct skp_header *h, uint64_t seq, uint64_t boundary)
+{
+	struct hw_mark *m = hw_find(h, 1);
+
+	if (seq >= m->seq) {
+		m->seq = seq;
+		m->boundary = boundary;
+	}
+}
+
+/* -ESTALE if r is older than the newest record this skpd wrote or read for the rekey. */
+static int hw_check(const struct skp_header *h, const struct skp_renc_rec *r, struct skp_err *err)
+{
+	const struct hw_mark *m = hw_find(h, 0);
+
+	if (!m || r->seq >= m->seq)
+		return 0;
+	return skp_err_set(err, -ESTALE, "records were put back: the newest is %" PRIu64 " (boundary %" PRIu64
+			   "), this skpd wrote %" PRIu64 " (boundary %" PRIu64 "); do not restart skpd to get past this",
+			   r->seq, r->boundary, m->seq, m->boundary);
+}
+
 static void rk_free_keys(struct rekey *rk)
 {
 	skp_secmem_free(rk->old_dek, SKP_DEK_LEN);
@@ -159,8 +218,10 @@ static int rk_record(struct rekey *rk, uint64_t boundary, uint64_t hot_len, stru
 	r->hot_len = hot_len;
 	r->rate_mib = rk->rate_mib;
 	ret = skp_renc_rec_write(rk->fd, rk->h.resil_offset, r, rk->rkey, err);
-	if (ret == 0)
+	if (ret == 0) {
 		rk->seq = r->seq;
+		hw_note(&rk->h, r->seq, boundary);
+	}
 	return ret;
 }
 
@@ -333,6 +394,7 @@ static int rk_finish(struct skpd *d, struct device *v, struct skp_err *err)
 	if (r < 0)
 		return r;
 	test_stop("final-header");
+	memset(hw_find(&rk->h, 1), 0, sizeof(struct hw_mark));
 	/* The header no longer names a rekey: the records are dead state; zero them. */
 	r = skp_renc_rec_clear(rk->fd, h.resil_offset, err);
 	if (r < 0)
@@ -600,20 +662,27 @@ int rekey_start(struct skpd *d, const char *name, const char *provider, int shal
 		return r;
 	rk->chunk = chunk;
 	rk->rate_mib = rate_mib;
-	/* Records first: stale ones from an earlier rekey would not authenticate under the new
-	 * key pair and would make the next open refuse the device. */
-	r = skp_renc_rec_clear(rk->fd, h.resil_offset, err);
+	/*
+	 * Records first, in both slots, before the header names the rekey: from then on both
+	 * slots always hold an authentic record, so an open that finds one missing knows it was
+	 * erased (or the header is from another time) rather than "not started", and refuses.
+	 * A crash before the header write leaves records nothing reads (the header names no
+	 * rekey; their key needs the new DEK, which is then lost).
+	 */
+	r = rk_record(rk, 0, 0, err);
+	if (r == 0)
+		r = rk_record(rk, 0, 0, err);
+	if (r < 0)
+		goto fail;
+	test_stop("first-records");
 	deks[0] = rk->old_dek;
 	deks[1] = rk->new_dek;
-	if (r == 0)
-		r = skp_header_write(rk->hfd, &h, deks, err);
+	r = skp_header_write(rk->hfd, &h, deks, err);
 	if (r < 0)
 		goto fail;
 	rk->h = h;
 	test_stop("newslot");
-	r = rk_record(rk, 0, 0, err);
-	if (r == 0)
-		r = load_table(d, name, v->dev, &h, rk->old_dek, rk->new_dek, 0, rk->discard, 0, err);
+	r = load_table(d, name, v->dev, &h, rk->old_dek, rk->new_dek, 0, rk->discard, 0, err);
 	if (r < 0) {
 		/* The header names the rekey now: the next open resumes it from its record. */
 		rekey_free(v);
@@ -671,18 +740,35 @@ int rekey_open(struct skpd *d, const char *dev, const char *name, const struct s
 		goto fail;
 	}
 	ret = skp_renc_rec_read(rk->fd, h->resil_offset, &rk->geom, h->uuid, rk->rkey, r, err);
-	if (ret == -ENODATA) {
-		/* The new slot was written, no record yet: no data changed. */
-		memset(r, 0, sizeof(*r));
-		skp_err_clear(err);
-		ret = 0;
-	} else if (ret == 0) {
+	if (ret == 0)
 		ret = parse_gen_ok(rk, r, err);
+	if (ret == 0)
+		ret = hw_check(h, r, err);
+	if (ret == -ENODATA) {
+		/*
+		 * Both records are written before the header names the rekey, so "none" is never
+		 * "not started yet": the boundary is unknown, and a restart at 0 would re-encrypt
+		 * new data with the old key.  Nothing is written.
+		 */
+		skp_err_set(err, -ENODATA, "%s: refusing to open, nothing written: the header names a deep rekey "
+			    "(DEK generation %" PRIu64 " -> %" PRIu64 ") but both progress records are missing (erased, or "
+			    "a header from mid-rekey restored); put back the records or the current header", dev,
+			    h->slot[0].generation, h->slot[1].generation);
+		goto fail;
+	}
+	if (ret == -ESTALE) {
+		char why[sizeof(err->msg)];
+
+		snprintf(why, sizeof(why), "%s", err->msg);
+		skp_err_set(err, -ESTALE, "%s: refusing to open, nothing written: %s; put back the current records",
+			    dev, why);
+		goto fail;
 	}
 	if (ret < 0) {
 		skp_err_wrap(err, "%s: refusing to open: the interrupted deep rekey's state is not authentic", dev);
 		goto fail;
 	}
+	hw_note(h, r->seq, r->boundary);
 	rk->seq = r->seq;
 	rk->rate_mib = r->rate_mib;
 	paused = !!(r->flags & SKP_RENC_PAUSED);

@@ -18,7 +18,7 @@
 void test_stop(const char *step)
 {
 	static int counts[16];
-	static const char *const steps[] = {"newslot", "record", "chunk", "final-record",
+	static const char *const steps[] = {"first-records", "newslot", "record", "chunk", "final-record",
 					    "final-reload", "final-header", "recovered", "exit", NULL};
 	const char *env = getenv("SKP_TEST_STOP_AT");
 	size_t l;

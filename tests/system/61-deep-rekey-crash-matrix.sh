@@ -50,7 +50,7 @@ reopen() {
 }
 
 n=0 recovered=0
-for point in newslot:1 record:1 record:6 chunk:1 chunk:9 record:33 chunk:40 record:64 \
+for point in first-records:1 newslot:1 record:1 record:6 chunk:1 chunk:9 record:33 chunk:40 record:64 \
 	final-record:1 final-reload:1 final-header:1; do
 	n=$((n + 1))
 	SKP_TEST_STOP_AT=$point start_skpd "$W/skpd.conf" "$W/skpd-$n.log"

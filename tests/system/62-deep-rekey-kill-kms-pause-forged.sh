@@ -1,8 +1,10 @@
 #!/bin/bash
 # Deep rekey robustness: skpd SIGKILLed mid-rekey (a new skpd adopts the live mapping from
 # the kernel's boundary and finishes); the KMS stopped mid-rekey (keys are in memory, it
-# finishes); pause survives a daemon restart and a close/open; a forged progress record is
-# refused at open with a clear message and nothing is written.
+# finishes); pause survives a daemon restart and a close/open; erased, put-back and forged
+# progress records, and a header backup from mid-rekey restored after the rekey finished,
+# are refused with a clear message and nothing written, and the device opens with its data
+# once the right records or header are back.
 . tests/lib/common.sh
 . tests/system/lib/skp.sh
 
@@ -68,11 +70,56 @@ assert_contains "$(skpctl open /dev/mapper/lower62 d62 "${C[@]}")" "paused"
 assert_eq "$(sum_mib /dev/mapper/d62 16)" "$want" "data while paused"
 skpctl close d62 "${C[@]}" > /dev/null
 
-# 4. Forged records (closed device, paused rekey): the boundary moved in both slots; open
-# refuses and writes nothing.  (Every other field and the samples: tests/unit/test-reencrypt.)
+L=/dev/mapper/lower62
+# The whole device, to show that a refused open (or restore) wrote nothing.
+devsum() { dd if=$L bs=1M iflag=direct status=none | sha256sum; }
+# The two record slots: 1 MiB at 1 MiB (docs/on-disk-format.md).
+save_records() { dd if=$L of="$1" bs=1M skip=1 count=1 iflag=direct status=none; }
+put_records() { dd if="$1" of=$L bs=1M seek=1 count=1 oflag=direct conv=notrunc status=none; }
+refused() { # what: open must fail and write nothing, and leave no mapping
+	local before
+	before=$(devsum)
+	expect_fail skpctl open $L d62 "${C[@]}"
+	echo "$1: $out"
+	[ ! -e /dev/mapper/d62 ] || fail "$1: mapping created"
+	assert_eq "$(devsum)" "$before" "$1: open wrote to the device after refusing it"
+}
+skpctl header backup $L "$W/mid.hdr" > /dev/null
 
-python3=/usr/bin/python3
-$python3 - /dev/mapper/lower62 <<'PY'
+# 4. Both records' magic zeroed (closed device, paused rekey): refused, not "no rekey yet"
+# (which would restart at sector 0 and re-encrypt new data with the old key).
+save_records "$W/records"
+for off in $((1 << 20)) $((3 << 19)); do
+	dd if=/dev/zero of=$L bs=8 count=1 seek=$((off / 8)) conv=notrunc,fsync status=none
+done
+refused "records erased"
+assert_contains "$out" "both progress records are missing"
+put_records "$W/records"
+assert_contains "$(skpctl open $L d62 "${C[@]}")" "paused"
+assert_eq "$(sum_mib /dev/mapper/d62 16)" "$want" "data with the records put back"
+
+# 5. An older authentic pair of records put back in both slots (the boundary moved on since):
+# this skpd remembers the newest record it wrote and refuses.
+save_records "$W/older"
+b=$(boundary)
+skpctl rekey d62 --resume "${C[@]}" > /dev/null
+sleep 1.5
+skpctl rekey d62 --pause "${C[@]}" > /dev/null
+[ "$(boundary)" -gt "$b" ] || fail "the rekey did not move on ($b)"
+skpctl close d62 "${C[@]}" > /dev/null
+save_records "$W/records"
+put_records "$W/older"
+refused "older records put back"
+assert_contains "$out" "records were put back"
+put_records "$W/records"
+assert_contains "$(skpctl open $L d62 "${C[@]}")" "paused"
+assert_eq "$(sum_mib /dev/mapper/d62 16)" "$want" "data with the current records"
+skpctl close d62 "${C[@]}" > /dev/null
+
+# 6. Forged records: the boundary moved in both slots; open refuses and writes nothing.
+# (Every other field and the samples: tests/unit/test-reencrypt.)
+flip_boundaries() {
+	/usr/bin/python3 - $L <<'PY'
 import sys
 f = open(sys.argv[1], "r+b")
 base = 1 << 20
@@ -83,11 +130,30 @@ for slot, off in ((0, 72), (1, 72)):   # the boundary field of both records
     f.write(bytes([b[0] ^ 0x10]))
 f.close()
 PY
-dd if=/dev/mapper/lower62 bs=1M count=32 status=none iflag=direct | sha256sum > "$W/forged"
-expect_fail skpctl open /dev/mapper/lower62 d62 "${C[@]}"
+}
+flip_boundaries
+refused "forged records"
 assert_contains "$out" "not authentic"
-echo "forged record: $out"
-[ ! -e /dev/mapper/d62 ] || fail "mapping created from forged state"
-dd if=/dev/mapper/lower62 bs=1M count=32 status=none iflag=direct | sha256sum > "$W/after"
-cmp -s "$W/forged" "$W/after" || fail "open wrote to the device after refusing it"
+flip_boundaries
+
+# 7. The header backup taken mid-rekey, restored after the rekey finished (its records are
+# gone, the data is under the new key): restore refuses it; forced, open refuses it; the
+# current header put back, the device opens with its data.
+skpctl open $L d62 "${C[@]}" > /dev/null
+skpctl rekey d62 --resume "${C[@]}" > /dev/null
+skpctl rekey d62 --status --wait "${C[@]}" > /dev/null || fail "the rekey did not finish"
+skpctl close d62 "${C[@]}" > /dev/null
+skpctl header backup $L "$W/done.hdr" > /dev/null
+before=$(devsum)
+expect_fail skpctl header restore $L "$W/mid.hdr"
+echo "old header restored: $out"
+assert_contains "$out" "older"
+assert_eq "$(devsum)" "$before" "a refused restore wrote to the device"
+skpctl header restore $L "$W/mid.hdr" --force > /dev/null 2>&1
+refused "mid-rekey header after the rekey finished"
+assert_contains "$out" "both progress records are missing"
+skpctl header restore $L "$W/done.hdr" > /dev/null
+skpctl open $L d62 "${C[@]}" > /dev/null
+assert_eq "$(sum_mib /dev/mapper/d62 16)" "$want" "data with the current header back"
+skpctl close d62 "${C[@]}" > /dev/null
 echo "ok"

@@ -277,4 +277,52 @@ TEST(uuid_text)
 	ASSERT_EQ(0, skp_name_valid("-x", 64));
 }
 
+/*
+ * A header backup taken mid-rekey and put back after the rekey finished would name a rekey
+ * whose records are gone: restore refuses any backup older than the device's header.
+ */
+TEST(restore_refuses_older_header)
+{
+	struct skp_header h, mid, done, other;
+	unsigned char dek[SKP_DEK_LEN], dek2[SKP_DEK_LEN];
+	const unsigned char *deks[SKP_SLOTS] = {dek, NULL};
+	const unsigned char *deks2[SKP_SLOTS] = {dek, dek2};
+	struct skp_err err = {0};
+	int fd = tmpdev();
+
+	ASSERT_GE(fd, 0);
+	make_header(&h, dek);
+	ASSERT_EQ(0, skp_header_write(fd, &h, deks, &err));
+	/* A deep rekey starts (slot 1 NEW), then finishes (the new key in slot 0). */
+	skp_dek_generate(dek2, SKP_DEK_LEN, &err);
+	h.slot[1] = h.slot[0];
+	h.slot[1].state = SKP_SLOT_NEW;
+	h.slot[1].generation = 2;
+	ASSERT_EQ(0, skp_header_write(fd, &h, deks2, &err));
+	mid = h;
+	h.slot[0] = h.slot[1];
+	h.slot[0].state = SKP_SLOT_ACTIVE;
+	memset(&h.slot[1], 0, sizeof(h.slot[1]));
+	deks[0] = dek2;
+	ASSERT_EQ(0, skp_header_write(fd, &h, deks, &err));
+	ASSERT_EQ(0, skp_header_read(fd, DEV_SIZE, &done, NULL, &err));
+	/* The mid-rekey backup onto the finished device: refused, saying why. */
+	EXPECT_EQ(-ESTALE, skp_header_restore_check(&mid, &done, &err));
+	EXPECT_NE(NULL, strstr(err.msg, "older")) TH_LOG("%s", err.msg);
+	EXPECT_NE(NULL, strstr(err.msg, "mid-rekey")) TH_LOG("%s", err.msg);
+	/* The same header, or a newer one: fine. */
+	EXPECT_EQ(0, skp_header_restore_check(&done, &done, &err));
+	EXPECT_EQ(0, skp_header_restore_check(&done, &mid, &err));
+	/* Same sequence number, other contents: refused too. */
+	other = done;
+	strcpy(other.label, "other");
+	EXPECT_EQ(-ESTALE, skp_header_restore_check(&other, &done, &err));
+	/* Another device: refused whatever its age. */
+	other = done;
+	other.uuid[0] ^= 1;
+	other.seq += 10;
+	EXPECT_EQ(-EXDEV, skp_header_restore_check(&other, &done, &err));
+	close(fd);
+}
+
 TEST_HARNESS_MAIN

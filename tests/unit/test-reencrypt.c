@@ -130,6 +130,15 @@ static void kernel_rewrite(FIXTURE_DATA(dev) *self, uint64_t s)
 	skp_pwrite_full(self->fd, buf, ss, DATA_OFF + s * 512);
 }
 
+/* Writes a record with no hotzone: seq in slot seq % 2, as skpd's alternation does. */
+static int put_rec(FIXTURE_DATA(dev) *self, uint64_t seq, uint64_t boundary)
+{
+	self->rec->seq = seq;
+	self->rec->boundary = boundary;
+	self->rec->hot_len = 0;
+	return skp_renc_rec_write(self->fd, RESIL_OFF, self->rec, self->key, NULL);
+}
+
 FIXTURE_SETUP(dev)
 {
 	strcpy(self->path, "/tmp/skp-test-renc.XXXXXX");
@@ -215,25 +224,33 @@ TEST_F(dev, forged_record_refused)
 					     128, 200 };
 	unsigned char b;
 
-	self->rec->seq = 3;
+	/* Both slots hold a record (as during any rekey); the same byte flipped in both. */
 	self->rec->boundary = 64;
 	self->rec->hot_len = 64;
 	ASSERT_EQ(0, skp_renc_sample_hotzone(self->fd, &self->g, self->rec, self->buf, &err));
-	ASSERT_EQ(0, skp_renc_rec_write(self->fd, RESIL_OFF, self->rec, self->key, &err));
+	for (self->rec->seq = 2; self->rec->seq <= 3; self->rec->seq++)
+		ASSERT_EQ(0, skp_renc_rec_write(self->fd, RESIL_OFF, self->rec, self->key, &err));
 	for (size_t i = 0; i < sizeof(offs) / sizeof(offs[0]); i++) {
-		uint64_t off = RESIL_OFF + SKP_RENC_SLOT_SIZE + offs[i];
-
 		if (offs[i] >= 128 + self->rec->hot_len * SKP_RENC_SAMPLE_LEN)
 			continue;
-		ASSERT_EQ(0, skp_pread_full(self->fd, &b, 1, off));
-		b ^= 0x01;
-		ASSERT_EQ(0, skp_pwrite_full(self->fd, &b, 1, off));
+		for (int slot = 0; slot < 2; slot++) {
+			uint64_t off = RESIL_OFF + slot * SKP_RENC_SLOT_SIZE + offs[i];
+
+			ASSERT_EQ(0, skp_pread_full(self->fd, &b, 1, off));
+			b ^= 0x01;
+			ASSERT_EQ(0, skp_pwrite_full(self->fd, &b, 1, off));
+		}
 		EXPECT_EQ(-EBADMSG, skp_renc_rec_read(self->fd, RESIL_OFF, &self->g, self->uuid,
 						      self->key, self->got, &err)) {
 			TH_LOG("flip at record byte %u accepted", offs[i]);
 		}
-		b ^= 0x01;
-		ASSERT_EQ(0, skp_pwrite_full(self->fd, &b, 1, off));
+		for (int slot = 0; slot < 2; slot++) {
+			uint64_t off = RESIL_OFF + slot * SKP_RENC_SLOT_SIZE + offs[i];
+
+			ASSERT_EQ(0, skp_pread_full(self->fd, &b, 1, off));
+			b ^= 0x01;
+			ASSERT_EQ(0, skp_pwrite_full(self->fd, &b, 1, off));
+		}
 	}
 	/* Intact again: accepted.  Under a key from other DEKs: refused. */
 	ASSERT_EQ(0, skp_renc_rec_read(self->fd, RESIL_OFF, &self->g, self->uuid, self->key,
@@ -260,7 +277,8 @@ TEST_F(dev, recovery_after_partial_rewrite)
 	for (uint64_t s = 0; s < hot; s += spb)
 		kernel_rewrite(self, s);
 	ASSERT_TRUE(data_ok(self, hot));
-	self->rec->seq = 1;
+	ASSERT_EQ(0, put_rec(self, 1, hot));
+	self->rec->seq = 2;
 	self->rec->boundary = hot;
 	self->rec->hot_len = hot;
 	ASSERT_EQ(0, skp_renc_sample_hotzone(self->fd, &self->g, self->rec, self->buf, &err));
@@ -335,6 +353,69 @@ TEST_F(dev, recovery_of_torn_sectors)
 			TH_LOG("sector %llu wrong after recovery", (unsigned long long)s);
 		}
 	}
+}
+
+/*
+ * During a rekey both slots always hold a record (skpd writes two before the header names
+ * the rekey).  An erased slot is refused, not taken as "the other record is the newest":
+ * that would move the boundary back and re-encrypt new data with the old key.
+ */
+TEST_F(dev, erased_record_refused)
+{
+	static const unsigned char zero[8];
+	struct skp_err err = { 0 };
+
+	ASSERT_EQ(0, put_rec(self, 1, 0));
+	ASSERT_EQ(0, put_rec(self, 2, 1024));
+	ASSERT_EQ(0, skp_renc_rec_read(self->fd, RESIL_OFF, &self->g, self->uuid, self->key,
+				       self->got, &err));
+	EXPECT_EQ(2, self->got->seq);
+	/* The newest slot's magic zeroed: refused, naming what was found. */
+	ASSERT_EQ(0, skp_pwrite_full(self->fd, zero, 8, RESIL_OFF));
+	EXPECT_EQ(-ESTALE, skp_renc_rec_read(self->fd, RESIL_OFF, &self->g, self->uuid, self->key,
+					     self->got, &err));
+	EXPECT_NE(NULL, strstr(err.msg, "slot 0 is empty")) TH_LOG("%s", err.msg);
+	/* The older one's instead: refused too. */
+	ASSERT_EQ(0, put_rec(self, 2, 1024));
+	ASSERT_EQ(0, skp_pwrite_full(self->fd, zero, 8, RESIL_OFF + SKP_RENC_SLOT_SIZE));
+	EXPECT_EQ(-ESTALE, skp_renc_rec_read(self->fd, RESIL_OFF, &self->g, self->uuid, self->key,
+					     self->got, &err));
+	/* Both: no record at all, which the caller must tell from "not started". */
+	ASSERT_EQ(0, skp_pwrite_full(self->fd, zero, 8, RESIL_OFF));
+	EXPECT_EQ(-ENODATA, skp_renc_rec_read(self->fd, RESIL_OFF, &self->g, self->uuid, self->key,
+					      self->got, &err));
+}
+
+/* An authentic older record put back into one slot, or a record copied to the other slot. */
+TEST_F(dev, replayed_record_refused)
+{
+	unsigned char *old1 = malloc(4096), *cur = malloc(4096);
+	struct skp_err err = { 0 };
+
+	ASSERT_EQ(0, put_rec(self, 1, 0));
+	ASSERT_EQ(0, skp_pread_full(self->fd, old1, 4096, RESIL_OFF + SKP_RENC_SLOT_SIZE));
+	for (uint64_t s = 2; s <= 5; s++)
+		ASSERT_EQ(0, put_rec(self, s, (s - 1) * 256));
+	/* Slots: 4 (0) and 5 (1).  Record 1 back into slot 1: 4 and 1 are not consecutive. */
+	ASSERT_EQ(0, skp_pread_full(self->fd, cur, 4096, RESIL_OFF + SKP_RENC_SLOT_SIZE));
+	ASSERT_EQ(0, skp_pwrite_full(self->fd, old1, 4096, RESIL_OFF + SKP_RENC_SLOT_SIZE));
+	EXPECT_EQ(-ESTALE, skp_renc_rec_read(self->fd, RESIL_OFF, &self->g, self->uuid, self->key,
+					     self->got, &err));
+	EXPECT_NE(NULL, strstr(err.msg, "not consecutive")) TH_LOG("%s", err.msg);
+	/* Record 5 in both slots: the copy in slot 0 is in the wrong slot. */
+	ASSERT_EQ(0, skp_pwrite_full(self->fd, cur, 4096, RESIL_OFF));
+	ASSERT_EQ(0, skp_pwrite_full(self->fd, cur, 4096, RESIL_OFF + SKP_RENC_SLOT_SIZE));
+	EXPECT_EQ(-ESTALE, skp_renc_rec_read(self->fd, RESIL_OFF, &self->g, self->uuid, self->key,
+					     self->got, &err));
+	EXPECT_NE(NULL, strstr(err.msg, "wrong slot")) TH_LOG("%s", err.msg);
+	/* Put right: 4 and 5 again. */
+	ASSERT_EQ(0, put_rec(self, 4, 768));
+	ASSERT_EQ(0, skp_renc_rec_read(self->fd, RESIL_OFF, &self->g, self->uuid, self->key,
+				       self->got, &err));
+	EXPECT_EQ(5, self->got->seq);
+	EXPECT_EQ(1024, self->got->boundary);
+	free(old1);
+	free(cur);
 }
 
 TEST_HARNESS_MAIN
