@@ -719,6 +719,14 @@ struct flight {
 int skp_provider_get_keks(struct skp_provider *p, const char *const *uids, size_t n,
 			  unsigned char **keys, struct skp_err *errs, struct skp_err *err)
 {
+	return skp_provider_get_keks_states(p, uids, n, keys, NULL, errs, err);
+}
+
+int skp_provider_get_keks_states(struct skp_provider *p, const char *const *uids, size_t n,
+				 unsigned char **keys, int *states, struct skp_err *errs,
+				 struct skp_err *err)
+{
+	static const char *const state_attr[] = {"State"};
 	size_t *pending = NULL, npend = n, i, order[SKP_PROVIDER_MAX_NODES];
 	struct flight fl[SKP_PROVIDER_MAX_NODES];
 	unsigned char skip[SKP_PROVIDER_MAX_NODES];
@@ -730,6 +738,8 @@ int skp_provider_get_keks(struct skp_provider *p, const char *const *uids, size_
 	memset(fl, 0, sizeof(fl));
 	for (i = 0; i < n; i++) {
 		keys[i] = NULL;
+		if (states)
+			states[i] = 0;
 		if (errs)
 			skp_err_set(&errs[i], -EAGAIN, "not fetched");
 	}
@@ -778,6 +788,9 @@ int skp_provider_get_keks(struct skp_provider *p, const char *const *uids, size_
 			r = skp_kmip_req_init(&f->req, &p->opts, err);
 			for (q = 0; !r && q < m; q++)
 				skp_kmip_add_get(&f->req, uids[f->idx[q]]);
+			/* States after the Gets: batch item m + q is key q's. */
+			for (q = 0; !r && states && q < m; q++)
+				skp_kmip_add_get_attrs(&f->req, uids[f->idx[q]], state_attr, 1);
 			if (!r)
 				r = skp_kmip_req_finish(&f->req, err);
 			if (r) {
@@ -847,6 +860,13 @@ int skp_provider_get_keks(struct skp_provider *p, const char *const *uids, size_
 					done_ok++;
 					if (errs)
 						skp_err_clear(&errs[ki]);
+				}
+				res = states ? skp_kmip_resp_find(&resp, (uint32_t)(f->cnt + q)) : NULL;
+				if (res && !skp_kmip_result_check(res, KMIP_OP_GET_ATTRIBUTES, NULL)) {
+					struct skp_key_attrs a;
+
+					if (!skp_kmip_parse_attrs(res, &a, NULL))
+						states[ki] = a.state;
 				}
 			}
 			skp_kmip_resp_free(&resp);

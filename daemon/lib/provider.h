@@ -72,6 +72,13 @@ int skp_provider_unique_name(const char *prefix, char *out, size_t size, struct 
  */
 int skp_provider_get_keks(struct skp_provider *p, const char *const *uids, size_t n,
 			  unsigned char **keys, struct skp_err *errs, struct skp_err *err);
+/*
+ * The same, also asking each key's State (1..6 as KMIP) in the same requests: states[i]
+ * is 0 when the KMS did not say.  skpd checks it at open (a superseded KEK).
+ */
+int skp_provider_get_keks_states(struct skp_provider *p, const char *const *uids, size_t n,
+				 unsigned char **keys, int *states, struct skp_err *errs,
+				 struct skp_err *err);
 /* Any length key (<= SKP_KMIP_KEY_MAX) for tools: *key in secmem, free with *len. */
 int skp_provider_get_key(struct skp_provider *p, const char *uid, unsigned char **key, size_t *len,
 			 struct skp_err *err);

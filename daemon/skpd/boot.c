@@ -248,9 +248,10 @@ int skpd_boot_open(struct skpd *d)
 		const char **uids = calloc(tab.n, sizeof(*uids));
 		unsigned char **keys = calloc(tab.n, sizeof(*keys));
 		struct skp_err *errs = calloc(tab.n, sizeof(*errs));
+		int *states = calloc(tab.n, sizeof(*states));
 		size_t n = 0;
 
-		if (!uids || !keys || !errs) {
+		if (!uids || !keys || !errs || !states) {
 			log_msg(LOG_E, "skptab: out of memory");
 			goto next;
 		}
@@ -271,7 +272,8 @@ int skpd_boot_open(struct skpd *d)
 		if (!n)
 			goto next;
 		batches++;
-		skp_provider_get_keks(pv->p, uids, n, keys, errs, &err);
+		/* The KEKs' States in the same requests: op_open checks them (a superseded KEK). */
+		skp_provider_get_keks_states(pv->p, uids, n, keys, states, errs, &err);
 		for (size_t k = 0; k < n; k++) {
 			struct skp_err ce = {0};
 
@@ -281,6 +283,7 @@ int skpd_boot_open(struct skpd *d)
 					if (!errs[k].code)
 						errs[k].code = -ENOMEM;
 				} else {
+					kek_state_note(d, pv->conf->name, uids[k], states[k]);
 					fetched++;
 				}
 			}
@@ -304,9 +307,10 @@ next:
 		free(uids);
 		free(keys);
 		free(errs);
+		free(states);
 	}
 
-	/* 3. Open: every KEK is cached now, so this talks to the kernel only. */
+	/* 3. Open: every KEK is cached now, with its State, so this talks to the kernel only. */
 	t_open = now_s();
 	for (size_t i = 0; i < tab.n; i++) {
 		struct skptab_entry *e = &tab.e[i];

@@ -236,20 +236,55 @@ void kek_cache_drop(struct skpd *d, const char *provider, const char *uid)
 	}
 }
 
+static time_t mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
+
+static struct kek *kek_find(struct skpd *d, const char *provider, const char *uid)
+{
+	for (size_t i = 0; i < d->n_keks; i++)
+		if (!strcmp(d->keks[i].provider, provider) && !strcmp(d->keks[i].uid, uid))
+			return &d->keks[i];
+	return NULL;
+}
+
+void kek_state_note(struct skpd *d, const char *provider, const char *uid, int state)
+{
+	struct kek *k = kek_find(d, provider, uid);
+
+	if (k && state) {
+		k->state = state;
+		k->state_at = mono_s();
+	}
+}
+
+/* A state the KMS gave with the key this recently (a boot batch, an open) is used as is. */
+#define KEK_STATE_FRESH_S 60
+
 int kek_retired(struct skpd *d, const char *provider, const char *uid, int *state, struct skp_err *err)
 {
 	struct prov *pv = skpd_prov(d, provider);
+	struct kek *k = kek_find(d, provider, uid);
 	struct skp_key_attrs a;
 	int r;
 
-	if (!pv)
-		return skp_err_set(err, -ENOENT, "provider \"%s\" is not configured", provider);
-	r = skp_provider_get_attrs(pv->p, uid, &a, err);
-	if (r < 0)
-		return r;
-	*state = a.state;
+	if (k && k->state && mono_s() - k->state_at <= KEK_STATE_FRESH_S) {
+		*state = k->state;
+	} else {
+		if (!pv)
+			return skp_err_set(err, -ENOENT, "provider \"%s\" is not configured", provider);
+		r = skp_provider_get_attrs(pv->p, uid, &a, err);
+		if (r < 0)
+			return r;
+		*state = a.state;
+		kek_state_note(d, provider, uid, a.state);
+	}
 	/* 3 Deactivated, 4 Compromised, 5/6 Destroyed (KMIP 1.x State) */
-	return a.state >= 3;
+	return *state >= 3;
 }
 
 void kek_cache_free(struct skpd *d)
@@ -268,7 +303,7 @@ int kek_get(struct skpd *d, const char *provider, const char *uid, const unsigne
 	struct prov *pv;
 	unsigned char *key = NULL;
 	struct skp_err item = {0};
-	int r;
+	int r, state = 0;
 
 	if (k) {
 		*ret = k;
@@ -278,7 +313,7 @@ int kek_get(struct skpd *d, const char *provider, const char *uid, const unsigne
 	if (!pv)
 		return skp_err_set(err, -ENOENT, "provider \"%s\" is not configured (and its KEK %s is not cached)",
 				   provider, uid);
-	r = skp_provider_get_keks(pv->p, &uid, 1, &key, &item, err);
+	r = skp_provider_get_keks_states(pv->p, &uid, 1, &key, &state, &item, err);
 	if (r >= 0 && item.code)
 		r = skp_err_set(err, item.code, "%s", item.msg);
 	if (r < 0) {
@@ -290,6 +325,7 @@ int kek_get(struct skpd *d, const char *provider, const char *uid, const unsigne
 	skp_secmem_free(key, SKP_KEK_LEN);
 	if (r < 0)
 		return r;
+	kek_state_note(d, provider, uid, state);
 	*ret = kek_cache_get(d, provider, uid);
 	return 0;
 }

@@ -47,6 +47,8 @@ struct kek {
 	char provider[SKP_PROVIDER_MAX];
 	char uid[SKP_KEK_UID_MAX];
 	unsigned char *key;		/* SKP_KEK_LEN bytes of secmem */
+	int state;			/* KMIP State when last asked, 0 unknown */
+	time_t state_at;		/* when (monotonic seconds), for kek_retired() */
 };
 
 struct device {
@@ -98,6 +100,8 @@ const unsigned char *kek_cache_get(struct skpd *d, const char *provider, const c
 int kek_cache_put(struct skpd *d, const char *provider, const char *uid, const unsigned char *key,
 		  struct skp_err *err);
 void kek_cache_free(struct skpd *d);
+/* Keeps the KMIP State the KMS just gave for a cached KEK (kek_retired() uses it a while). */
+void kek_state_note(struct skpd *d, const char *provider, const char *uid, int state);
 /* Forgets one cached KEK (wiped). */
 void kek_cache_drop(struct skpd *d, const char *provider, const char *uid);
 /*
