@@ -142,8 +142,9 @@ static void dispatch(struct skpd *d, const struct skp_req *q, struct sbuf *out, 
 		break;
 	case SKP_CMD_REKEY:
 		if (q->flags & SKP_REQ_DEEP)
+			/* SHALLOW with DEEP is implied: a deep rekey always takes a new KEK. */
 			r = rekey_start(d, q->name, q->provider[0] ? q->provider : NULL,
-					!!(q->flags & SKP_REQ_SHALLOW), q->rate_mib, q->chunk_kib, out, err);
+					q->rate_mib, q->chunk_kib, out, err);
 		else if (q->flags & (SKP_REQ_PAUSE | SKP_REQ_RESUME | SKP_REQ_QUERY))
 			r = rekey_control(d, q->name, q->flags, q->rate_mib, out, err);
 		else

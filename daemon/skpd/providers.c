@@ -189,12 +189,19 @@ int skpd_reload(struct skpd *d, struct sbuf *out, struct skp_err *err)
 	return 0;
 }
 
-const unsigned char *kek_cache_get(struct skpd *d, const char *provider, const char *uid)
+static struct kek *kek_find(struct skpd *d, const char *provider, const char *uid)
 {
 	for (size_t i = 0; i < d->n_keks; i++)
 		if (!strcmp(d->keks[i].provider, provider) && !strcmp(d->keks[i].uid, uid))
-			return d->keks[i].key;
+			return &d->keks[i];
 	return NULL;
+}
+
+const unsigned char *kek_cache_get(struct skpd *d, const char *provider, const char *uid)
+{
+	struct kek *k = kek_find(d, provider, uid);
+
+	return k ? k->key : NULL;
 }
 
 int kek_cache_put(struct skpd *d, const char *provider, const char *uid, const unsigned char *key,
@@ -227,13 +234,12 @@ int kek_cache_put(struct skpd *d, const char *provider, const char *uid, const u
 
 void kek_cache_drop(struct skpd *d, const char *provider, const char *uid)
 {
-	for (size_t i = 0; i < d->n_keks; i++) {
-		if (strcmp(d->keks[i].provider, provider) || strcmp(d->keks[i].uid, uid))
-			continue;
-		skp_secmem_free(d->keks[i].key, SKP_KEK_LEN);
-		d->keks[i] = d->keks[--d->n_keks];
+	struct kek *k = kek_find(d, provider, uid);
+
+	if (!k)
 		return;
-	}
+	skp_secmem_free(k->key, SKP_KEK_LEN);
+	*k = d->keks[--d->n_keks];
 }
 
 static time_t mono_s(void)
@@ -242,14 +248,6 @@ static time_t mono_s(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec;
-}
-
-static struct kek *kek_find(struct skpd *d, const char *provider, const char *uid)
-{
-	for (size_t i = 0; i < d->n_keks; i++)
-		if (!strcmp(d->keks[i].provider, provider) && !strcmp(d->keks[i].uid, uid))
-			return &d->keks[i];
-	return NULL;
 }
 
 void kek_state_note(struct skpd *d, const char *provider, const char *uid, int state)

@@ -588,7 +588,7 @@ static int parse_gen_ok(const struct rekey *rk, const struct skp_renc_rec *r, st
 	return 0;
 }
 
-int rekey_start(struct skpd *d, const char *name, const char *provider, int shallow, uint32_t rate_mib,
+int rekey_start(struct skpd *d, const char *name, const char *provider, uint32_t rate_mib,
 		uint32_t chunk_kib, struct sbuf *out, struct skp_err *err)
 {
 	struct device *v = dev_find(d, name);
@@ -649,7 +649,6 @@ int rekey_start(struct skpd *d, const char *name, const char *provider, int shal
 	 * Always a new KEK: at the end the old one is retired at the KMS, which is what keeps a
 	 * restored pre-rekey header (the old, maybe known, DEK) from opening read-write.
 	 */
-	(void)shallow;
 	if (r == 0)
 		r = new_kek_wrap(d, pv, h.uuid, new_dek, &h.slot[1], err);
 	if (r < 0) {

@@ -140,7 +140,7 @@ int new_kek_wrap(struct skpd *d, struct prov *pv, const unsigned char uuid[16],
 		 const unsigned char *dek, struct skp_slot *slot, struct skp_err *err);
 
 /* rekey.c: deep rekey (docs/deep-rekey.md) */
-int rekey_start(struct skpd *d, const char *name, const char *provider, int shallow, uint32_t rate_mib,
+int rekey_start(struct skpd *d, const char *name, const char *provider, uint32_t rate_mib,
 		uint32_t chunk_kib, struct sbuf *out, struct skp_err *err);
 int rekey_control(struct skpd *d, const char *name, unsigned int flags, uint32_t rate_mib,
 		  struct sbuf *out, struct skp_err *err);
