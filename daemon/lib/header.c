@@ -475,6 +475,26 @@ int skp_header_check_area(const unsigned char *area, size_t len, uint64_t dev_si
 	return pick_copy(area, dev_size, h, NULL, err);
 }
 
+int skp_header_read_dev(const char *path, int flags, int *ret_fd, struct skp_header *h,
+			struct skp_err *err)
+{
+	uint64_t size = 0;
+	int fd = skp_dev_open(path, flags, &size, err), r;
+
+	if (fd < 0)
+		return fd;
+	r = skp_header_read(fd, size, h, NULL, err);
+	if (r < 0) {
+		close(fd);
+		return skp_err_wrap(err, "%s", path);
+	}
+	if (ret_fd)
+		*ret_fd = fd;
+	else
+		close(fd);
+	return 0;
+}
+
 int skp_header_write(int fd, struct skp_header *h, const unsigned char *const deks[SKP_SLOTS],
 		     struct skp_err *err)
 {

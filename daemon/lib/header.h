@@ -102,6 +102,10 @@ int skp_header_verify(const struct skp_header *h, int slot, const unsigned char 
  */
 int skp_header_read(int fd, uint64_t dev_size, struct skp_header *h,
 		    struct skp_header_info *info, struct skp_err *err);
+/* skp_header_read of the device at path, opened with flags (O_EXCL: refused while mounted
+ * or mapped): *ret_fd keeps the descriptor if ret_fd is not NULL.  Errors name the path. */
+int skp_header_read_dev(const char *path, int flags, int *ret_fd, struct skp_header *h,
+			struct skp_err *err);
 /*
  * Writes h with the next sequence number: MACs recomputed with deks[i] for each
  * non-empty slot i, copy A written and flushed, then copy B.

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <linux/fs.h>
@@ -84,6 +85,23 @@ int skp_dev_size(int fd, uint64_t *ret)
 		return 0;
 	}
 	return -ENOTBLK;
+}
+
+int skp_dev_open(const char *path, int flags, uint64_t *size, struct skp_err *err)
+{
+	int fd = open(path, flags | O_CLOEXEC), r;
+
+	if (fd < 0) {
+		if (errno == EBUSY)
+			return skp_err_set(err, -EBUSY, "%s is in use (mounted, or open as a mapping)", path);
+		return skp_err_set(err, -errno, "%s: %s", path, strerror(errno));
+	}
+	r = skp_dev_size(fd, size);
+	if (r < 0) {
+		close(fd);
+		return skp_err_set(err, r, "%s: not a block device", path);
+	}
+	return fd;
 }
 
 /* Owned by root or by us: anyone else could change it under skpd. */

@@ -39,5 +39,8 @@ int skp_read_file(const char *path, enum skp_file_kind kind, size_t max, char **
 		  struct skp_err *err);
 /* Size in bytes of a block device or regular file; -ENOTBLK for anything else. */
 int skp_dev_size(int fd, uint64_t *ret);
+/* open(path, flags | O_CLOEXEC) of a block device or image file and its size: the
+ * descriptor, or -errno with err saying why (EBUSY: mounted or mapped, with O_EXCL). */
+int skp_dev_open(const char *path, int flags, uint64_t *size, struct skp_err *err);
 
 #endif

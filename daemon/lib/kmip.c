@@ -450,6 +450,14 @@ const char *skp_kmip_reason_name(uint32_t reason)
 	}
 }
 
+const char *skp_kmip_state_name(uint32_t state)
+{
+	static const char *const n[] = {"unknown", "Pre-Active", "Active", "Deactivated", "Compromised",
+					"Destroyed", "Destroyed Compromised"};
+
+	return state <= 6 ? n[state] : "unknown";
+}
+
 const char *skp_kmip_op_name(uint32_t op)
 {
 	switch (op) {

@@ -195,6 +195,8 @@ const struct skp_kmip_result *skp_kmip_resp_find(const struct skp_kmip_resp *r, 
 int skp_kmip_result_check(const struct skp_kmip_result *res, uint32_t op, struct skp_err *err);
 const char *skp_kmip_reason_name(uint32_t reason);
 const char *skp_kmip_op_name(uint32_t op);
+/* KMIP 1.x State (1 Pre-Active .. 6 Destroyed Compromised); 0 "unknown" (not asked). */
+const char *skp_kmip_state_name(uint32_t state);
 
 /* Payload readers (the result must have passed skp_kmip_result_check). */
 int skp_kmip_parse_uid(const struct skp_kmip_result *res, char *uid, size_t uid_size,

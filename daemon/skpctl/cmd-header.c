@@ -2,11 +2,9 @@
 /* skpctl dump / header backup / header restore: work on the device directly (no skpd). */
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/fs.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <syslog.h>
 #include <unistd.h>
@@ -18,21 +16,11 @@
 
 static int dev_open(const char *path, int flags, uint64_t *size)
 {
-	struct stat st;
-	int fd = open(path, flags | O_CLOEXEC);
+	struct skp_err err = {0};
+	int fd = skp_dev_open(path, flags, size, &err);
 
-	if (fd < 0) {
-		fprintf(stderr, "skpctl: %s: %s\n", path, errno == EBUSY ?
-			"in use (mounted or open as a mapping)" : strerror(errno));
-		return -1;
-	}
-	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
-		*size = (uint64_t)st.st_size;
-	else if (ioctl(fd, BLKGETSIZE64, size) < 0) {
-		fprintf(stderr, "skpctl: %s: not a block device\n", path);
-		close(fd);
-		return -1;
-	}
+	if (fd < 0)
+		fprintf(stderr, "skpctl: %s\n", err.msg);
 	return fd;
 }
 

@@ -22,14 +22,6 @@
 
 #define MAX_SERVERS SKP_PROVIDER_MAX_NODES
 
-static const char *state_name(int s)
-{
-	static const char *const n[] = { "none", "Pre-Active", "Active", "Deactivated", "Compromised",
-					 "Destroyed", "Destroyed Compromised" };
-
-	return s >= 0 && s <= 6 ? n[s] : "unknown";
-}
-
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -324,7 +316,7 @@ int skpctl_cmd_kms(int argc, char **argv)
 		r = skp_provider_get_attrs(p, arg, &a, &err);
 		if (!r)
 			printf("uid %s\nstate %s (%d)\nname %s\nalgorithm %s (%d)\nlength %d\nusage_mask 0x%x\n",
-			       a.uid, state_name(a.state), a.state, a.name[0] ? a.name : "-",
+			       a.uid, skp_kmip_state_name(a.state), a.state, a.name[0] ? a.name : "-",
 			       a.algorithm == KMIP_ALG_AES ? "AES" : "other", a.algorithm, a.crypto_length,
 			       a.usage_mask);
 	} else if (!strcmp(cmd, "locate")) {

@@ -10,16 +10,17 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/fs.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "boot.h"
+#include "log.h"
+#include "ops.h"
 #include "provider.h"
+#include "sbuf.h"
 #include "secmem.h"
 #include "skpd.h"
 #include "wrap.h"
@@ -42,24 +43,6 @@ static double now_s(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static int header_of(const char *dev, struct skp_header *h, struct skp_err *err)
-{
-	uint64_t size = 0;
-	struct stat st;
-	int fd, r;
-
-	fd = open(dev, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return skp_err_set(err, -errno, "%s: %s", dev, strerror(errno));
-	if (fstat(fd, &st) < 0 || !S_ISBLK(st.st_mode) || ioctl(fd, BLKGETSIZE64, &size) < 0) {
-		close(fd);
-		return skp_err_set(err, -ENOTBLK, "%s: not a block device", dev);
-	}
-	r = skp_header_read(fd, size, h, NULL, err);
-	close(fd);
-	return r < 0 ? skp_err_wrap(err, "%s", dev) : 0;
 }
 
 /* Mappings skp made hold plaintext: a header-lookalike written inside one must not be taken
@@ -97,7 +80,7 @@ static int scan_devices(struct scan_ent **ret, size_t *n_ret)
 		if (e->d_name[0] == '.' || is_skp_mapping(e->d_name))
 			continue;
 		snprintf(p, sizeof(p), "/dev/%s", e->d_name);
-		if (header_of(p, &h, NULL) < 0)
+		if (skp_header_read_dev(p, O_RDONLY, NULL, &h, NULL) < 0)
 			continue;
 		if (n == cap) {
 			struct scan_ent *nv = realloc(v, (cap = cap ? cap * 2 : 64) * sizeof(*nv));
@@ -225,7 +208,7 @@ int skpd_boot_open(struct skpd *d)
 		} else {
 			snprintf(b[i].path, sizeof(b[i].path), "%s", e->source);
 		}
-		if (header_of(b[i].path, &b[i].h, &le) < 0) {
+		if (skp_header_read_dev(b[i].path, O_RDONLY, NULL, &b[i].h, &le) < 0) {
 			entry_fail(d, e, &b[i], le.msg);
 			continue;
 		}

@@ -1,134 +1,26 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Device operations: format, open, close, shallow rekey, migration (skptab at boot: boot.c). */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/fs.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "dm.h"
 #include "io.h"
-#include "keyring.h"
+#include "kmip.h"
+#include "log.h"
+#include "ops.h"
+#include "proto.h"
 #include "provider.h"
+#include "rekey.h"
+#include "sbuf.h"
 #include "secmem.h"
 #include "skpd.h"
 #include "wrap.h"
-
-struct device *dev_find(struct skpd *d, const char *name)
-{
-	for (size_t i = 0; i < d->n_devs; i++)
-		if (!strcmp(d->devs[i].name, name))
-			return &d->devs[i];
-	return NULL;
-}
-
-/* Opens a device and reads its header; flags add O_EXCL / O_RDWR as needed. */
-static int read_dev_header(const char *dev, int flags, int *ret_fd, struct skp_header *h,
-			   struct skp_err *err)
-{
-	uint64_t size = 0;
-	int fd, r;
-
-	fd = open(dev, flags | O_CLOEXEC);
-	if (fd < 0) {
-		if (errno == EBUSY)
-			return skp_err_set(err, -EBUSY, "%s is in use (mounted, or already open as a mapping)", dev);
-		return skp_err_set(err, -errno, "%s: %s", dev, strerror(errno));
-	}
-	r = skp_dev_size(fd, &size);
-	if (r < 0) {
-		close(fd);
-		return skp_err_set(err, r, "%s: not a block device", dev);
-	}
-	r = skp_header_read(fd, size, h, NULL, err);
-	if (r < 0) {
-		close(fd);
-		return skp_err_wrap(err, "%s", dev);
-	}
-	if (ret_fd)
-		*ret_fd = fd;
-	else
-		close(fd);
-	return 0;
-}
-
-/* KEK names are unique per wrap: device UUID plus random bits. */
-static int kek_name(const unsigned char uuid[16], char *out, size_t size, struct skp_err *err)
-{
-	unsigned char rnd[4];
-	char u[37];
-	int r = skp_dek_generate(rnd, sizeof(rnd), err);
-
-	if (r < 0)
-		return r;
-	skp_uuid_format(uuid, u);
-	snprintf(out, size, "skp-%s-%02x%02x%02x%02x", u, rnd[0], rnd[1], rnd[2], rnd[3]);
-	return 0;
-}
-
-/* Creates a KEK on the provider, fetches it (into the cache) and wraps dek into slot. */
-int new_kek_wrap(struct skpd *d, struct prov *pv, const unsigned char uuid[16],
-			const unsigned char *dek, struct skp_slot *slot, struct skp_err *err)
-{
-	char name[SKP_KEK_NAME_MAX], uid[SKP_KEK_UID_MAX];
-	const unsigned char *kek;
-	size_t wl = 0;
-	int r;
-
-	r = kek_name(uuid, name, sizeof(name), err);
-	if (r < 0)
-		return r;
-	r = skp_provider_create_kek(pv->p, name, uid, sizeof(uid), err);
-	if (r < 0)
-		return skp_err_wrap(err, "creating KEK on provider \"%s\"", pv->conf->name);
-	r = kek_get(d, pv->conf->name, uid, &kek, err);
-	if (r < 0)
-		return r;
-	r = skp_wrap(kek, SKP_KEK_LEN, dek, SKP_DEK_LEN, slot->wrapped, sizeof(slot->wrapped), &wl, err);
-	if (r < 0)
-		return r;
-	slot->wrapped_len = (uint32_t)wl;
-	slot->dek_len = SKP_DEK_LEN;
-	snprintf(slot->provider, sizeof(slot->provider), "%s", pv->conf->name);
-	snprintf(slot->kek_uid, sizeof(slot->kek_uid), "%s", uid);
-	snprintf(slot->kek_name, sizeof(slot->kek_name), "%s", name);
-	return 0;
-}
-
-/* Unwraps slot i's DEK into secmem and authenticates the header with it. */
-int skpd_unwrap_slot(struct skpd *d, const struct skp_header *h, int i, unsigned char **ret,
-		     struct skp_err *err)
-{
-	const struct skp_slot *s = &h->slot[i];
-	const unsigned char *kek;
-	unsigned char *dek;
-	size_t len = 0;
-	int r;
-
-	r = kek_get(d, s->provider, s->kek_uid, &kek, err);
-	if (r < 0)
-		return r;
-	dek = skp_secmem_alloc(SKP_DEK_LEN);
-	if (!dek)
-		return skp_err_set(err, -ENOMEM, "no locked memory for the DEK");
-	r = skp_unwrap(kek, SKP_KEK_LEN, s->wrapped, s->wrapped_len, dek, SKP_DEK_LEN, &len, err);
-	if (r == 0 && len != SKP_DEK_LEN)
-		r = skp_err_set(err, -EBADMSG, "unwrapped DEK has %zu bytes", len);
-	if (r == 0)
-		r = skp_header_verify(h, i, dek, SKP_DEK_LEN, err);
-	if (r < 0) {
-		skp_secmem_free(dek, SKP_DEK_LEN);
-		return i ? skp_err_wrap(err, "slot %d", i) : r;
-	}
-	*ret = dek;
-	return 0;
-}
 
 int op_format(struct skpd *d, const struct skp_req *q, struct sbuf *out, struct skp_err *err)
 {
@@ -152,15 +44,9 @@ int op_format(struct skpd *d, const struct skp_req *q, struct sbuf *out, struct 
 	if (!pv)
 		return skp_err_set(err, -ENOENT, "provider \"%s\" is not configured", pname);
 	/* O_EXCL: refuse a device that is mounted or mapped. */
-	fd = open(q->dev, O_RDWR | O_EXCL | O_CLOEXEC);
+	fd = skp_dev_open(q->dev, O_RDWR | O_EXCL, &size, err);
 	if (fd < 0)
-		return skp_err_set(err, -errno, "%s: %s", q->dev, errno == EBUSY ?
-				   "in use (mounted, or open as a mapping)" : strerror(errno));
-	r = skp_dev_size(fd, &size);
-	if (r < 0) {
-		skp_err_set(err, r, "%s: not a block device", q->dev);
-		goto out;
-	}
+		return fd;
 	/* Formatting over a live skp header would orphan its data: refuse, say how to proceed. */
 	if (skp_header_read(fd, size, &old, NULL, NULL) == 0) {
 		skp_uuid_format(old.uuid, u);
@@ -182,7 +68,7 @@ int op_format(struct skpd *d, const struct skp_req *q, struct sbuf *out, struct 
 		goto out;
 	h.slot[0].state = SKP_SLOT_ACTIVE;
 	h.slot[0].generation = 1;
-	r = new_kek_wrap(d, pv, h.uuid, dek, &h.slot[0], err);
+	r = kek_wrap_new(d, pv, h.uuid, dek, &h.slot[0], err);
 	if (r < 0)
 		goto out;
 	deks[0] = dek;
@@ -197,70 +83,6 @@ int op_format(struct skpd *d, const struct skp_req *q, struct sbuf *out, struct 
 out:
 	skp_secmem_free(dek, SKP_DEK_LEN);
 	close(fd);
-	return r;
-}
-
-int dev_add(struct skpd *d, const char *name, const char *dev, const struct skp_header *h,
-		   struct skp_err *err)
-{
-	struct device *v;
-
-	if (d->n_devs == d->cap_devs) {
-		size_t ncap = d->cap_devs ? d->cap_devs * 2 : 64;
-		struct device *nd = realloc(d->devs, ncap * sizeof(*nd));
-
-		if (!nd)
-			return skp_err_set(err, -ENOMEM, "out of memory");
-		d->devs = nd;
-		d->cap_devs = ncap;
-	}
-	v = &d->devs[d->n_devs++];
-	memset(v, 0, sizeof(*v));
-	snprintf(v->name, sizeof(v->name), "%s", name);
-	snprintf(v->dev, sizeof(v->dev), "%s", dev);
-	memcpy(v->uuid, h->uuid, 16);
-	memcpy(v->label, h->label, sizeof(v->label));
-	memcpy(v->provider, h->slot[0].provider, sizeof(v->provider));
-	memcpy(v->kek_uid, h->slot[0].kek_uid, sizeof(v->kek_uid));
-	memcpy(v->kek_name, h->slot[0].kek_name, sizeof(v->kek_name));
-	v->generation = h->slot[0].generation;
-	v->data_length = h->data_length;
-	v->sector_size = h->sector_size;
-	v->opened = time(NULL);
-	return 0;
-}
-
-/* Loads the mapping with dek: keyring in, table load, keyring out. */
-static int map_device(struct skpd *d, const char *name, const char *dev, const struct skp_header *h,
-		      const unsigned char *dek, int discard, int read_only, struct skp_err *err)
-{
-	char u[37], desc[SKP_KEY_DESC_MAX], dmuuid[SKP_DM_NAME_MAX];
-	struct skp_dm_table t = {0};
-	struct skp_err rm = {0};
-	int32_t serial = 0;
-	int r;
-
-	skp_uuid_format(h->uuid, u);
-	r = skp_keyring_desc(u, desc, err);
-	if (r < 0)
-		return r;
-	r = skp_keyring_add(desc, dek, SKP_DEK_LEN, &serial, err);
-	if (r < 0)
-		return r;
-	t.target = d->cfg.target;
-	t.dev = dev;
-	t.offset_sectors = h->data_offset / 512;
-	t.len_sectors = h->data_length / 512;
-	t.key_desc = desc;
-	t.sector_size = h->sector_size;
-	t.allow_discards = discard;
-	t.read_only = read_only;
-	/* The dm UUID names the device and the mapping, so copies of one device can coexist. */
-	snprintf(dmuuid, sizeof(dmuuid), "SKP-%s-%.80s", u, name);
-	r = skp_dm_create(name, dmuuid, &t, err);
-	/* The target holds its own copy now; the keyring copy goes whatever happened. */
-	if (skp_keyring_remove(serial, &rm) < 0 && r == 0)
-		log_msg(LOG_W, "%s", rm.msg);
 	return r;
 }
 
@@ -306,7 +128,7 @@ static int adopt(struct skpd *d, const char *dev, const char *name, const struct
 	char u[37], want[48];
 	int r;
 
-	r = read_dev_header(dev, O_RDONLY, NULL, &h, err);
+	r = skp_header_read_dev(dev, O_RDONLY, NULL, &h, err);
 	if (r < 0)
 		return r;
 	skp_uuid_format(h.uuid, u);
@@ -318,11 +140,11 @@ static int adopt(struct skpd *d, const char *dev, const char *name, const struct
 		return r;
 	if (h.slot[1].state == SKP_SLOT_NEW)
 		return rekey_open(d, dev, name, &h, discard, 1, out, err);	/* authenticates both slots */
-	r = skpd_unwrap_slot(d, &h, 0, &dek, err);
+	r = kek_unwrap_slot(d, &h, 0, &dek, err);
 	skp_secmem_free(dek, SKP_DEK_LEN);
 	if (r < 0)
 		return skp_err_wrap(err, "adopting %s of %s", name, dev);
-	r = dev_add(d, name, dev, &h, err);
+	r = dev_add(d, name, dev, &h, discard, err);
 	if (r < 0)
 		return r;
 	sb_printf(out, "adopted /dev/mapper/%s (%s, UUID %s, already open)\n", name, dev, u);
@@ -352,17 +174,17 @@ static int rollback_check(struct skpd *d, const char *dev, const struct skp_slot
 		return 0;
 	if (flags & SKP_REQ_SUPERSEDED) {
 		sb_printf(out, "warning: KEK %s is %s in the KMS: opening DEK generation %llu read-write as asked "
-			  "(--allow-superseded)\n", s->kek_uid, kmip_state_name(state), (unsigned long long)s->generation);
+			  "(--allow-superseded)\n", s->kek_uid, skp_kmip_state_name((uint32_t)state), (unsigned long long)s->generation);
 		log_msg(LOG_W, "%s: KEK %s is %s in the KMS; DEK generation %llu opened read-write on explicit request "
-			"(--allow-superseded): an older header was restored", dev, s->kek_uid, kmip_state_name(state),
+			"(--allow-superseded): an older header was restored", dev, s->kek_uid, skp_kmip_state_name((uint32_t)state),
 			(unsigned long long)s->generation);
 		return 0;
 	}
 	sb_printf(out, "warning: KEK %s is %s in the KMS: this header holds a superseded data key (DEK generation "
 		  "%llu, an old backup or snapshot?); opened READ-ONLY. To restore it on purpose: close, then open "
-		  "with --allow-superseded\n", s->kek_uid, kmip_state_name(state), (unsigned long long)s->generation);
+		  "with --allow-superseded\n", s->kek_uid, skp_kmip_state_name((uint32_t)state), (unsigned long long)s->generation);
 	log_msg(LOG_W, "%s: KEK %s is %s in the KMS: DEK generation %llu is superseded; opened read-only", dev,
-		s->kek_uid, kmip_state_name(state), (unsigned long long)s->generation);
+		s->kek_uid, skp_kmip_state_name((uint32_t)state), (unsigned long long)s->generation);
 	return 1;
 }
 
@@ -384,20 +206,20 @@ int op_open(struct skpd *d, const char *dev, const char *name, int discard, unsi
 		return skp_err_set(err, -EEXIST, "mapping %s already exists", name);
 	if (info.exists)
 		return adopt(d, dev, name, &info, discard, out, err);
-	r = read_dev_header(dev, O_RDONLY | O_EXCL, NULL, &h, err);
+	r = skp_header_read_dev(dev, O_RDONLY | O_EXCL, NULL, &h, err);
 	if (r < 0)
 		return r;
 	if (h.slot[1].state == SKP_SLOT_NEW)
 		return rekey_open(d, dev, name, &h, discard, 0, out, err);
-	r = skpd_unwrap_slot(d, &h, 0, &dek, err);
+	r = kek_unwrap_slot(d, &h, 0, &dek, err);
 	if (r < 0)
 		return skp_err_wrap(err, "opening %s", dev);
 	ro = rollback_check(d, dev, &h.slot[0], flags, out);
-	r = map_device(d, name, dev, &h, dek, discard, ro, err);
+	r = dev_load_table(d, name, dev, &h, &(struct dev_keys){.key = dek}, discard, ro, 1, err);
 	skp_secmem_free(dek, SKP_DEK_LEN);
 	if (r < 0)
 		return r;
-	r = dev_add(d, name, dev, &h, err);
+	r = dev_add(d, name, dev, &h, discard, err);
 	if (r < 0)
 		return r;
 	skp_uuid_format(h.uuid, u);
@@ -418,8 +240,10 @@ int op_close(struct skpd *d, const char *name, struct sbuf *out, struct skp_err 
 	if (r < 0)
 		return r;
 	if (!info.exists) {
-		if (v)
-			*v = d->devs[--d->n_devs];
+		if (v) {
+			rekey_free(v);
+			dev_del(d, v);
+		}
 		return skp_err_set(err, -ENOENT, "no mapping %s", name);
 	}
 	if (strncmp(info.uuid, "SKP-", 4))
@@ -432,7 +256,7 @@ int op_close(struct skpd *d, const char *name, struct sbuf *out, struct skp_err 
 	if (r < 0)
 		return r;
 	if (v)
-		*v = d->devs[--d->n_devs];
+		dev_del(d, v);
 	sb_printf(out, "closed %s\n", name);
 	log_msg(LOG_I, "closed %s", name);
 	return 0;
@@ -458,18 +282,18 @@ int op_rekey(struct skpd *d, const char *name, const char *provider, struct sbuf
 	if (!pv)
 		return skp_err_set(err, -ENOENT, "provider \"%s\" is not configured", provider ? provider : v->provider);
 	/* Not O_EXCL: the mapping holds the device; only the header area is rewritten. */
-	r = read_dev_header(v->dev, O_RDWR, &fd, &h, err);
+	r = skp_header_read_dev(v->dev, O_RDWR, &fd, &h, err);
 	if (r < 0)
 		return r;
 	if (memcmp(h.uuid, v->uuid, 16)) {
 		r = skp_err_set(err, -ESTALE, "%s no longer holds the header of %s", v->dev, name);
 		goto out;
 	}
-	r = skpd_unwrap_slot(d, &h, 0, &dek, err);
+	r = kek_unwrap_slot(d, &h, 0, &dek, err);
 	if (r < 0)
 		goto out;
 	ns = h.slot[0];
-	r = new_kek_wrap(d, pv, h.uuid, dek, &ns, err);
+	r = kek_wrap_new(d, pv, h.uuid, dek, &ns, err);
 	if (r < 0)
 		goto out;
 	snprintf(old_uid, sizeof(old_uid), "%s", h.slot[0].kek_uid);
@@ -480,9 +304,7 @@ int op_rekey(struct skpd *d, const char *name, const char *provider, struct sbuf
 	r = skp_header_write(fd, &h, deks, err);
 	if (r < 0)
 		goto out;
-	memcpy(v->provider, ns.provider, sizeof(v->provider));
-	memcpy(v->kek_uid, ns.kek_uid, sizeof(v->kek_uid));
-	memcpy(v->kek_name, ns.kek_name, sizeof(v->kek_name));
+	dev_set_slot(v, &ns);
 	v->problem[0] = '\0';
 	sb_printf(out, "rekeyed %s (shallow): KEK %s on %s -> KEK %s on %s\n", name, old_uid, old_prov,
 		  ns.kek_uid, ns.provider);

@@ -19,6 +19,8 @@
 #include <unistd.h>
 
 #include "io.h"
+#include "log.h"
+#include "persist.h"
 #include "secmem.h"
 #include "skpd.h"
 #include "wrap.h"

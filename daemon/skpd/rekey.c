@@ -22,13 +22,16 @@
 #include <linux/dm-skp.h>
 
 #include "dm.h"
-#include "io.h"
-#include "keyring.h"
 #include "kmip.h"
+#include "log.h"
+#include "proto.h"
 #include "provider.h"
 #include "reencrypt.h"
+#include "rekey.h"
+#include "sbuf.h"
 #include "secmem.h"
 #include "skpd.h"
+#include "testhooks.h"
 #include "wrap.h"
 
 #define DEFAULT_CHUNK	(1024u)			/* sectors: 512 KiB */
@@ -225,76 +228,13 @@ static int rk_record(struct rekey *rk, uint64_t boundary, uint64_t hot_len, stru
 	return ret;
 }
 
-/* Keys in the keyring for one table load. */
-static int add_key_desc(const unsigned char *uuid, const unsigned char *dek, char *desc,
-			int32_t *serial, struct skp_err *err)
+/* Two keys split at boundary: old above, new below. */
+static int rk_load_two(struct skpd *d, const char *name, const char *dev, const struct rekey *rk,
+		       uint64_t boundary, int create, struct skp_err *err)
 {
-	char u[37];
-	int r;
+	struct dev_keys k = {.key = rk->old_dek, .new_key = rk->new_dek, .boundary = boundary};
 
-	skp_uuid_format(uuid, u);
-	r = skp_keyring_desc(u, desc, err);
-	if (r == 0)
-		r = skp_keyring_add(desc, dek, SKP_DEK_LEN, serial, err);
-	return r;
-}
-
-static void drop_key(int32_t serial, const char *desc, const char *which)
-{
-	struct skp_err e = {0};
-
-	if (test_keep_key(serial, desc, which))
-		return;
-	if (skp_keyring_remove(serial, &e) < 0)
-		log_msg(LOG_W, "%s", e.msg);
-}
-
-/*
- * Loads name's table: two-key at boundary (new_dek set) or the new key alone (old_dek
- * NULL).  create: a new mapping; else suspend, reload, resume (no unmount).
- */
-static int load_table(struct skpd *d, const char *name, const char *dev, const struct skp_header *h,
-		      const unsigned char *old_dek, const unsigned char *new_dek, uint64_t boundary,
-		      int discard, int create, struct skp_err *err)
-{
-	char desc[SKP_KEY_DESC_MAX], ndesc[SKP_KEY_DESC_MAX], u[37], dmuuid[SKP_DM_NAME_MAX];
-	struct skp_dm_table t = {0};
-	int32_t s1 = 0, s2 = 0;
-	int r;
-
-	r = add_key_desc(h->uuid, old_dek ? old_dek : new_dek, desc, &s1, err);
-	if (r < 0)
-		return r;
-	if (old_dek) {
-		r = add_key_desc(h->uuid, new_dek, ndesc, &s2, err);
-		if (r < 0)
-			goto out;
-		t.new_key_desc = ndesc;
-		t.boundary = boundary;
-	}
-	t.target = d->cfg.target;
-	t.dev = dev;
-	t.offset_sectors = h->data_offset / 512;
-	t.len_sectors = h->data_length / 512;
-	t.key_desc = desc;
-	t.sector_size = h->sector_size;
-	t.allow_discards = discard;
-	if (create) {
-		skp_uuid_format(h->uuid, u);
-		snprintf(dmuuid, sizeof(dmuuid), "SKP-%s-%.80s", u, name);
-		r = skp_dm_create(name, dmuuid, &t, err);
-	} else {
-		r = skp_dm_reload(name, &t, err);
-		if (r == 0)
-			r = skp_dm_suspend(name, 1, err);
-		if (r == 0)
-			r = skp_dm_suspend(name, 0, err);
-	}
-out:
-	if (s2)
-		drop_key(s2, ndesc, "new");
-	drop_key(s1, desc, old_dek ? "old" : "new");
-	return r;
+	return dev_load_table(d, name, dev, &rk->h, &k, rk->discard, 0, create, err);
 }
 
 /* Kernel boundary of a live two-key mapping (status field 1) and the fenced length (7). */
@@ -383,7 +323,7 @@ static int rk_finish(struct skpd *d, struct device *v, struct skp_err *err)
 	if (r < 0)
 		return r;
 	test_stop("final-record");
-	r = load_table(d, v->name, v->dev, &h, NULL, rk->new_dek, 0, rk->discard, 0, err);
+	r = dev_load_table(d, v->name, v->dev, &h, &(struct dev_keys){.key = rk->new_dek}, rk->discard, 0, 0, err);
 	if (r < 0)
 		return skp_err_wrap(err, "switching %s to the new key", v->name);
 	test_stop("final-reload");
@@ -399,10 +339,7 @@ static int rk_finish(struct skpd *d, struct device *v, struct skp_err *err)
 	r = skp_renc_rec_clear(rk->fd, h.resil_offset, err);
 	if (r < 0)
 		log_msg(LOG_W, "%s: %s (harmless: no rekey is recorded in the header)", v->name, err->msg);
-	v->generation = h.slot[0].generation;
-	memcpy(v->provider, h.slot[0].provider, sizeof(v->provider));
-	memcpy(v->kek_uid, h.slot[0].kek_uid, sizeof(v->kek_uid));
-	memcpy(v->kek_name, h.slot[0].kek_name, sizeof(v->kek_name));
+	dev_set_slot(v, &h.slot[0]);
 	v->problem[0] = '\0';
 	rk->done_secs = now_mono() - ((double)rk->t0.tv_sec + (double)rk->t0.tv_nsec / 1e9);
 	rk->state = RK_DONE;
@@ -432,7 +369,7 @@ static int rk_repair_fence(struct skpd *d, struct device *v, struct skp_err *err
 	r = skp_renc_recover(rk->fd, &rk->geom, rk->rec, rk->old_dek, rk->new_dek, SKP_DEK_LEN, &redone, &torn,
 			     err);
 	if (r == 0)
-		r = load_table(d, v->name, v->dev, &rk->h, rk->old_dek, rk->new_dek, b, rk->discard, 0, err);
+		r = rk_load_two(d, v->name, v->dev, rk, b, 0, err);
 	if (r < 0)
 		return skp_err_wrap(err, "%s: repairing the fenced chunk at sector %" PRIu64, v->name, rk->boundary);
 	log_msg(LOG_I, "deep rekey of %s: fenced chunk at sector %" PRIu64 " repaired, %" PRIu64 " sector(s) rewritten, %" PRIu64
@@ -597,9 +534,8 @@ int rekey_start(struct skpd *d, const char *name, const char *provider, uint32_t
 	unsigned char *old_dek = NULL, *new_dek = NULL;
 	const unsigned char *deks[SKP_SLOTS];
 	struct prov *pv;
-	uint64_t size = 0;
 	uint32_t chunk = DEFAULT_CHUNK;
-	int fd, r;
+	int r;
 
 	if (!v)
 		return skp_err_set(err, -ENOENT, "%s is not a device opened by this skpd", name);
@@ -615,15 +551,9 @@ int rekey_start(struct skpd *d, const char *name, const char *provider, uint32_t
 	pv = skpd_prov(d, provider ? provider : v->provider);
 	if (!pv || !pv->p)
 		return skp_err_set(err, -ENOENT, "provider \"%s\" is not configured", provider ? provider : v->provider);
-	fd = open(v->dev, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return skp_err_set(err, -errno, "%s: %s", v->dev, strerror(errno));
-	r = skp_dev_size(fd, &size);
-	if (r == 0)
-		r = skp_header_read(fd, size, &h, NULL, err);
-	close(fd);
+	r = skp_header_read_dev(v->dev, O_RDONLY, NULL, &h, err);
 	if (r < 0)
-		return skp_err_wrap(err, "%s", v->dev);
+		return r;
 	if (memcmp(h.uuid, v->uuid, 16))
 		return skp_err_set(err, -ESTALE, "%s no longer holds the header of %s", v->dev, name);
 	if (h.slot[1].state != SKP_SLOT_EMPTY)
@@ -633,7 +563,7 @@ int rekey_start(struct skpd *d, const char *name, const char *provider, uint32_t
 	r = rk_target_ok(err);
 	if (r < 0)
 		return r;
-	r = skpd_unwrap_slot(d, &h, 0, &old_dek, err);
+	r = kek_unwrap_slot(d, &h, 0, &old_dek, err);
 	if (r < 0)
 		return r;
 	new_dek = skp_secmem_alloc(SKP_DEK_LEN);
@@ -650,7 +580,7 @@ int rekey_start(struct skpd *d, const char *name, const char *provider, uint32_t
 	 * restored pre-rekey header (the old, maybe known, DEK) from opening read-write.
 	 */
 	if (r == 0)
-		r = new_kek_wrap(d, pv, h.uuid, new_dek, &h.slot[1], err);
+		r = kek_wrap_new(d, pv, h.uuid, new_dek, &h.slot[1], err);
 	if (r < 0) {
 		skp_secmem_free(old_dek, SKP_DEK_LEN);
 		skp_secmem_free(new_dek, SKP_DEK_LEN);
@@ -660,6 +590,7 @@ int rekey_start(struct skpd *d, const char *name, const char *provider, uint32_t
 	if (r < 0)
 		return r;
 	rk->chunk = chunk;
+	rk->discard = v->discard;	/* the reloads keep what open set */
 	rk->rate_mib = rate_mib;
 	/*
 	 * Records first, in both slots, before the header names the rekey: from then on both
@@ -681,7 +612,7 @@ int rekey_start(struct skpd *d, const char *name, const char *provider, uint32_t
 		goto fail;
 	rk->h = h;
 	test_stop("newslot");
-	r = load_table(d, name, v->dev, &h, rk->old_dek, rk->new_dek, 0, rk->discard, 0, err);
+	r = rk_load_two(d, name, v->dev, rk, 0, 0, err);
 	if (r < 0) {
 		/* The header names the rekey now: the next open resumes it from its record. */
 		rekey_free(v);
@@ -721,10 +652,10 @@ int rekey_open(struct skpd *d, const char *dev, const char *name, const struct s
 	uint64_t redone = 0, torn = 0, fenced = 0;
 	int ret, paused = 0;
 
-	ret = skpd_unwrap_slot(d, h, 0, &old_dek, err);
+	ret = kek_unwrap_slot(d, h, 0, &old_dek, err);
 	if (ret < 0)
 		return skp_err_wrap(err, "opening %s", dev);
-	ret = skpd_unwrap_slot(d, h, 1, &new_dek, err);
+	ret = kek_unwrap_slot(d, h, 1, &new_dek, err);
 	if (ret < 0) {
 		skp_secmem_free(old_dek, SKP_DEK_LEN);
 		return skp_err_wrap(err, "opening %s (interrupted deep rekey)", dev);
@@ -817,7 +748,8 @@ int rekey_open(struct skpd *d, const char *dev, const char *name, const struct s
 		/* The exclusive fd would make the table load fail (the target opens the device). */
 		close(rk->fd);
 		rk->fd = -1;
-		ret = load_table(d, name, dev, h, rk->old_dek, rk->new_dek, rk->boundary, discard, 1, err);
+		rk->discard = discard;
+		ret = rk_load_two(d, name, dev, rk, rk->boundary, 1, err);
 		/* The table load made the kernel load the module: now its version is known. */
 		if (ret == 0 && (ret = rk_target_ok(err)) < 0)
 			skp_dm_remove(name, NULL);
@@ -831,7 +763,7 @@ int rekey_open(struct skpd *d, const char *dev, const char *name, const struct s
 		if (ret < 0)
 			goto fail;
 	}
-	ret = dev_add(d, name, dev, h, err);
+	ret = dev_add(d, name, dev, h, discard, err);
 	if (ret < 0)
 		goto fail;
 	v = dev_find(d, name);

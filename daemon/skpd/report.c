@@ -5,7 +5,11 @@
 #include <string.h>
 #include <time.h>
 
+#include "dm.h"
 #include "provider.h"
+#include "rekey.h"
+#include "report.h"
+#include "sbuf.h"
 #include "skpd.h"
 
 static const char *iso(time_t t, char *buf, size_t size)

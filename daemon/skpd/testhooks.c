@@ -11,7 +11,8 @@
 
 #include <keyutils.h>
 
-#include "skpd.h"
+#include "log.h"
+#include "testhooks.h"
 
 /* SKP_TEST_STOP_AT=<step>:<n>: SIGSTOP at the n-th passage of a step, so a crash test can
  * cut the disk exactly there ("exit": the end of skpd's exit path, for a memory scan). */

@@ -1,0 +1,223 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The KEK cache, and getting, creating and using KEKs. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "provider.h"
+#include "secmem.h"
+#include "skpd.h"
+#include "wrap.h"
+
+static struct kek *kek_find(struct skpd *d, const char *provider, const char *uid)
+{
+	for (size_t i = 0; i < d->n_keks; i++)
+		if (!strcmp(d->keks[i].provider, provider) && !strcmp(d->keks[i].uid, uid))
+			return &d->keks[i];
+	return NULL;
+}
+
+const unsigned char *kek_cache_get(struct skpd *d, const char *provider, const char *uid)
+{
+	struct kek *k = kek_find(d, provider, uid);
+
+	return k ? k->key : NULL;
+}
+
+int kek_cache_put(struct skpd *d, const char *provider, const char *uid, const unsigned char *key,
+		  struct skp_err *err)
+{
+	struct kek *k;
+
+	if (kek_cache_get(d, provider, uid))
+		return 0;
+	if (d->n_keks == d->cap_keks) {
+		size_t ncap = d->cap_keks ? d->cap_keks * 2 : 64;
+		struct kek *nk = realloc(d->keks, ncap * sizeof(*nk));
+
+		if (!nk)
+			return skp_err_set(err, -ENOMEM, "KEK cache: out of memory");
+		d->keks = nk;
+		d->cap_keks = ncap;
+	}
+	k = &d->keks[d->n_keks];
+	memset(k, 0, sizeof(*k));
+	k->key = skp_secmem_alloc(SKP_KEK_LEN);
+	if (!k->key)
+		return skp_err_set(err, -ENOMEM, "KEK cache: no locked memory");
+	memcpy(k->key, key, SKP_KEK_LEN);
+	snprintf(k->provider, sizeof(k->provider), "%s", provider);
+	snprintf(k->uid, sizeof(k->uid), "%s", uid);
+	d->n_keks++;
+	return 0;
+}
+
+void kek_cache_drop(struct skpd *d, const char *provider, const char *uid)
+{
+	struct kek *k = kek_find(d, provider, uid);
+
+	if (!k)
+		return;
+	skp_secmem_free(k->key, SKP_KEK_LEN);
+	*k = d->keks[--d->n_keks];
+}
+
+static time_t mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
+
+void kek_state_note(struct skpd *d, const char *provider, const char *uid, int state)
+{
+	struct kek *k = kek_find(d, provider, uid);
+
+	if (k && state) {
+		k->state = state;
+		k->state_at = mono_s();
+	}
+}
+
+/* A state the KMS gave with the key this recently (a boot batch, an open) is used as is. */
+#define KEK_STATE_FRESH_S 60
+
+int kek_retired(struct skpd *d, const char *provider, const char *uid, int *state, struct skp_err *err)
+{
+	struct prov *pv = skpd_prov(d, provider);
+	struct kek *k = kek_find(d, provider, uid);
+	struct skp_key_attrs a;
+	int r;
+
+	if (k && k->state && mono_s() - k->state_at <= KEK_STATE_FRESH_S) {
+		*state = k->state;
+	} else {
+		if (!pv)
+			return skp_err_set(err, -ENOENT, "provider \"%s\" is not configured", provider);
+		r = skp_provider_get_attrs(pv->p, uid, &a, err);
+		if (r < 0)
+			return r;
+		*state = a.state;
+		kek_state_note(d, provider, uid, a.state);
+	}
+	/* 3 Deactivated, 4 Compromised, 5/6 Destroyed (KMIP 1.x State) */
+	return *state >= 3;
+}
+
+void kek_cache_free(struct skpd *d)
+{
+	for (size_t i = 0; i < d->n_keks; i++)
+		skp_secmem_free(d->keks[i].key, SKP_KEK_LEN);
+	free(d->keks);
+	d->keks = NULL;
+	d->n_keks = d->cap_keks = 0;
+}
+
+int kek_get(struct skpd *d, const char *provider, const char *uid, const unsigned char **ret,
+	    struct skp_err *err)
+{
+	const unsigned char *k = kek_cache_get(d, provider, uid);
+	struct prov *pv;
+	unsigned char *key = NULL;
+	struct skp_err item = {0};
+	int r, state = 0;
+
+	if (k) {
+		*ret = k;
+		return 0;
+	}
+	pv = skpd_prov(d, provider);
+	if (!pv)
+		return skp_err_set(err, -ENOENT, "provider \"%s\" is not configured (and its KEK %s is not cached)",
+				   provider, uid);
+	r = skp_provider_get_keks_states(pv->p, &uid, 1, &key, &state, &item, err);
+	if (r >= 0 && item.code)
+		r = skp_err_set(err, item.code, "%s", item.msg);
+	if (r < 0) {
+		if (key)
+			skp_secmem_free(key, SKP_KEK_LEN);
+		return skp_err_wrap(err, "getting KEK %s from provider \"%s\"", uid, provider);
+	}
+	r = kek_cache_put(d, provider, uid, key, err);
+	skp_secmem_free(key, SKP_KEK_LEN);
+	if (r < 0)
+		return r;
+	kek_state_note(d, provider, uid, state);
+	*ret = kek_cache_get(d, provider, uid);
+	return 0;
+}
+
+/* KEK names are unique per wrap: device UUID plus random bits. */
+static int kek_name(const unsigned char uuid[16], char *out, size_t size, struct skp_err *err)
+{
+	unsigned char rnd[4];
+	char u[37];
+	int r = skp_dek_generate(rnd, sizeof(rnd), err);
+
+	if (r < 0)
+		return r;
+	skp_uuid_format(uuid, u);
+	snprintf(out, size, "skp-%s-%02x%02x%02x%02x", u, rnd[0], rnd[1], rnd[2], rnd[3]);
+	return 0;
+}
+
+/* Creates a KEK on the provider, fetches it (into the cache) and wraps dek into slot. */
+int kek_wrap_new(struct skpd *d, struct prov *pv, const unsigned char uuid[16], const unsigned char *dek,
+		 struct skp_slot *slot, struct skp_err *err)
+{
+	char name[SKP_KEK_NAME_MAX], uid[SKP_KEK_UID_MAX];
+	const unsigned char *kek;
+	size_t wl = 0;
+	int r;
+
+	r = kek_name(uuid, name, sizeof(name), err);
+	if (r < 0)
+		return r;
+	r = skp_provider_create_kek(pv->p, name, uid, sizeof(uid), err);
+	if (r < 0)
+		return skp_err_wrap(err, "creating KEK on provider \"%s\"", pv->conf->name);
+	r = kek_get(d, pv->conf->name, uid, &kek, err);
+	if (r < 0)
+		return r;
+	r = skp_wrap(kek, SKP_KEK_LEN, dek, SKP_DEK_LEN, slot->wrapped, sizeof(slot->wrapped), &wl, err);
+	if (r < 0)
+		return r;
+	slot->wrapped_len = (uint32_t)wl;
+	slot->dek_len = SKP_DEK_LEN;
+	snprintf(slot->provider, sizeof(slot->provider), "%s", pv->conf->name);
+	snprintf(slot->kek_uid, sizeof(slot->kek_uid), "%s", uid);
+	snprintf(slot->kek_name, sizeof(slot->kek_name), "%s", name);
+	return 0;
+}
+
+/* Unwraps slot i's DEK into secmem and authenticates the header with it. */
+int kek_unwrap_slot(struct skpd *d, const struct skp_header *h, int i, unsigned char **ret,
+		    struct skp_err *err)
+{
+	const struct skp_slot *s = &h->slot[i];
+	const unsigned char *kek;
+	unsigned char *dek;
+	size_t len = 0;
+	int r;
+
+	r = kek_get(d, s->provider, s->kek_uid, &kek, err);
+	if (r < 0)
+		return r;
+	dek = skp_secmem_alloc(SKP_DEK_LEN);
+	if (!dek)
+		return skp_err_set(err, -ENOMEM, "no locked memory for the DEK");
+	r = skp_unwrap(kek, SKP_KEK_LEN, s->wrapped, s->wrapped_len, dek, SKP_DEK_LEN, &len, err);
+	if (r == 0 && len != SKP_DEK_LEN)
+		r = skp_err_set(err, -EBADMSG, "unwrapped DEK has %zu bytes", len);
+	if (r == 0)
+		r = skp_header_verify(h, i, dek, SKP_DEK_LEN, err);
+	if (r < 0) {
+		skp_secmem_free(dek, SKP_DEK_LEN);
+		return i ? skp_err_wrap(err, "slot %d", i) : r;
+	}
+	*ret = dek;
+	return 0;
+}
+
