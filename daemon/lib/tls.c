@@ -7,6 +7,7 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -330,11 +331,104 @@ static int ssl_setup(struct skp_tls_ctx *ctx, struct skp_tls_conn *c, const char
 }
 
 /* One connection being set up by skp_tls_connect_many. */
+/*
+ * getaddrinfo has no timeout (a DNS server that drops packets holds it for
+ * resolv.conf's timeout x attempts, per name): names are resolved with getaddrinfo_a
+ * and waited for until the connect deadline.  A lookup still running then is left to
+ * glibc's resolver thread, whose completion callback drops the last reference.
+ */
+struct lookup {
+	struct gaicb cb;
+	struct addrinfo hints;
+	char port[16];
+	atomic_int refs;		/* the caller's and the completion callback's */
+};
+
+static void lookup_put(struct lookup *l)
+{
+	if (atomic_fetch_sub(&l->refs, 1) != 1)
+		return;
+	if (l->cb.ar_result)
+		freeaddrinfo(l->cb.ar_result);
+	free((char *)l->cb.ar_name);
+	free(l);
+}
+
+static void lookup_done(union sigval sv)
+{
+	lookup_put(sv.sival_ptr);
+}
+
+/*
+ * Starts resolving host: an address is resolved at once (*res set, *ret NULL), a name
+ * through getaddrinfo_a (*ret set; lookup_poll tells when it is done).  0 or an EAI_*.
+ */
+static int lookup_start(const char *host, unsigned int port, struct addrinfo **res, struct lookup **ret)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV | AI_NUMERICHOST };
+	struct sigevent sev = { .sigev_notify = SIGEV_THREAD, .sigev_notify_function = lookup_done };
+	struct gaicb *list[1];
+	struct lookup *l;
+	char ps[16];
+	int r;
+
+	*ret = NULL;
+	snprintf(ps, sizeof(ps), "%u", port);
+	/* Most KMS nodes are configured by address: no lookup, no thread. */
+	r = getaddrinfo(host, ps, &hints, res);
+	if (r != EAI_NONAME)
+		return r;
+	*res = NULL;
+	l = calloc(1, sizeof(*l));
+	if (!l)
+		return EAI_MEMORY;
+	l->hints = (struct addrinfo){ .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV };
+	snprintf(l->port, sizeof(l->port), "%u", port);
+	l->cb.ar_name = strdup(host);
+	l->cb.ar_service = l->port;
+	l->cb.ar_request = &l->hints;
+	atomic_init(&l->refs, 2);
+	sev.sigev_value.sival_ptr = l;
+	list[0] = &l->cb;
+	if (!l->cb.ar_name || getaddrinfo_a(GAI_NOWAIT, list, 1, &sev)) {
+		free((char *)l->cb.ar_name);
+		free(l);
+		return EAI_MEMORY;
+	}
+	*ret = l;
+	return 0;
+}
+
+/* EAI_INPROGRESS while running; else its result (*res on 0) and l is released. */
+static int lookup_poll(struct lookup *l, struct addrinfo **res)
+{
+	int r = gai_error(&l->cb);
+
+	if (r == EAI_INPROGRESS)
+		return r;
+	if (r == 0) {
+		*res = l->cb.ar_result;
+		l->cb.ar_result = NULL;
+	}
+	lookup_put(l);
+	return r;
+}
+
+/* The deadline passed: a queued lookup is canceled (no callback comes), a running one
+ * is left to its callback. */
+static void lookup_abandon(struct lookup *l)
+{
+	if (gai_cancel(&l->cb) == EAI_CANCELED)
+		lookup_put(l);
+	lookup_put(l);
+}
+
 struct pending {
 	struct skp_tls_conn *c;
 	const char *host;
 	struct addrinfo *res, *ai;	/* addresses, the one being tried */
-	enum { P_TCP, P_TLS, P_DONE, P_FAILED } state;
+	struct lookup *lk;		/* name resolution under way */
+	enum { P_RESOLVE, P_TCP, P_TLS, P_DONE, P_FAILED } state;
 	short events;			/* what poll must wait for */
 	int last;			/* last connect error */
 };
@@ -421,6 +515,42 @@ static void pend_tcp_ready(struct skp_tls_ctx *ctx, struct pending *p, struct sk
 	pend_tcp(ctx, p, err);
 }
 
+#define LOOKUP_SLICE_MS 20
+
+/* Lookups that ended start their TCP connects; at the deadline the others fail. */
+static void resolve_step(struct skp_tls_ctx *ctx, struct pending *pend, size_t n, int64_t deadline,
+			struct skp_err *errs)
+{
+	int expired = now_ms() >= deadline;
+
+	for (size_t i = 0; i < n; i++) {
+		struct pending *p = &pend[i];
+		int r;
+
+		if (p->state != P_RESOLVE)
+			continue;
+		r = expired ? EAI_INPROGRESS : lookup_poll(p->lk, &p->res);
+		if (r == EAI_INPROGRESS) {
+			if (!expired)
+				continue;
+			lookup_abandon(p->lk);
+			p->lk = NULL;
+			p->state = P_FAILED;
+			skp_err_set(&errs[i], -ETIMEDOUT, "%s: name resolution timed out", p->c->peer);
+			continue;
+		}
+		p->lk = NULL;
+		if (r) {
+			p->state = P_FAILED;
+			skp_err_set(&errs[i], -EHOSTUNREACH, "%s: cannot resolve: %s", p->c->peer, gai_strerror(r));
+			continue;
+		}
+		p->state = P_FAILED;	/* pend_tcp sets what follows */
+		p->ai = p->res;
+		pend_tcp(ctx, p, &errs[i]);
+	}
+}
+
 int skp_tls_connect_many(struct skp_tls_ctx *ctx, const struct skp_tls_target *t, size_t n, int timeout_ms,
 			 struct skp_tls_conn **conns, struct skp_err *errs)
 {
@@ -434,8 +564,6 @@ int skp_tls_connect_many(struct skp_tls_ctx *ctx, const struct skp_tls_target *t
 	memset(pend, 0, sizeof(pend));
 	for (i = 0; i < n; i++) {
 		struct pending *p = &pend[i];
-		struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV };
-		char ps[16];
 		int r;
 
 		conns[i] = NULL;
@@ -450,37 +578,45 @@ int skp_tls_connect_many(struct skp_tls_ctx *ctx, const struct skp_tls_target *t
 		p->c->fd = -1;
 		snprintf(p->c->peer, sizeof(p->c->peer), strchr(t[i].host, ':') ? "[%s]:%u" : "%s:%u",
 			 t[i].host, t[i].port);
-		snprintf(ps, sizeof(ps), "%u", t[i].port);
-		/* Name resolution is the one blocking step (getaddrinfo has no timeout);
-		 * configure KMS nodes by IP address where that matters. */
-		r = getaddrinfo(t[i].host, ps, &hints, &p->res);
+		r = lookup_start(t[i].host, t[i].port, &p->res, &p->lk);
 		if (r) {
-			p->res = NULL;
 			skp_err_set(&errs[i], -EHOSTUNREACH, "%s: cannot resolve: %s", p->c->peer, gai_strerror(r));
+			continue;
+		}
+		if (p->lk) {
+			p->state = P_RESOLVE;
 			continue;
 		}
 		p->ai = p->res;
 		pend_tcp(ctx, p, &errs[i]);
 	}
 	for (;;) {
-		size_t np = 0, idx[SKP_TLS_MANY_MAX];
+		size_t np = 0, nr = 0, idx[SKP_TLS_MANY_MAX];
 		int64_t left = deadline - now_ms();
 		int r;
 
 		for (i = 0; i < n; i++) {
+			nr += pend[i].state == P_RESOLVE;
 			if (pend[i].state != P_TCP && pend[i].state != P_TLS)
 				continue;
 			pfd[np] = (struct pollfd){ .fd = pend[i].c->fd, .events = pend[i].events };
 			idx[np++] = i;
 		}
-		if (!np)
+		if (!np && !nr)
 			break;
+		/* Lookups have no descriptor: while one runs, poll in short slices and ask. */
+		if (nr && left > LOOKUP_SLICE_MS)
+			left = LOOKUP_SLICE_MS;
 		if (left <= 0)
 			r = 0;
 		else
 			r = poll(pfd, np, left > INT32_MAX ? INT32_MAX : (int)left);
 		if (r < 0 && errno == EINTR)
 			continue;
+		if (nr)
+			resolve_step(ctx, pend, n, deadline, errs);
+		if (r == 0 && now_ms() < deadline)
+			continue;	/* the end of a slice */
 		if (r <= 0) {
 			int e = r < 0 ? -errno : -ETIMEDOUT;
 
@@ -511,6 +647,8 @@ int skp_tls_connect_many(struct skp_tls_ctx *ctx, const struct skp_tls_target *t
 	for (i = 0; i < n; i++) {
 		struct pending *p = &pend[i];
 
+		if (p->lk)
+			lookup_abandon(p->lk);
 		if (p->res)
 			freeaddrinfo(p->res);
 		if (p->state == P_DONE) {
