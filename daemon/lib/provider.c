@@ -172,6 +172,24 @@ const struct skp_node_health *skp_provider_node(const struct skp_provider *p, si
 	return i < p->n ? &p->nodes[i].h : NULL;
 }
 
+void skp_provider_note_health(struct skp_provider *p, size_t i, const struct skp_node_health *h)
+{
+	struct node *nd;
+
+	if (i >= p->n || h->healthy < 0)
+		return;
+	nd = &p->nodes[i];
+	if (h->healthy == 1) {
+		nd->h.healthy = 1;
+		nd->h.failing_since = 0;
+		return;
+	}
+	if (nd->h.healthy != 0)
+		nd->h.failing_since = h->failing_since;
+	nd->h.healthy = 0;
+	snprintf(nd->h.last_error, sizeof(nd->h.last_error), "%s", h->last_error);
+}
+
 unsigned long skp_provider_failovers(const struct skp_provider *p)
 {
 	return p->failovers;

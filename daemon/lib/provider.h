@@ -110,6 +110,12 @@ int skp_provider_check(struct skp_provider *p);
 /* Per-node health for status output. */
 size_t skp_provider_nodes(const struct skp_provider *p);
 const struct skp_node_health *skp_provider_node(const struct skp_provider *p, size_t i);
+/*
+ * What a probe made elsewhere (skpd's health worker, with connections of its own) found
+ * of node i: healthy nodes are tried first, so operations skip a node it found failing,
+ * and try again one it found back.  Exchange counters are left as they are.
+ */
+void skp_provider_note_health(struct skp_provider *p, size_t i, const struct skp_node_health *h);
 /* Operations that succeeded on another node than the first one tried. */
 unsigned long skp_provider_failovers(const struct skp_provider *p);
 

@@ -25,11 +25,19 @@
 
 int control_reload(struct skpd *d, struct sbuf *out, struct skp_err *err)
 {
+	struct skp_err e = {0};
 	int r = skpd_reload(d, out, err);
 
-	if (r == 0)
-		skpd_health_check(d);
-	return r;
+	if (r < 0)
+		return r;
+	/* The worker's connections are to the old providers: a new worker for the new ones. */
+	if (health_start(d, &e) < 0) {
+		health_stop(d);
+		log_msg(LOG_E, "%s: no health checks until the next reload", e.msg);
+		sb_printf(out, "warning: %s: no health checks until the next reload\n", e.msg);
+	}
+	health_request_probe(d);
+	return 0;
 }
 
 static void respond(int fd, uint16_t cmd, int status, uint32_t flags, const char *body, size_t len)

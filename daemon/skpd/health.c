@@ -1,9 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Health of the providers' nodes, and remediation: the KEK of every open device asked for. */
+/*
+ * Provider health and device remediation.  The KMS is asked on a worker thread with its
+ * own provider connections: a node that never answers holds the worker for its timeout,
+ * never the main loop (control socket, deep rekeys).  The main thread decides when to
+ * ask and applies the answers (alarms, device problems, the log); the worker only asks.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "health.h"
+#include "kmip.h"
 #include "log.h"
 #include "provider.h"
 #include "skpd.h"
@@ -11,64 +22,294 @@
 /* Failed probes in a row before a single node raises the alarm (one blip is noise). */
 #define NODE_ALARM_FAILS 2
 
-void skpd_health_check(struct skpd *d)
+struct rem_item {
+	char name[SKP_DM_NAME_MAX];
+	char provider[SKP_PROVIDER_MAX];
+	char kek_uid[SKP_KEK_UID_MAX];
+	char problem[200];		/* the answer, "" if the KEK is usable */
+};
+
+struct probe {
+	int healthy;			/* nodes that answered */
+	size_t n;
+	struct skp_node_health nodes[SKP_MAX_SERVERS];
+};
+
+struct health {
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	int pipe[2];			/* worker -> main: answers are ready */
+	/* Set up before the thread starts, then the worker's alone. */
+	size_t n;
+	char names[SKP_MAX_PROVIDERS][SKP_PROVIDER_MAX];
+	struct skp_provider *p[SKP_MAX_PROVIDERS];
+	/* Under lock. */
+	int stop;
+	int want_probe;
+	struct rem_item *want_rem;	/* a remediation request not taken yet */
+	size_t n_want_rem;
+	int probe_ready;
+	struct probe probes[SKP_MAX_PROVIDERS];
+	struct probe scratch[SKP_MAX_PROVIDERS];	/* the worker's, while it probes */
+	struct rem_item *rem;		/* answered remediation */
+	size_t n_rem;
+};
+
+static void remediate(struct health *h, struct rem_item *v, size_t n)
 {
-	for (size_t i = 0; i < d->n_provs; i++) {
-		struct prov *pv = &d->provs[i];
-		int healthy = skp_provider_check(pv->p), was = pv->alarm;
-		size_t n = skp_provider_nodes(pv->p);
-		char msg[200] = "";
-
-		for (size_t j = 0; j < n && j < SKP_MAX_SERVERS; j++) {
-			const struct skp_node_health *h = skp_provider_node(pv->p, j);
-			struct node_state *ns = &pv->nodes[j];
-
-			ns->ever_checked = h->healthy >= 0;
-			ns->ok = h->healthy == 1;
-			ns->failing_since = (time_t)h->failing_since;
-			ns->fails = ns->ok ? 0 : ns->fails + 1;
-			ns->latency_ms = h->latency_ms;
-			snprintf(ns->error, sizeof(ns->error), "%.150s", ns->ok ? "" : h->last_error);
-			if (!ns->ok && ns->fails >= NODE_ALARM_FAILS && !msg[0])
-				snprintf(msg, sizeof(msg), "node %s failing for %u checks: %.100s",
-					 pv->conf->servers[j], ns->fails, ns->error);
-		}
-		if (healthy <= 0)
-			snprintf(msg, sizeof(msg), "no reachable KMS node (%zu configured)", n);
-		pv->alarm = msg[0] != 0;
-		snprintf(pv->alarm_msg, sizeof(pv->alarm_msg), "%s", msg);
-		if (pv->alarm && (!was || healthy <= 0))
-			log_msg(LOG_W, "alarm: provider \"%s\": %s", pv->conf->name, msg);
-		else if (!pv->alarm && was)
-			log_msg(LOG_I, "alarm cleared: provider \"%s\" healthy (%d node(s) up)", pv->conf->name, healthy);
-	}
-}
-
-void skpd_remediation_check(struct skpd *d)
-{
-	for (size_t i = 0; i < d->n_devs; i++) {
-		struct device *v = &d->devs[i];
-		struct prov *pv = skpd_prov(d, v->provider);
+	for (size_t i = 0; i < n; i++) {
+		struct skp_provider *p = NULL;
 		struct skp_key_attrs a;
 		struct skp_err err = {0};
-		char old[sizeof(v->problem)];
 
-		memcpy(old, v->problem, sizeof(old));
-		if (!pv) {
-			snprintf(v->problem, sizeof(v->problem), "provider \"%s\" is not configured: the device "
-				 "cannot be reopened after a restart", v->provider);
-		} else if (skp_provider_get_attrs(pv->p, v->kek_uid, &a, &err) < 0) {
-			snprintf(v->problem, sizeof(v->problem), "KEK check failed: %.170s", err.msg);
-		} else if (a.state != 2) {
-			snprintf(v->problem, sizeof(v->problem), "KEK %.60s is %s in the KMS, not Active",
-				 v->kek_uid, skp_kmip_state_name((uint32_t)a.state));
-		} else {
-			v->problem[0] = '\0';
-		}
-		if (v->problem[0] && strcmp(old, v->problem))
-			log_msg(LOG_W, "remediation: %s: %s", v->name, v->problem);
-		else if (!v->problem[0] && old[0])
-			log_msg(LOG_I, "remediation: %s: KEK usable again", v->name);
+		for (size_t j = 0; j < h->n; j++)
+			if (!strcmp(h->names[j], v[i].provider))
+				p = h->p[j];
+		if (!p)
+			snprintf(v[i].problem, sizeof(v[i].problem), "provider \"%s\" is not configured: the "
+				 "device cannot be reopened after a restart", v[i].provider);
+		else if (skp_provider_get_attrs(p, v[i].kek_uid, &a, &err) < 0)
+			snprintf(v[i].problem, sizeof(v[i].problem), "KEK check failed: %.170s", err.msg);
+		else if (a.state != 2)
+			snprintf(v[i].problem, sizeof(v[i].problem), "KEK %.60s is %s in the KMS, not Active",
+				 v[i].kek_uid, skp_kmip_state_name((uint32_t)a.state));
+		else
+			v[i].problem[0] = '\0';
 	}
 }
 
+static void probe(struct health *h, struct probe *out)
+{
+	for (size_t i = 0; i < h->n; i++) {
+		out[i].healthy = skp_provider_check(h->p[i]);
+		out[i].n = skp_provider_nodes(h->p[i]);
+		for (size_t j = 0; j < out[i].n && j < SKP_MAX_SERVERS; j++)
+			out[i].nodes[j] = *skp_provider_node(h->p[i], j);
+	}
+}
+
+static void health_destroy(struct health *h)
+{
+	for (size_t i = 0; i < h->n; i++)
+		skp_provider_free(h->p[i]);
+	free(h->want_rem);
+	free(h->rem);
+	close(h->pipe[0]);
+	close(h->pipe[1]);
+	pthread_mutex_destroy(&h->lock);
+	pthread_cond_destroy(&h->cond);
+	free(h);
+}
+
+static void *worker(void *arg)
+{
+	struct health *h = arg;
+	struct probe *res = h->scratch;
+
+	pthread_mutex_lock(&h->lock);
+	for (;;) {
+		struct rem_item *rem;
+		size_t n_rem;
+		ssize_t w;
+		int want_probe;
+
+		while (!h->stop && !h->want_probe && !h->want_rem)
+			pthread_cond_wait(&h->cond, &h->lock);
+		if (h->stop)
+			break;
+		want_probe = h->want_probe;
+		rem = h->want_rem;
+		n_rem = h->n_want_rem;
+		h->want_probe = 0;
+		h->want_rem = NULL;
+		pthread_mutex_unlock(&h->lock);
+
+		if (want_probe)
+			probe(h, res);
+		if (rem)
+			remediate(h, rem, n_rem);
+
+		pthread_mutex_lock(&h->lock);
+		if (want_probe) {
+			memcpy(h->probes, res, h->n * sizeof(*res));
+			h->probe_ready = 1;
+		}
+		if (rem) {
+			free(h->rem);
+			h->rem = rem;
+			h->n_rem = n_rem;
+		}
+		/* Fails only when full, and a full pipe already says "ready". */
+		w = write(h->pipe[1], "", 1);
+		(void)w;
+	}
+	pthread_mutex_unlock(&h->lock);
+	/* health_stop left the worker to free what it used (it may have been mid-probe). */
+	health_destroy(h);
+	return NULL;
+}
+
+int health_start(struct skpd *d, struct skp_err *err)
+{
+	struct health *h = calloc(1, sizeof(*h));
+	int r;
+
+	if (!h)
+		return skp_err_set(err, -ENOMEM, "health checks: out of memory");
+	if (pipe2(h->pipe, O_CLOEXEC | O_NONBLOCK) < 0) {
+		free(h);
+		return skp_err_set(err, -errno, "health checks: pipe: %s", strerror(errno));
+	}
+	pthread_mutex_init(&h->lock, NULL);
+	pthread_cond_init(&h->cond, NULL);
+	for (size_t i = 0; i < d->n_provs; i++) {
+		h->p[h->n] = skpd_provider_new(d->provs[i].conf, err);
+		if (!h->p[h->n]) {
+			health_destroy(h);
+			return skp_err_wrap(err, "health checks: provider \"%s\"", d->provs[i].conf->name);
+		}
+		snprintf(h->names[h->n++], SKP_PROVIDER_MAX, "%s", d->provs[i].conf->name);
+	}
+	r = pthread_create(&h->thread, NULL, worker, h);
+	if (r) {
+		health_destroy(h);
+		return skp_err_set(err, -r, "health checks: cannot start a thread: %s", strerror(r));
+	}
+	health_stop(d);
+	d->health = h;
+	return 0;
+}
+
+void health_stop(struct skpd *d)
+{
+	struct health *h = d->health;
+
+	if (!h)
+		return;
+	d->health = NULL;
+	pthread_mutex_lock(&h->lock);
+	h->stop = 1;
+	pthread_cond_signal(&h->cond);
+	pthread_mutex_unlock(&h->lock);
+	/* Not joined: a probe of a node that does not answer may hold it for its timeout. */
+	pthread_detach(h->thread);
+}
+
+int health_fd(const struct skpd *d)
+{
+	return d->health ? d->health->pipe[0] : -1;
+}
+
+void health_request_probe(struct skpd *d)
+{
+	struct health *h = d->health;
+
+	if (!h)
+		return;
+	pthread_mutex_lock(&h->lock);
+	h->want_probe = 1;
+	pthread_cond_signal(&h->cond);
+	pthread_mutex_unlock(&h->lock);
+}
+
+void health_request_remediation(struct skpd *d)
+{
+	struct health *h = d->health;
+	struct rem_item *v;
+
+	if (!h || !d->n_devs)
+		return;
+	v = calloc(d->n_devs, sizeof(*v));
+	if (!v) {
+		log_msg(LOG_E, "remediation: out of memory");
+		return;
+	}
+	for (size_t i = 0; i < d->n_devs; i++) {
+		snprintf(v[i].name, sizeof(v[i].name), "%s", d->devs[i].name);
+		snprintf(v[i].provider, sizeof(v[i].provider), "%s", d->devs[i].provider);
+		snprintf(v[i].kek_uid, sizeof(v[i].kek_uid), "%s", d->devs[i].kek_uid);
+	}
+	pthread_mutex_lock(&h->lock);
+	free(h->want_rem);		/* one not taken yet is older: this one replaces it */
+	h->want_rem = v;
+	h->n_want_rem = d->n_devs;
+	pthread_cond_signal(&h->cond);
+	pthread_mutex_unlock(&h->lock);
+}
+
+static void apply_probe(struct prov *pv, const struct probe *pr)
+{
+	int was = pv->alarm;
+	char msg[200] = "";
+
+	for (size_t j = 0; j < pr->n && j < SKP_MAX_SERVERS; j++) {
+		const struct skp_node_health *nh = &pr->nodes[j];
+		struct node_state *ns = &pv->nodes[j];
+
+		skp_provider_note_health(pv->p, j, nh);
+		ns->ever_checked = nh->healthy >= 0;
+		ns->ok = nh->healthy == 1;
+		ns->failing_since = (time_t)nh->failing_since;
+		ns->fails = ns->ok ? 0 : ns->fails + 1;
+		ns->latency_ms = nh->latency_ms;
+		snprintf(ns->error, sizeof(ns->error), "%.150s", ns->ok ? "" : nh->last_error);
+		if (!ns->ok && ns->fails >= NODE_ALARM_FAILS && !msg[0])
+			snprintf(msg, sizeof(msg), "node %s failing for %u checks: %.100s",
+				 pv->conf->servers[j], ns->fails, ns->error);
+	}
+	if (pr->healthy <= 0)
+		snprintf(msg, sizeof(msg), "no reachable KMS node (%zu configured)", pr->n);
+	pv->alarm = msg[0] != 0;
+	snprintf(pv->alarm_msg, sizeof(pv->alarm_msg), "%s", msg);
+	if (pv->alarm && (!was || pr->healthy <= 0))
+		log_msg(LOG_W, "alarm: provider \"%s\": %s", pv->conf->name, msg);
+	else if (!pv->alarm && was)
+		log_msg(LOG_I, "alarm cleared: provider \"%s\" healthy (%d node(s) up)", pv->conf->name,
+			pr->healthy);
+}
+
+/* An answer about a device that was closed or rekeyed since it was asked is dropped. */
+static void apply_remediation(struct skpd *d, const struct rem_item *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct device *dv = dev_find(d, v[i].name);
+		char old[sizeof(dv->problem)];
+
+		if (!dv || strcmp(dv->kek_uid, v[i].kek_uid) || strcmp(dv->provider, v[i].provider))
+			continue;
+		memcpy(old, dv->problem, sizeof(old));
+		snprintf(dv->problem, sizeof(dv->problem), "%s", v[i].problem);
+		if (dv->problem[0] && strcmp(old, dv->problem))
+			log_msg(LOG_W, "remediation: %s: %s", dv->name, dv->problem);
+		else if (!dv->problem[0] && old[0])
+			log_msg(LOG_I, "remediation: %s: KEK usable again", dv->name);
+	}
+}
+
+void health_collect(struct skpd *d)
+{
+	struct health *h = d->health;
+	struct rem_item *rem;
+	char buf[64];
+	size_t n_rem;
+
+	if (!h)
+		return;
+	while (read(h->pipe[0], buf, sizeof(buf)) > 0)
+		;
+	pthread_mutex_lock(&h->lock);
+	/* Providers are matched by name: the worker was started from the same configuration. */
+	if (h->probe_ready) {
+		for (size_t i = 0; i < h->n && i < d->n_provs; i++)
+			apply_probe(&d->provs[i], &h->probes[i]);
+		h->probe_ready = 0;
+	}
+	rem = h->rem;
+	n_rem = h->n_rem;
+	h->rem = NULL;
+	pthread_mutex_unlock(&h->lock);
+	if (rem)
+		apply_remediation(d, rem, n_rem);
+	free(rem);
+}

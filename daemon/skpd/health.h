@@ -1,11 +1,25 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* Provider health (alarms) and device remediation (is each open device's KEK still usable?). */
+/*
+ * Provider health (alarms) and device remediation (is each open device's KEK still
+ * usable?), asked on a worker thread: the main loop only posts requests and applies
+ * the answers, so a KMS node that never answers cannot stall it.
+ */
 #ifndef SKPD_HEALTH_H
 #define SKPD_HEALTH_H
 
+#include "err.h"
+
 struct skpd;
 
-void skpd_health_check(struct skpd *d);
-void skpd_remediation_check(struct skpd *d);
+/* A worker with its own connections to d's providers (a running one is replaced: reload). */
+int health_start(struct skpd *d, struct skp_err *err);
+/* The worker goes; one in the middle of a probe finishes it first, on its own. */
+void health_stop(struct skpd *d);
+/* Readable when answers are ready: then call health_collect.  -1 without a worker. */
+int health_fd(const struct skpd *d);
+void health_request_probe(struct skpd *d);
+void health_request_remediation(struct skpd *d);
+/* Applies the answers that came: node states and alarms, device problems (logged). */
+void health_collect(struct skpd *d);
 
 #endif

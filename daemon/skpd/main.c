@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * skpd: holds KEKs for encrypted block devices, opens them through dm-skp, and
- * answers skpctl on a root-only control socket.  The main loop serves requests, runs
- * deep rekeys a chunk at a time, and the health and remediation checks.
+ * answers skpctl on a root-only control socket.  The main loop serves requests and runs
+ * deep rekeys a chunk at a time; the health and remediation checks ask the KMS on a
+ * worker thread (health.c), so a KMS that does not answer never stalls it.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -120,12 +121,17 @@ int main(int argc, char **argv)
 	skpd_persist_start(&d);
 	skpd_boot_open(&d);
 	skpd_persist_sync(&d);
+	if (health_start(&d, &err) < 0) {
+		log_msg(LOG_E, "%s", err.msg);
+		return 1;
+	}
 	sd_notify(0, "READY=1\nSTATUS=skptab processed");
 	d.last_health = d.last_remediation = time(NULL);
-	skpd_health_check(&d);
+	health_request_probe(&d);
 
 	while (running) {
-		struct pollfd p[2] = {{.fd = lfd, .events = POLLIN}, {.fd = sfd, .events = POLLIN}};
+		struct pollfd p[3] = {{.fd = lfd, .events = POLLIN}, {.fd = sfd, .events = POLLIN},
+				      {.fd = health_fd(&d), .events = POLLIN}};
 		time_t now = time(NULL), next;
 		int timeout, rk_ms;
 
@@ -136,8 +142,10 @@ int main(int argc, char **argv)
 		rk_ms = rekey_next_ms(&d);
 		if (rk_ms >= 0 && rk_ms < timeout)
 			timeout = rk_ms;
-		if (poll(p, 2, timeout) < 0 && errno != EINTR)
+		if (poll(p, 3, timeout) < 0 && errno != EINTR)
 			break;
+		if (p[2].revents & POLLIN)
+			health_collect(&d);
 		if (p[1].revents & POLLIN) {
 			struct signalfd_siginfo si;
 
@@ -160,13 +168,14 @@ int main(int argc, char **argv)
 		}
 		rekey_tick(&d);
 		now = time(NULL);
+		/* Asked, not waited for: the worker's answers come through health_fd. */
 		if (now >= d.last_health + d.cfg.health_interval) {
 			d.last_health = now;
-			skpd_health_check(&d);
+			health_request_probe(&d);
 		}
 		if (now >= d.last_remediation + d.cfg.remediation_interval) {
 			d.last_remediation = now;
-			skpd_remediation_check(&d);
+			health_request_remediation(&d);
 		}
 	}
 	sd_notify(0, "STOPPING=1");
@@ -174,6 +183,7 @@ int main(int argc, char **argv)
 	unlink(d.cfg.socket);
 	/* Devices stay mapped, but their rekey state goes: a paused or running deep rekey holds
 	 * both DEKs in secmem, wiped here (the next skpd resumes from the disk's records). */
+	health_stop(&d);
 	for (size_t i = 0; i < d.n_devs; i++)
 		rekey_free(&d.devs[i]);
 	free(d.devs);

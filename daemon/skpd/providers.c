@@ -10,11 +10,11 @@
 #include "sbuf.h"
 #include "skpd.h"
 
-static int prov_open(struct prov *pv, struct skp_err *err)
+struct skp_provider *skpd_provider_new(const struct skp_provider_conf *c, struct skp_err *err)
 {
-	const struct skp_provider_conf *c = pv->conf;
 	const char *servers[SKP_MAX_SERVERS];
 	struct skp_provider_cfg pc = {0};
+	struct skp_provider *p;
 
 	for (size_t i = 0; i < c->n_servers; i++)
 		servers[i] = c->servers[i];
@@ -30,8 +30,16 @@ static int prov_open(struct prov *pv, struct skp_err *err)
 	pc.protocol_minor = c->protocol_minor < 0 ? 0 : c->protocol_minor;
 	pc.protocol_set = c->protocol_minor >= 0;
 	pc.timeout_ms = c->timeout_ms;
-	pv->p = skp_provider_new(&pc, err);
-	return pv->p ? 0 : (err->code ? err->code : -EIO);
+	p = skp_provider_new(&pc, err);
+	if (!p && !err->code)
+		skp_err_set(err, -EIO, "provider \"%s\": cannot set up", c->name);
+	return p;
+}
+
+static int prov_open(struct prov *pv, struct skp_err *err)
+{
+	pv->p = skpd_provider_new(pv->conf, err);
+	return pv->p ? 0 : err->code;
 }
 
 int skpd_providers_setup(struct skpd *d, struct skp_err *err)

@@ -29,6 +29,8 @@ struct prov {
 	char alarm_msg[200];
 };
 
+/* A provider connection set for conf (skpd's own, or the health worker's). */
+struct skp_provider *skpd_provider_new(const struct skp_provider_conf *conf, struct skp_err *err);
 int skpd_providers_setup(struct skpd *d, struct skp_err *err);
 void skpd_providers_free(struct skpd *d);
 struct prov *skpd_prov(struct skpd *d, const char *name);

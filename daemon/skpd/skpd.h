@@ -6,7 +6,7 @@
  *   devices                   the open devices; the one table load
  *   providers                 KMS providers from the config; reload
  *   keks                      the KEK cache; KEK get, wrap under a new KEK, slot unwrap
- *   health                    provider health and device remediation
+ *   health                    provider health and device remediation (a worker thread)
  *   rekey                     deep rekey
  *   ops                       format, open, close, shallow rekey, migration
  *   boot, persist, report     skptab at start, key_persistence, what skpctl shows
@@ -35,6 +35,7 @@ struct skpd {
 	size_t n_devs, cap_devs;
 	time_t started;
 	time_t last_health, last_remediation;
+	struct health *health;		/* the worker that asks the KMS (health.c) */
 	unsigned long requests;
 };
 
