@@ -317,10 +317,12 @@ static int kernel_boundary(const char *name, uint64_t *ret, uint64_t *fenced, st
 static int kernel_two_key(const char *name)
 {
 	char type[32], params[512];
+	struct skp_target_table t;
 
-	if (skp_dm_status(name, 1, type, sizeof(type), params, sizeof(params), NULL) < 0)
+	if (skp_dm_status(name, 1, type, sizeof(type), params, sizeof(params), NULL) < 0 ||
+	    skp_target_table_parse(params, &t) < 0)
 		return -1;
-	return strstr(params, " new_key:") != NULL;
+	return t.two_key;
 }
 
 static void rk_start_clock(struct rekey *rk)
