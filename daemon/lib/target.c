@@ -240,3 +240,55 @@ int skp_target_table_parse(const char *params, struct skp_target_table *ret)
 	*ret = t;
 	return 0;
 }
+
+int skp_target_status_parse(const char *line, struct skp_target_status *ret)
+{
+	struct skp_target_status s;
+	uint64_t *const field[] = {
+		&s.boundary, &s.length, &s.sectors_read, &s.sectors_written, &s.sectors_reencrypted,
+		&s.io_errors, &s.fenced,
+	};
+	struct fields fs = { .next = line };
+	uint64_t extra;
+	size_t i;
+
+	_Static_assert(sizeof(field) / sizeof(field[0]) == DM_SKP_STATUS_INFO_FIELDS,
+		       "one struct skp_target_status member per uapi status field");
+	for (i = 0; i < DM_SKP_STATUS_INFO_FIELDS; i++)
+		if (take_dec(&fs, field[i]))
+			return -EPROTO;
+	/* Fields a later minor version appended: skipped, but held to the same grammar. */
+	while (fs.next)
+		if (take_dec(&fs, &extra))
+			return -EPROTO;
+	*ret = s;
+	return 0;
+}
+
+/* ---- messages ---- */
+
+/* "<verb> <sector> <count>" within the uapi bound; alignment and the boundary are the kernel's to check. */
+static int range_msg(char *buf, size_t size, const char *verb, uint64_t sector, uint64_t count,
+		     struct skp_err *err)
+{
+	int n;
+
+	if (!count || count > DM_SKP_MAX_REENCRYPT_SECTORS || sector > UINT64_MAX - count)
+		return skp_err_set(err, -EINVAL, "%s %llu %llu: the count must be 1..%u and the range must not wrap",
+				   verb, (unsigned long long)sector, (unsigned long long)count,
+				   DM_SKP_MAX_REENCRYPT_SECTORS);
+	n = snprintf(buf, size, "%s %llu %llu", verb, (unsigned long long)sector, (unsigned long long)count);
+	if (n < 0 || (size_t)n >= size)
+		return skp_err_set(err, -ENAMETOOLONG, "%s message does not fit in %zu bytes", verb, size);
+	return 0;
+}
+
+int skp_target_msg_hold(char *buf, size_t size, uint64_t sector, uint64_t count, struct skp_err *err)
+{
+	return range_msg(buf, size, DM_SKP_MSG_HOLD, sector, count, err);
+}
+
+int skp_target_msg_reencrypt(char *buf, size_t size, uint64_t sector, uint64_t count, struct skp_err *err)
+{
+	return range_msg(buf, size, DM_SKP_MSG_REENCRYPT, sector, count, err);
+}

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * dm-skp's text grammar, built from uapi/linux/dm-skp.h: the table line skpd loads and
- * the table line the kernel reports (docs/table-syntax.md).
+ * dm-skp's text grammar, built from uapi/linux/dm-skp.h: the table line skpd loads, the
+ * table and status lines the kernel reports, the messages skpd sends (docs/table-syntax.md).
  * Text only, no device-mapper calls (lib/dm.c does those), so it is tested on the host.
  * The crypt fallback (skpd.conf `target = crypt`) loads the same, byte-compatible line.
  */
@@ -17,6 +17,8 @@
 
 /* The fallback target type: dm-crypt reads the single-key line as dm-skp does. */
 #define SKP_TARGET_CRYPT	"crypt"
+/* Room for any message skp_target_msg_* formats. */
+#define SKP_TARGET_MSG_MAX	64
 
 struct skp_dm_table {
 	const char *target;		/* DM_SKP_TARGET_NAME, or SKP_TARGET_CRYPT */
@@ -43,6 +45,17 @@ struct skp_target_table {
 	uint64_t boundary;		/* two_key only */
 };
 
+/* The STATUSTYPE_INFO line, in 512-byte sectors (DM_SKP_STATUS_INFO_FIELDS fields). */
+struct skp_target_status {
+	uint64_t boundary;		/* 0 in single-key mode */
+	uint64_t length;
+	uint64_t sectors_read;
+	uint64_t sectors_written;
+	uint64_t sectors_reencrypted;
+	uint64_t io_errors;
+	uint64_t fenced;		/* sectors fenced at the boundary by a failed reencrypt */
+};
+
 /* DM_SKP_TARGET_NAME or SKP_TARGET_CRYPT: a target type skpd loads and adopts. */
 int skp_target_type_ok(const char *type);
 
@@ -59,5 +72,21 @@ int skp_target_params(const struct skp_dm_table *t, char *buf, size_t size);
  * numbers, doubled or trailing spaces.
  */
 int skp_target_table_parse(const char *params, struct skp_target_table *ret);
+
+/*
+ * Parses the STATUSTYPE_INFO line.  Fields are decimal, one space apart, at least
+ * DM_SKP_STATUS_INFO_FIELDS of them; more are allowed (a later minor version of the target
+ * may append fields, as 1.2.0 appended <fenced>) but must be decimal too.  -EPROTO on a
+ * missing field, a sign, a non-digit, a value above UINT64_MAX, or stray spaces.
+ */
+int skp_target_status_parse(const char *line, struct skp_target_status *ret);
+
+/*
+ * "hold <sector> <count>" and "reencrypt <sector> <count>" into buf (SKP_TARGET_MSG_MAX
+ * bytes suffice): -EINVAL if count is 0 or above DM_SKP_MAX_REENCRYPT_SECTORS or the range
+ * wraps, -ENAMETOOLONG if buf is too small; err says which.  "release" is DM_SKP_MSG_RELEASE.
+ */
+int skp_target_msg_hold(char *buf, size_t size, uint64_t sector, uint64_t count, struct skp_err *err);
+int skp_target_msg_reencrypt(char *buf, size_t size, uint64_t sector, uint64_t count, struct skp_err *err);
 
 #endif

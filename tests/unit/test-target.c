@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * dm-skp's text grammar (daemon/lib/target.c): the table lines skpd loads and the kernel
- * reports.  The kernel splits lines on white space, so nothing may smuggle a field in, and
- * nothing malformed may be read as a number.
+ * dm-skp's text grammar (daemon/lib/target.c): the table lines skpd loads, the table and
+ * status lines the kernel reports, the messages.  The kernel splits lines on white space,
+ * so nothing may smuggle a field in, and nothing malformed may be read as a number.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -250,6 +250,120 @@ TEST(table_malformed)
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		ASSERT_EQ(-EPROTO, skp_target_table_parse(bad[i], &p)) TH_LOG("accepted \"%s\"", bad[i]);
 	}
+}
+
+/* ---- status lines ---- */
+
+TEST(status_valid)
+{
+	struct skp_target_status s;
+
+	ASSERT_EQ(0, skp_target_status_parse("8192 16384 100 200 8192 3 1024", &s));
+	ASSERT_EQ(8192u, s.boundary);
+	ASSERT_EQ(16384u, s.length);
+	ASSERT_EQ(100u, s.sectors_read);
+	ASSERT_EQ(200u, s.sectors_written);
+	ASSERT_EQ(8192u, s.sectors_reencrypted);
+	ASSERT_EQ(3u, s.io_errors);
+	ASSERT_EQ(1024u, s.fenced);
+	ASSERT_EQ(0, skp_target_status_parse("0 0 0 0 0 0 0", &s));
+	ASSERT_EQ(0u, s.fenced);
+	ASSERT_EQ(0, skp_target_status_parse("18446744073709551615 1 2 3 4 5 6", &s));	/* 2^64 - 1 */
+	ASSERT_EQ(UINT64_MAX, s.boundary);
+	/* a field a later minor version appends is skipped, if it is a number */
+	ASSERT_EQ(0, skp_target_status_parse("1 2 3 4 5 6 7 8", &s));
+	ASSERT_EQ(7u, s.fenced);
+	ASSERT_EQ(0, skp_target_status_parse("1 2 3 4 5 6 7 8 9", &s));
+}
+
+/* Each field missing in turn (the 1.1 target wrote six fields): refused. */
+TEST(status_missing_fields)
+{
+	static const char full[] = "1 2 3 4 5 6 7";
+	struct skp_target_status s;
+	char line[sizeof(full)];
+
+	for (size_t i = 0; i < DM_SKP_STATUS_INFO_FIELDS; i++) {
+		/* drop field i: "1 3 4 ..." and so on */
+		char *w = line;
+
+		for (size_t j = 0; j < DM_SKP_STATUS_INFO_FIELDS; j++)
+			if (j != i)
+				w += sprintf(w, "%s%zu", w == line ? "" : " ", j + 1);
+		ASSERT_EQ(-EPROTO, skp_target_status_parse(line, &s)) TH_LOG("accepted \"%s\"", line);
+	}
+	for (size_t n = 0; n < sizeof(full) - 1; n++) {
+		/* every prefix: cut fields, and a cut after a separating space */
+		memcpy(line, full, n);
+		line[n] = '\0';
+		ASSERT_EQ(-EPROTO, skp_target_status_parse(line, &s)) TH_LOG("accepted \"%s\"", line);
+	}
+}
+
+TEST(status_malformed)
+{
+	static const char *const bad[] = {
+		"",
+		" ",
+		"1 2 3 4 5 6 7 ",			/* trailing space */
+		" 1 2 3 4 5 6 7",
+		"1 2 3  4 5 6 7",
+		"1\t2 3 4 5 6 7",
+		"1 2 3 4 5 6 7\n",
+		"1 2 3 4 5 6 7 junk",
+		"1 2 3 4 5 6 7 8x",
+		"1 2 3 4 5 6 7x",
+		"0x10 2 3 4 5 6 7",
+		"1 2 3 4 5 6 a",
+		"1 2 3 4 5 6 -7",			/* negative */
+		"-1 2 3 4 5 6 7",
+		"+1 2 3 4 5 6 7",
+		"1 2 3 4 5 6 18446744073709551616",	/* 2^64 */
+		"99999999999999999999 2 3 4 5 6 7",
+		"1 2 3 4 5 6 184467440737095516150",
+		"1.5 2 3 4 5 6 7",
+	};
+	struct skp_target_status s = { .boundary = 42 };
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ASSERT_EQ(-EPROTO, skp_target_status_parse(bad[i], &s)) TH_LOG("accepted \"%s\"", bad[i]);
+	}
+	/* a refused line leaves the result alone */
+	ASSERT_EQ(42u, s.boundary);
+}
+
+/* ---- messages ---- */
+
+TEST(messages)
+{
+	struct skp_err err = {0};
+	char buf[SKP_TARGET_MSG_MAX];
+
+	ASSERT_EQ(0, skp_target_msg_hold(buf, sizeof(buf), 8192, 1024, &err));
+	ASSERT_STREQ("hold 8192 1024", buf);
+	ASSERT_EQ(0, skp_target_msg_reencrypt(buf, sizeof(buf), 0, DM_SKP_MAX_REENCRYPT_SECTORS, &err));
+	ASSERT_STREQ("reencrypt 0 8192", buf);
+	/* the longest: both numbers at their widest still fit SKP_TARGET_MSG_MAX */
+	ASSERT_EQ(0, skp_target_msg_reencrypt(buf, sizeof(buf), UINT64_MAX - 1, 1, &err));
+	ASSERT_STREQ("reencrypt 18446744073709551614 1", buf);
+}
+
+TEST(message_bounds)
+{
+	struct skp_err err = {0};
+	char buf[SKP_TARGET_MSG_MAX];
+
+	ASSERT_EQ(-EINVAL, skp_target_msg_hold(buf, sizeof(buf), 0, 0, &err));
+	ASSERT_EQ(-EINVAL, err.code);
+	ASSERT_NE(NULL, strstr(err.msg, "1..8192"));
+	ASSERT_EQ(-EINVAL, skp_target_msg_reencrypt(buf, sizeof(buf), 0, 0, &err));
+	ASSERT_EQ(-EINVAL, skp_target_msg_hold(buf, sizeof(buf), 0, DM_SKP_MAX_REENCRYPT_SECTORS + 1, &err));
+	ASSERT_EQ(-EINVAL, skp_target_msg_reencrypt(buf, sizeof(buf), 0, DM_SKP_MAX_REENCRYPT_SECTORS + 1, &err));
+	ASSERT_EQ(-EINVAL, skp_target_msg_reencrypt(buf, sizeof(buf), UINT64_MAX, 1, &err));	/* wraps */
+	ASSERT_EQ(-EINVAL, skp_target_msg_hold(buf, sizeof(buf), UINT64_MAX - 7, 8192, &err));
+	ASSERT_EQ(-ENAMETOOLONG, skp_target_msg_hold(buf, strlen("hold 8 8"), 8, 8, &err));
+	ASSERT_EQ(0, skp_target_msg_hold(buf, strlen("hold 8 8") + 1, 8, 8, &err));
+	ASSERT_EQ(-ENAMETOOLONG, skp_target_msg_hold(buf, 0, 8, 8, NULL));	/* err is optional */
 }
 
 TEST_HARNESS_MAIN
