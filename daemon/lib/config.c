@@ -11,6 +11,7 @@
 #include "header.h"
 #include "io.h"
 #include "secmem.h"
+#include "target.h"
 
 #define MAX_FILE (1 << 20)
 
@@ -174,8 +175,9 @@ static int global_key(struct skp_config *cfg, const char *file, int line, const 
 		if (parse_int(v, 1, 86400, &cfg->remediation_interval) < 0)
 			return skp_err_set(err, -EINVAL, "%s:%d: remediation_interval must be 1..86400 seconds", file, line);
 	} else if (!strcmp(k, "target")) {
-		if (strcmp(v, "skp") && strcmp(v, "crypt"))
-			return skp_err_set(err, -EINVAL, "%s:%d: target must be skp or crypt", file, line);
+		if (!skp_target_type_ok(v))
+			return skp_err_set(err, -EINVAL, "%s:%d: target must be %s or %s", file, line,
+					   DM_SKP_TARGET_NAME, SKP_TARGET_CRYPT);
 		strcpy(cfg->target, v);
 	} else if (!strcmp(k, "key_persistence")) {
 		int b;
@@ -219,7 +221,7 @@ int skp_config_parse(const char *path, const char *text, struct skp_config *cfg,
 	strcpy(cfg->socket, "/run/skp/skpd.sock");
 	strcpy(cfg->skptab, "/etc/skp/skptab");
 	strcpy(cfg->keks_dir, "/var/lib/skp");
-	strcpy(cfg->target, "skp");
+	strcpy(cfg->target, DM_SKP_TARGET_NAME);
 	cfg->health_interval = 60;
 	cfg->remediation_interval = 300;
 

@@ -55,67 +55,6 @@ static int dm_fail(struct skp_err *err, const char *what, const char *name)
 			   dm_last[0] ? dm_last : "unknown error");
 }
 
-/* One field of a table line: the kernel splits the line on white space. */
-static int field_ok(const char *s)
-{
-	if (!s[0])
-		return 0;
-	for (; *s; s++)
-		if ((unsigned char)*s <= 0x20 || (unsigned char)*s >= 0x7f)
-			return 0;
-	return 1;
-}
-
-int skp_dm_params(const struct skp_dm_table *t, char *buf, size_t size)
-{
-	char opts[256] = "";
-	int nopt = 0, n;
-
-	if (!field_ok(t->dev) || !field_ok(t->key_desc) || (t->new_key_desc && !field_ok(t->new_key_desc)))
-		return -EINVAL;
-
-	if (t->sector_size != 512) {
-		nopt++;
-		snprintf(opts, sizeof(opts), " sector_size:%u", t->sector_size);
-	}
-	if (t->allow_discards) {
-		nopt++;
-		strncat(opts, " allow_discards", sizeof(opts) - strlen(opts) - 1);
-	}
-	if (t->new_key_desc) {
-		size_t l = strlen(opts);
-
-		nopt += 2;
-		if (snprintf(opts + l, sizeof(opts) - l, " new_key::64:logon:%s boundary:%llu", t->new_key_desc,
-			     (unsigned long long)t->boundary) >= (int)(sizeof(opts) - l))
-			return -ENAMETOOLONG;
-	}
-	n = snprintf(buf, size, "aes-xts-plain64 :64:logon:%s 0 %s %llu", t->key_desc, t->dev,
-		     (unsigned long long)t->offset_sectors);
-	if (n < 0 || (size_t)n >= size)
-		return -ENAMETOOLONG;
-	if (nopt) {
-		int m = snprintf(buf + n, size - (size_t)n, " %d%s", nopt, opts);
-
-		if (m < 0 || (size_t)m >= size - (size_t)n)
-			return -ENAMETOOLONG;
-	}
-	return 0;
-}
-
-int skp_dm_params_dev(const char *params, unsigned int *major, unsigned int *minor, uint64_t *offset)
-{
-	unsigned long long iv, off;
-	int end = 0;
-
-	/* cipher key iv_offset dev offset [options] */
-	if (sscanf(params, "%*s %*s %llu %u:%u %llu%n", &iv, major, minor, &off, &end) != 4 ||
-	    (params[end] && params[end] != ' '))
-		return -EINVAL;
-	*offset = off;
-	return 0;
-}
-
 static struct dm_task *task(int type, const char *name, struct skp_err *err)
 {
 	struct dm_task *dmt;
@@ -151,7 +90,7 @@ static int add_table(struct dm_task *dmt, const struct skp_dm_table *t, struct s
 		return skp_err_set(err, -ENOTBLK, "%s is not a block device", shown);
 	snprintf(devno, sizeof(devno), "%u:%u", major(st.st_rdev), minor(st.st_rdev));
 	rt.dev = devno;
-	r = skp_dm_params(&rt, params, sizeof(params));
+	r = skp_target_params(&rt, params, sizeof(params));
 	if (r == -EINVAL)
 		return skp_err_set(err, r, "device-mapper table: a key description has a space or a control character");
 	if (r < 0)

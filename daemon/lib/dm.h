@@ -2,7 +2,8 @@
 /*
  * Device-mapper access for skp mappings through libdevmapper, without udev:
  * nodes in /dev/mapper are made by the library itself.  Tables carry key
- * descriptions only, never key bytes.
+ * descriptions only, never key bytes.  The text of tables, messages and status lines is
+ * target.h's.
  */
 #ifndef SKP_DM_H
 #define SKP_DM_H
@@ -11,21 +12,9 @@
 #include <stdint.h>
 
 #include "err.h"
+#include "target.h"	/* struct skp_dm_table and its line */
 
 #define SKP_DM_NAME_MAX 128
-
-struct skp_dm_table {
-	const char *target;		/* "skp" (uapi), or "crypt" for the byte-compatible fallback */
-	const char *dev;		/* backing device path */
-	uint64_t offset_sectors;	/* data offset on dev, 512-byte sectors */
-	uint64_t len_sectors;		/* mapping length, 512-byte sectors */
-	const char *key_desc;		/* logon key description */
-	uint32_t sector_size;
-	int allow_discards;
-	const char *new_key_desc;	/* two-key mode (deep rekey): key of [0, boundary) */
-	uint64_t boundary;		/* 512-byte sectors, with new_key_desc only */
-	int read_only;			/* create only: the mapping refuses writes */
-};
 
 struct skp_dm_info {
 	int exists;
@@ -35,14 +24,6 @@ struct skp_dm_info {
 	char uuid[130];
 };
 
-/* Formats the table line (params part) into buf; -ENAMETOOLONG if it does not fit,
- * -EINVAL if dev or a key description is empty or holds a space or a control character
- * (it would add or shift fields of the line). */
-int skp_dm_params(const struct skp_dm_table *t, char *buf, size_t size);
-/* From the params of an skp or crypt table line as the kernel reports it: the backing
- * device (the kernel always writes major:minor) and the data offset; -EINVAL if the
- * line is not of that form. */
-int skp_dm_params_dev(const char *params, unsigned int *major, unsigned int *minor, uint64_t *offset);
 /* create and reload name the device by its major:minor (stat of t->dev: -ENOTBLK if it
  * is not a block device), whatever characters its path holds. */
 int skp_dm_create(const char *name, const char *dm_uuid, const struct skp_dm_table *t,

@@ -21,13 +21,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <linux/dm-skp.h>
+
 #include "err.h"
 
 #define SKP_RENC_MAGIC		"SKP-RENC"
 #define SKP_RENC_VERSION	2		/* 1 held SHA-256 hashes (refused) */
 #define SKP_RENC_SLOT_SIZE	(512u << 10)	/* each of the two record slots */
 #define SKP_RENC_HDR_SIZE	128u
-#define SKP_RENC_MAX_HOT	8192u		/* hotzone bound, 512-byte sectors (4 MiB) */
+/* The hotzone is one "reencrypt" chunk: bounded as the message's count, 512-byte sectors. */
+#define SKP_RENC_MAX_HOT	DM_SKP_MAX_REENCRYPT_SECTORS
 #define SKP_RENC_SAMPLE_LEN	16		/* old ciphertext kept per 512-byte sector */
 #define SKP_RENC_KEY_LEN	32
 

@@ -92,8 +92,7 @@ static int check_backing(const char *name, const char *dev, const struct skp_hea
 			 struct skp_err *err)
 {
 	char type[32], params[512];
-	unsigned int ma, mi;
-	uint64_t off;
+	struct skp_target_table t;
 	struct stat st;
 	int r;
 
@@ -102,15 +101,15 @@ static int check_backing(const char *name, const char *dev, const struct skp_hea
 		return r;
 	if (stat(dev, &st) < 0)
 		return skp_err_set(err, -errno, "%s: %s", dev, strerror(errno));
-	if ((strcmp(type, "skp") && strcmp(type, "crypt")) || skp_dm_params_dev(params, &ma, &mi, &off) < 0)
+	if (!skp_target_type_ok(type) || skp_target_table_parse(params, &t) < 0)
 		return skp_err_set(err, -EEXIST, "mapping %s already exists and is not an skp mapping (target %s): "
 				   "refusing to adopt it", name, type);
-	if (!S_ISBLK(st.st_mode) || ma != major(st.st_rdev) || mi != minor(st.st_rdev))
+	if (!S_ISBLK(st.st_mode) || t.major != major(st.st_rdev) || t.minor != minor(st.st_rdev))
 		return skp_err_set(err, -EEXIST, "mapping %s already exists on device %u:%u, not on %s: refusing to "
-				   "adopt it (close it, or open %s under another name)", name, ma, mi, dev, dev);
-	if (off != h->data_offset / 512)
+				   "adopt it (close it, or open %s under another name)", name, t.major, t.minor, dev, dev);
+	if (t.offset_sectors != h->data_offset / 512)
 		return skp_err_set(err, -EEXIST, "mapping %s maps %s from sector %llu, not from the header's data "
-				   "offset %llu: refusing to adopt it", name, dev, (unsigned long long)off,
+				   "offset %llu: refusing to adopt it", name, dev, (unsigned long long)t.offset_sectors,
 				   (unsigned long long)(h->data_offset / 512));
 	return 0;
 }

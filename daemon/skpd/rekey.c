@@ -241,15 +241,15 @@ static int rk_load_two(struct skpd *d, const char *name, const char *dev, const 
 static int kernel_boundary(const char *name, uint64_t *ret, uint64_t *fenced, struct skp_err *err)
 {
 	char type[32], params[256];
-	unsigned long long b, len, f = 0;
+	struct skp_target_status st;
 	int r = skp_dm_status(name, 0, type, sizeof(type), params, sizeof(params), err);
 
 	if (r < 0)
 		return r;
-	if (strcmp(type, "skp") || sscanf(params, "%llu %llu %*u %*u %*u %*u %llu", &b, &len, &f) != 3)
+	if (strcmp(type, DM_SKP_TARGET_NAME) || skp_target_status_parse(params, &st) < 0)
 		return skp_err_set(err, -EPROTO, "mapping %s: unexpected status \"%.60s %.60s\"", name, type, params);
-	*ret = b;
-	*fenced = f;
+	*ret = st.boundary;
+	*fenced = st.fenced;
 	return 0;
 }
 
@@ -257,10 +257,12 @@ static int kernel_boundary(const char *name, uint64_t *ret, uint64_t *fenced, st
 static int kernel_two_key(const char *name)
 {
 	char type[32], params[512];
+	struct skp_target_table t;
 
-	if (skp_dm_status(name, 1, type, sizeof(type), params, sizeof(params), NULL) < 0)
+	if (skp_dm_status(name, 1, type, sizeof(type), params, sizeof(params), NULL) < 0 ||
+	    skp_target_table_parse(params, &t) < 0)
 		return -1;
-	return strstr(params, " new_key:") != NULL;
+	return t.two_key;
 }
 
 static void rk_start_clock(struct rekey *rk)
@@ -391,8 +393,9 @@ static int rk_step(struct skpd *d, struct device *v, struct skp_err *err)
 		return rk_finish(d, v, err);
 	if (n > rk->chunk)
 		n = rk->chunk;
-	snprintf(msg, sizeof(msg), "hold %" PRIu64 " %" PRIu64, b, n);
-	r = skp_dm_message(v->name, msg, NULL, 0, err);
+	r = skp_target_msg_hold(msg, sizeof(msg), b, n, err);
+	if (r == 0)
+		r = skp_dm_message(v->name, msg, NULL, 0, err);
 	if (r < 0)
 		return r;
 	rk->rec->boundary = b;
@@ -401,12 +404,13 @@ static int rk_step(struct skpd *d, struct device *v, struct skp_err *err)
 	if (r == 0)
 		r = rk_record(rk, b, n, err);
 	if (r < 0) {
-		skp_dm_message(v->name, "release", NULL, 0, NULL);
+		skp_dm_message(v->name, DM_SKP_MSG_RELEASE, NULL, 0, NULL);
 		return r;
 	}
 	test_stop("record");
-	snprintf(msg, sizeof(msg), "reencrypt %" PRIu64 " %" PRIu64, b, n);
-	r = skp_dm_message(v->name, msg, NULL, 0, err);
+	r = skp_target_msg_reencrypt(msg, sizeof(msg), b, n, err);
+	if (r == 0)
+		r = skp_dm_message(v->name, msg, NULL, 0, err);
 	if (r < 0) {
 		uint64_t kb, fenced = 0;
 
@@ -707,7 +711,7 @@ int rekey_open(struct skpd *d, const char *dev, const char *name, const struct s
 		if (ret < 0)
 			goto fail;
 		/* A hold left by a killed skpd is dropped; the kernel finished or never began the chunk. */
-		skp_dm_message(name, "release", NULL, 0, NULL);
+		skp_dm_message(name, DM_SKP_MSG_RELEASE, NULL, 0, NULL);
 		ret = kernel_two_key(name) == 1 ? kernel_boundary(name, &rk->boundary, &fenced, err)
 						: skp_err_set(err, -EPROTO, "mapping %s is not in two-key mode", name);
 		if (ret < 0)

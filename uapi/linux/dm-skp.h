@@ -58,6 +58,8 @@
  * <fenced>: sectors from the boundary on that a failed "reencrypt" may have left partly
  * rewritten; I/O to them fails and hold/reencrypt are refused until a table reload
  * (the caller repairs the range from its resilience data first).  0: none.
+ * A later minor version may append fields (1.2.0 appended <fenced>), decimal as well:
+ * readers take the first DM_SKP_STATUS_INFO_FIELDS.
  */
 #define DM_SKP_STATUS_INFO_FIELDS	7U
 
