@@ -841,10 +841,10 @@ int skp_provider_get_keks_states(struct skp_provider *p, const char *const *uids
 					kr = skp_err_set(&e, -EPROTO, "KMIP: no result for batch item %zu", q);
 				else if (!(kr = skp_kmip_result_check(res, KMIP_OP_GET, &e)) &&
 					 !(kr = skp_kmip_parse_get_key(res, &key, &klen, &e)) &&
-					 klen != SKP_KEK_BYTES) {
+					 klen != SKP_KEK_LEN) {
 					skp_secmem_free(key, klen);
 					key = NULL;
-					kr = skp_err_set(&e, -EPROTO, "key is %zu bytes, not %d", klen, SKP_KEK_BYTES);
+					kr = skp_err_set(&e, -EPROTO, "key is %zu bytes, not %d", klen, SKP_KEK_LEN);
 				}
 				if (kr) {
 					skp_err_wrap(&e, "key %.100s", uids[ki]);
@@ -910,7 +910,7 @@ out:
 			errs[pending[i]] = *err;
 	if (r && !errs) {
 		for (i = 0; i < n; i++) {
-			skp_secmem_free(keys[i], SKP_KEK_BYTES);
+			skp_secmem_free(keys[i], SKP_KEK_LEN);
 			keys[i] = NULL;
 		}
 	}

@@ -21,10 +21,10 @@
 
 #include "err.h"
 #include "kmip.h"
+#include "wrap.h"		/* SKP_KEK_LEN: the length of every KEK */
 
 #define SKP_PROVIDER_MAX_NODES	16
 #define SKP_PROVIDER_BATCH_MAX	1000	/* Gets per request message */
-#define SKP_KEK_BYTES		32
 
 struct skp_provider_cfg {
 	const char *name;
@@ -64,8 +64,8 @@ int skp_provider_unique_name(const char *prefix, char *out, size_t size, struct 
 
 /*
  * Fetch n keys in batched exchanges spread over healthy nodes (one request per node
- * in flight at once, <= SKP_PROVIDER_BATCH_MAX items each); keys[i] is 32 bytes in
- * secmem (free with skp_secmem_free(keys[i], 32)), NULL if that key failed.
+ * in flight at once, <= SKP_PROVIDER_BATCH_MAX items each); keys[i] is SKP_KEK_LEN bytes
+ * in secmem (free with skp_secmem_free(keys[i], SKP_KEK_LEN)), NULL if that key failed.
  * errs == NULL: the first failure fails the call (all keys freed, NULL).
  * errs != NULL: errs[i] per key; returns 0 only if every key was fetched, else the
  * first error (keys that succeeded are still returned).

@@ -138,7 +138,7 @@ out:
 	if (f)
 		fclose(f);
 	for (i = 0; keys && i < n; i++)
-		skp_secmem_free(keys[i], SKP_KEK_BYTES);
+		skp_secmem_free(keys[i], SKP_KEK_LEN);
 	for (i = 0; i < n; i++)
 		free(uids[i]);
 	free(uids);
