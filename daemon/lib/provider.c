@@ -90,18 +90,39 @@ static int parse_server(const char *s, struct node *nd, struct skp_err *err)
 	return 0;
 }
 
-struct skp_provider *skp_provider_new(const struct skp_provider_cfg *cfg, struct skp_err *err)
+/* The password into the provider's own secmem (the conf's owner wipes its copy). */
+static int copy_credential(struct skp_provider *p, const struct skp_provider_conf *c, struct skp_err *err)
 {
-	struct skp_tls_cfg tc = { cfg->ca, cfg->cert, cfg->key };
+	if (!c->username[0])
+		return 0;
+	p->username = strdup(c->username);
+	if (c->password) {
+		p->password_size = strnlen(c->password, SKP_PASSWORD_MAX - 1) + 1;
+		p->password = skp_secmem_alloc(p->password_size);
+		if (p->password) {
+			memcpy(p->password, c->password, p->password_size - 1);
+			p->password[p->password_size - 1] = '\0';
+		}
+	}
+	if (!p->username || (c->password && !p->password))
+		return skp_err_set(err, -ENOMEM, "out of memory");
+	p->opts.username = p->username;
+	p->opts.password = p->password;
+	return 0;
+}
+
+struct skp_provider *skp_provider_new(const struct skp_provider_conf *c, struct skp_err *err)
+{
+	struct skp_tls_cfg tc = { c->ca, c->cert, c->key };
 	struct skp_provider *p;
 	size_t i;
 
-	if (!cfg->n_servers || cfg->n_servers > SKP_PROVIDER_MAX_NODES) {
+	if (!c->n_servers || c->n_servers > SKP_PROVIDER_MAX_NODES) {
 		skp_err_set(err, -EINVAL, "a provider needs 1 to %d servers", SKP_PROVIDER_MAX_NODES);
 		return NULL;
 	}
-	if (cfg->protocol_minor < 0 || cfg->protocol_minor > 4) {
-		skp_err_set(err, -EINVAL, "KMIP protocol 1.%d not supported (1.0 to 1.4)", cfg->protocol_minor);
+	if (c->protocol_minor < -1 || c->protocol_minor > 4) {
+		skp_err_set(err, -EINVAL, "KMIP protocol 1.%d not supported (1.0 to 1.4)", c->protocol_minor);
 		return NULL;
 	}
 	p = calloc(1, sizeof(*p));
@@ -109,31 +130,18 @@ struct skp_provider *skp_provider_new(const struct skp_provider_cfg *cfg, struct
 		skp_err_set(err, -ENOMEM, "out of memory");
 		return NULL;
 	}
-	snprintf(p->name, sizeof(p->name), "%s", cfg->name ? cfg->name : "kms");
-	for (i = 0; i < cfg->n_servers; i++)
-		if (parse_server(cfg->servers[i], &p->nodes[i], err))
+	snprintf(p->name, sizeof(p->name), "%s", c->name[0] ? c->name : "kms");
+	for (i = 0; i < c->n_servers; i++)
+		if (parse_server(c->servers[i], &p->nodes[i], err))
 			goto fail;
-	p->n = cfg->n_servers;
-	p->timeout_ms = cfg->timeout_ms > 0 ? cfg->timeout_ms : 10000;
-	p->retries = cfg->retries < 0 ? 0 : cfg->retries ? cfg->retries : 1;
+	p->n = c->n_servers;
+	p->timeout_ms = c->timeout_ms > 0 ? c->timeout_ms : 10000;
+	p->retries = c->retries > 0 ? c->retries : 0;
 	p->opts.major = 1;
-	p->opts.minor = cfg->protocol_set || cfg->protocol_minor ? cfg->protocol_minor : 1;
+	p->opts.minor = c->protocol_minor < 0 ? 1 : c->protocol_minor;
 	p->opts.max_response = SKP_TTLV_MAX_MSG;
-	if (cfg->username) {
-		p->username = strdup(cfg->username);
-		if (cfg->password) {
-			p->password_size = strlen(cfg->password) + 1;
-			p->password = skp_secmem_alloc(p->password_size);
-			if (p->password)
-				memcpy(p->password, cfg->password, p->password_size);
-		}
-		if (!p->username || (cfg->password && !p->password)) {
-			skp_err_set(err, -ENOMEM, "out of memory");
-			goto fail;
-		}
-		p->opts.username = p->username;
-		p->opts.password = p->password;
-	}
+	if (copy_credential(p, c, err))
+		goto fail;
 	p->tls = skp_tls_ctx_new(&tc, err);
 	if (!p->tls)
 		goto fail;

@@ -19,24 +19,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "config.h"		/* struct skp_provider_conf */
 #include "err.h"
 #include "kmip.h"
 #include "wrap.h"		/* SKP_KEK_LEN: the length of every KEK */
 
-#define SKP_PROVIDER_MAX_NODES	16
+#define SKP_PROVIDER_MAX_NODES	SKP_MAX_SERVERS
 #define SKP_PROVIDER_BATCH_MAX	1000	/* Gets per request message */
-
-struct skp_provider_cfg {
-	const char *name;
-	const char *const *servers;	/* "host", "host:port" or "[v6]:port"; default port 5696 */
-	size_t n_servers;
-	const char *ca, *cert, *key;	/* PEM files */
-	const char *username, *password;	/* optional KMIP credential */
-	int protocol_minor;		/* KMIP 1.x: 0..4, default (0 with protocol_set 0) is 1 */
-	int timeout_ms;			/* per phase (connect+handshake, exchange); default 10000 */
-	int retries;			/* extra passes over all nodes; default 1, -1 for none */
-	int protocol_set;		/* 1: protocol_minor is meant literally (allows 1.0) */
-};
 
 struct skp_node_health {
 	char addr[300];			/* as configured, e.g. "127.0.0.1:5696" */
@@ -51,7 +40,8 @@ struct skp_node_health {
 
 struct skp_provider;
 
-struct skp_provider *skp_provider_new(const struct skp_provider_cfg *cfg, struct skp_err *err);
+/* Copies what it needs from c (the password into its own secmem): c may go after. */
+struct skp_provider *skp_provider_new(const struct skp_provider_conf *c, struct skp_err *err);
 void skp_provider_free(struct skp_provider *p);
 const char *skp_provider_name(const struct skp_provider *p);
 
