@@ -190,6 +190,7 @@ static void node_ok(struct node *nd, int64_t t0)
 	nd->h.healthy = 1;
 	nd->h.last_success = time(NULL);
 	nd->h.failing_since = 0;
+	nd->h.consecutive_fails = 0;
 	nd->h.latency_ms = (unsigned int)(now_ms() - t0);
 	nd->h.n_ok++;
 }
@@ -201,6 +202,7 @@ static void node_fail(struct node *nd, const struct skp_err *e)
 	nd->h.healthy = 0;
 	snprintf(nd->h.last_error, sizeof(nd->h.last_error), "%s", e->msg);
 	nd->h.n_fail++;
+	nd->h.consecutive_fails++;
 	skp_tls_close(nd->conn);
 	nd->conn = NULL;
 }

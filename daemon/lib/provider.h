@@ -34,6 +34,7 @@ struct skp_node_health {
 	int64_t failing_since;		/* realtime seconds of the first failure in a row, 0 = none */
 	char last_error[256];		/* "" if none */
 	unsigned int latency_ms;	/* of the last successful exchange */
+	unsigned int consecutive_fails;	/* failed exchanges since the last success */
 	unsigned long n_ok, n_fail;	/* exchanges */
 	unsigned long n_failover;	/* times an operation moved from this node to another */
 };

@@ -10,7 +10,8 @@
 #include "skpd.h"
 #include "wrap.h"
 
-/* Failed probes in a row before a single node raises the alarm (one blip is noise). */
+/* Failed exchanges in a row (probes or operations) before a single node raises the
+ * alarm (one blip is noise). */
 #define NODE_ALARM_FAILS 2
 
 static int prov_open(struct prov *pv, struct skp_err *err)
@@ -56,19 +57,12 @@ void skpd_health_check(struct skpd *d)
 		size_t n = skp_provider_nodes(pv->p);
 		char msg[200] = "";
 
-		for (size_t j = 0; j < n && j < SKP_MAX_SERVERS; j++) {
+		for (size_t j = 0; j < n; j++) {
 			const struct skp_node_health *h = skp_provider_node(pv->p, j);
-			struct node_state *ns = &pv->nodes[j];
 
-			ns->ever_checked = h->healthy >= 0;
-			ns->ok = h->healthy == 1;
-			ns->failing_since = (time_t)h->failing_since;
-			ns->fails = ns->ok ? 0 : ns->fails + 1;
-			ns->latency_ms = h->latency_ms;
-			snprintf(ns->error, sizeof(ns->error), "%.150s", ns->ok ? "" : h->last_error);
-			if (!ns->ok && ns->fails >= NODE_ALARM_FAILS && !msg[0])
-				snprintf(msg, sizeof(msg), "node %s failing for %u checks: %.100s",
-					 pv->conf->servers[j], ns->fails, ns->error);
+			if (h->healthy == 0 && h->consecutive_fails >= NODE_ALARM_FAILS && !msg[0])
+				snprintf(msg, sizeof(msg), "node %s failing (%u failed exchanges in a row): %.100s",
+					 pv->conf->servers[j], h->consecutive_fails, h->last_error);
 		}
 		if (healthy <= 0)
 			snprintf(msg, sizeof(msg), "no reachable KMS node (%zu configured)", n);

@@ -25,20 +25,10 @@ void sb_printf(struct sbuf *b, const char *fmt, ...) __attribute__((format(print
 void sb_json_str(struct sbuf *b, const char *s);
 void sb_free(struct sbuf *b);
 
-struct node_state {
-	int ok;				/* last probe succeeded */
-	int ever_checked;
-	time_t failing_since;		/* wall clock of the first failure in a row, 0 if ok */
-	unsigned int fails;		/* consecutive failed probes */
-	double latency_ms;		/* last successful probe */
-	char error[160];
-};
-
 struct prov {
 	struct skp_provider_conf *conf;	/* points into d->cfg */
 	struct skp_provider *p;		/* NULL if it could not be set up */
 	char setup_error[200];
-	struct node_state nodes[SKP_MAX_SERVERS];
 	int alarm;
 	char alarm_msg[200];
 };
