@@ -34,6 +34,7 @@ struct skp_node_health {
 	int64_t failing_since;		/* realtime seconds of the first failure in a row, 0 = none */
 	char last_error[256];		/* "" if none */
 	unsigned int latency_ms;	/* of the last successful exchange */
+	int kmip_minor;			/* requests go to the node in KMIP 1.kmip_minor */
 	unsigned int consecutive_fails;	/* failed exchanges since the last success */
 	unsigned long n_ok, n_fail;	/* exchanges */
 	unsigned long n_failover;	/* times an operation moved from this node to another */
@@ -95,7 +96,8 @@ int skp_provider_query(struct skp_provider *p, struct skp_kmip_query *q, struct 
 int skp_provider_versions(struct skp_provider *p, struct skp_kmip_version *v, size_t max, size_t *n,
 			  struct skp_err *err);
 
-/* Probe every node once (Discover Versions), updating health. Returns number of healthy nodes. */
+/* Probe every node once (Discover Versions; all nodes at once, within one operation's
+ * budget), updating health.  Returns the number of healthy nodes. */
 int skp_provider_check(struct skp_provider *p);
 
 /* Per-node health for status output. */
