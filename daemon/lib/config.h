@@ -32,7 +32,7 @@ struct skp_provider_conf {
 	char ca[SKP_PATH_MAX], cert[SKP_PATH_MAX], key[SKP_PATH_MAX];	/* PEM files */
 	char username[128];		/* optional KMIP credential, "" = none */
 	char *password;			/* secmem, SKP_PASSWORD_MAX bytes, or NULL */
-	int protocol_minor;		/* KMIP 1.x minor, -1 = negotiate */
+	int protocol_minor;		/* KMIP 1.x minor, -1 = negotiate ("auto", provider.h) */
 	int timeout_ms;			/* per phase (connect+handshake, exchange) */
 	int retries;			/* extra passes over the nodes (not in skpd.conf) */
 	int is_default;			/* skpd.conf only: */

@@ -19,12 +19,15 @@
 
 #define LOCATE_PAGE	100
 #define ITEM_COST_MS	10	/* extra exchange time allowed per batch item */
+#define NEGOTIATE_MINOR	1	/* Discover Versions appeared in KMIP 1.1 */
+#define VERSIONS_MAX	32	/* versions read from a Discover Versions answer */
 
 struct node {
-	struct skp_node_health h;
+	struct skp_node_health h;	/* h.kmip_minor: -1 until negotiated */
 	char host[256];
 	unsigned int port;
 	struct skp_tls_conn *conn;
+	int conf_minor;			/* configured KMIP 1.x minor, -1 = negotiate ("auto") */
 };
 
 struct skp_provider {
@@ -128,7 +131,7 @@ struct skp_provider *skp_provider_new(const struct skp_provider_conf *c, struct 
 		skp_err_set(err, -EINVAL, "a provider needs 1 to %d servers", SKP_PROVIDER_MAX_NODES);
 		return NULL;
 	}
-	if (c->protocol_minor < -1 || c->protocol_minor > 4) {
+	if (c->protocol_minor < -1 || c->protocol_minor > SKP_KMIP_MINOR_MAX) {
 		skp_err_set(err, -EINVAL, "KMIP protocol 1.%d not supported (1.0 to 1.4)", c->protocol_minor);
 		return NULL;
 	}
@@ -145,10 +148,10 @@ struct skp_provider *skp_provider_new(const struct skp_provider_conf *c, struct 
 	p->timeout_ms = c->timeout_ms > 0 ? c->timeout_ms : 10000;
 	p->retries = c->retries > 0 ? c->retries : 0;
 	p->opts.major = 1;
-	p->opts.minor = c->protocol_minor < 0 ? 1 : c->protocol_minor;
+	p->opts.minor = c->protocol_minor < 0 ? NEGOTIATE_MINOR : c->protocol_minor;
 	p->opts.max_response = SKP_TTLV_MAX_MSG;
 	for (i = 0; i < p->n; i++)
-		p->nodes[i].h.kmip_minor = p->opts.minor;
+		p->nodes[i].h.kmip_minor = p->nodes[i].conf_minor = c->protocol_minor;
 	if (copy_credential(p, c, err))
 		goto fail;
 	p->tls = skp_tls_ctx_new(&tc, err);
@@ -218,6 +221,7 @@ static void node_fail(struct node *nd, const struct skp_err *e)
 	snprintf(nd->h.last_error, sizeof(nd->h.last_error), "%s", e->msg);
 	nd->h.n_fail++;
 	nd->h.consecutive_fails++;
+	nd->h.kmip_minor = nd->conf_minor;	/* "auto": negotiate again, it may have changed */
 	node_close(nd);
 }
 
@@ -281,6 +285,7 @@ struct flight {
 	int64_t t0;
 	int reused, sent, failed;
 	struct skp_err err;
+	const char *what;		/* what failed, for the message, if not the request */
 };
 
 static void flight_init(struct flight *f, struct node *nd, size_t *items, size_t cnt)
@@ -306,6 +311,8 @@ static void flights_free(struct flight *fl, size_t nf)
 /* f->err says why; the node is failing from now on. */
 static void flight_fail(struct flight *f)
 {
+	if (f->what)
+		skp_err_wrap(&f->err, "%s", f->what);
 	f->failed = 1;
 	node_fail(f->nd, &f->err);
 }
@@ -407,6 +414,83 @@ static void recv_all(struct skp_provider *p, struct flight *fl, size_t nf, int64
 	}
 }
 
+/* ---- protocol "auto": Discover Versions before a node's first request ---- */
+
+static void versions_text(const struct skp_kmip_version *v, size_t n, char *buf, size_t size)
+{
+	size_t len = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < n && len < size; i++) {
+		int w = snprintf(buf + len, size - len, "%s%d.%d", i ? ", " : "", v[i].major, v[i].minor);
+
+		len += w > 0 ? (size_t)w : 0;
+	}
+}
+
+/* The node's answer to Discover Versions: the highest version both sides speak. */
+static int node_version(struct flight *g, struct skp_err *e)
+{
+	const struct skp_kmip_result *res = skp_kmip_resp_find(&g->resp, 0);
+	struct skp_kmip_version v[VERSIONS_MAX];
+	size_t n = 0;
+	char offered[64];
+	int r, minor;
+
+	r = res ? skp_kmip_result_check(res, KMIP_OP_DISCOVER_VERSIONS, e) :
+		  skp_err_set(e, -EPROTO, "KMIP: no result");
+	if (!r)
+		r = skp_kmip_parse_versions(res, v, VERSIONS_MAX, &n, e);
+	if (!r && (minor = skp_kmip_pick_version(v, n)) < 0) {
+		versions_text(v, n, offered, sizeof(offered));
+		r = n ? skp_err_set(e, -EPROTONOSUPPORT, "no common version: the server offers %s, skp 1.0 to 1.%d",
+				    offered, SKP_KMIP_MINOR_MAX) :
+			skp_err_set(e, -EPROTONOSUPPORT, "the server offers no protocol version");
+	}
+	if (r)
+		return skp_err_wrap(e, "%s", g->nd->h.addr);
+	g->nd->h.kmip_minor = minor;
+	return 0;
+}
+
+/*
+ * Nodes not negotiated with yet (new, or failed since) are asked Discover Versions in
+ * KMIP 1.1, all at once like requests.  A node that cannot say (no common version, a
+ * malformed or KMIP error answer) is failing, as one that does not connect.
+ */
+static void negotiate_all(struct skp_provider *p, struct flight *fl, size_t nf, int64_t deadline)
+{
+	struct flight nego[SKP_PROVIDER_MAX_NODES];
+	size_t i, m = 0, pos[SKP_PROVIDER_MAX_NODES];
+
+	for (i = 0; i < nf; i++) {
+		struct flight *g = &nego[m];
+
+		if (fl[i].failed || fl[i].nd->h.kmip_minor >= 0)
+			continue;
+		flight_init(g, fl[i].nd, NULL, 1);
+		g->reused = fl[i].reused;
+		g->what = "KMIP version negotiation";
+		if (skp_kmip_req_init(&g->req, &p->opts, &g->err) ||
+		    (skp_kmip_add_discover(&g->req), skp_kmip_req_finish(&g->req, &g->err)))
+			g->failed = 1;		/* cannot happen: a fixed request */
+		pos[m++] = i;
+	}
+	send_all(p, nego, m, 1, deadline);
+	recv_all(p, nego, m, deadline);
+	for (i = 0; i < m; i++) {
+		struct flight *f = &fl[pos[i]], *g = &nego[i];
+
+		if (!g->failed && node_version(g, &g->err))
+			flight_fail(g);
+		if (g->failed) {
+			f->err = g->err;
+			f->failed = 1;
+		}
+	}
+	flights_free(nego, m);
+}
+
 /* The flight's request in the version its node speaks.  A failure is the operation's
  * (a name too long to encode), not the node's. */
 static int build(struct skp_provider *p, struct job *job, struct flight *f, struct skp_err *err)
@@ -430,6 +514,7 @@ static int fly(struct skp_provider *p, struct job *job, struct flight *fl, size_
 	int r;
 
 	connect_all(p, fl, nf, deadline);
+	negotiate_all(p, fl, nf, deadline);
 	for (i = 0; i < nf; i++)
 		if (!fl[i].failed && (r = build(p, job, &fl[i], err)))
 			return r;

@@ -11,6 +11,13 @@
  * retried.  Create is not idempotent: if its outcome is unknown (request sent, no
  * answer) the provider Locates the key by its Name before creating again.
  *
+ * Protocol "auto" (protocol_minor -1) negotiates per node: the first request on a
+ * node's connection is Discover Versions (sent as KMIP 1.1), and requests then go in
+ * the highest version both sides speak (1.0 to SKP_KMIP_MINOR_MAX).  A node whose answer
+ * names none (empty, no common version, malformed, a KMIP error) fails like one that
+ * does not connect; after a node failure it is asked again.  An explicit version is
+ * used as given.
+ *
  * Not thread-safe: use one provider object per thread.  No global state.
  */
 #ifndef SKP_PROVIDER_H
@@ -34,7 +41,8 @@ struct skp_node_health {
 	int64_t failing_since;		/* realtime seconds of the first failure in a row, 0 = none */
 	char last_error[256];		/* "" if none */
 	unsigned int latency_ms;	/* of the last successful exchange */
-	int kmip_minor;			/* requests go to the node in KMIP 1.kmip_minor */
+	int kmip_minor;			/* requests go to the node in KMIP 1.kmip_minor; -1: not
+					 * negotiated yet (auto; again after a failure) */
 	unsigned int consecutive_fails;	/* failed exchanges since the last success */
 	unsigned long n_ok, n_fail;	/* exchanges */
 	unsigned long n_failover;	/* times an operation moved from this node to another */

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * skpctl kms --server HOST:PORT [--server ...] --ca F --cert F --key F [--protocol 1.x]
+ * skpctl kms --server HOST:PORT [--server ...] --ca F --cert F --key F [--protocol 1.x|auto]
  *            [--timeout S] [--username U --password-file F] [--health] <command>
  * Commands: query, versions, create NAME, create-kek NAME, activate UID, get UID,
  * attrs UID, locate NAME, revoke UID, destroy UID, check; get-batch FILE (UIDs, one
@@ -34,7 +34,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: skpctl kms --server HOST[:PORT] [--server ...] --ca FILE --cert FILE --key FILE\n"
-		"                  [--protocol 1.0-1.4] [--timeout SECONDS] [--retries N]\n"
+		"                  [--protocol 1.0-1.4|auto] [--timeout SECONDS] [--retries N]\n"
 		"                  [--username U --password-file F] [--health] COMMAND\n"
 		"commands: query | versions | create NAME | create-kek NAME | activate UID | get UID |\n"
 		"          attrs UID | locate NAME | revoke UID [REASON] | destroy UID | check |\n"
@@ -65,9 +65,12 @@ static void print_health(struct skp_provider *p)
 
 	for (i = 0; i < skp_provider_nodes(p); i++) {
 		const struct skp_node_health *h = skp_provider_node(p, i);
+		char kmip[16] = "-";
 
-		printf("node %s healthy=%d ok=%lu fail=%lu failover=%lu latency_ms=%u last_error=%s\n",
-		       h->addr, h->healthy, h->n_ok, h->n_fail, h->n_failover, h->latency_ms,
+		if (h->kmip_minor >= 0)
+			snprintf(kmip, sizeof(kmip), "1.%d", h->kmip_minor);
+		printf("node %s healthy=%d ok=%lu fail=%lu failover=%lu latency_ms=%u kmip=%s last_error=%s\n",
+		       h->addr, h->healthy, h->n_ok, h->n_fail, h->n_failover, h->latency_ms, kmip,
 		       h->last_error[0] ? h->last_error : "-");
 	}
 	printf("failovers %lu\n", skp_provider_failovers(p));
@@ -207,8 +210,12 @@ int skpctl_cmd_kms(int argc, char **argv)
 		case 'P': pwfile = optarg; break;
 		case 'H': health = 1; break;
 		case 'p':
+			if (!strcmp(optarg, "auto")) {
+				conf.protocol_minor = -1;
+				break;
+			}
 			if (strlen(optarg) != 3 || strncmp(optarg, "1.", 2) || optarg[2] < '0' || optarg[2] > '4') {
-				fprintf(stderr, "skpctl kms: --protocol must be 1.0 to 1.4\n");
+				fprintf(stderr, "skpctl kms: --protocol must be 1.0 to 1.4 or auto\n");
 				return SKPCTL_EXIT_USAGE;
 			}
 			conf.protocol_minor = optarg[2] - '0';
