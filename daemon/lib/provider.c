@@ -669,7 +669,7 @@ static int exchange(struct skp_provider *p, struct job *job, size_t *pending, si
 	int64_t deadline = now_ms() + 2LL * p->timeout_ms + (int64_t)job->n * ITEM_COST_MS;
 	struct flight fl[SKP_PROVIDER_MAX_NODES];
 	struct pass_state ps;
-	int pass, r;
+	int pass, r, late = 0;
 
 	memset(&ps, 0, sizeof(ps));
 	if (unknown)
@@ -680,7 +680,8 @@ static int exchange(struct skp_provider *p, struct job *job, size_t *pending, si
 		if (pass) {
 			int64_t b = backoff_ms(pass);
 
-			if (job->probe || pass > p->retries || now_ms() + b >= deadline)
+			late = pass <= p->retries && now_ms() + b >= deadline;
+			if (job->probe || pass > p->retries || late)
 				break;
 			sleep_ms(b);
 		}
@@ -704,7 +705,7 @@ static int exchange(struct skp_provider *p, struct job *job, size_t *pending, si
 				return job->stop;
 		}
 	}
-	return *npend ? gave_up(p, job, *npend, &ps, 0, err) : 0;
+	return *npend ? gave_up(p, job, *npend, &ps, late, err) : 0;
 }
 
 /* ---- single requests ---- */
