@@ -270,9 +270,7 @@ int skp_config_parse(const char *path, const char *text, struct skp_config *cfg,
 					goto out;
 				}
 				cur = &cfg->providers[cfg->n_providers++];
-				strcpy(cur->name, n);
-				cur->protocol_minor = -1;
-				cur->timeout_ms = 10000;
+				skp_provider_conf_init(cur, n);
 				cur->line = lineno;
 				in_skpd = 0;
 			} else {
@@ -340,10 +338,23 @@ int skp_config_load(const char *path, struct skp_config *cfg, struct skp_err *er
 
 void skp_config_free(struct skp_config *cfg)
 {
-	for (size_t i = 0; i < SKP_MAX_PROVIDERS; i++) {
-		skp_secmem_free(cfg->providers[i].password, SKP_PASSWORD_MAX);
-		cfg->providers[i].password = NULL;
-	}
+	for (size_t i = 0; i < SKP_MAX_PROVIDERS; i++)
+		skp_provider_conf_free(&cfg->providers[i]);
+}
+
+void skp_provider_conf_init(struct skp_provider_conf *p, const char *name)
+{
+	memset(p, 0, sizeof(*p));
+	snprintf(p->name, sizeof(p->name), "%s", name);
+	p->protocol_minor = -1;
+	p->timeout_ms = 10000;
+	p->retries = 1;
+}
+
+void skp_provider_conf_free(struct skp_provider_conf *p)
+{
+	skp_secmem_free(p->password, SKP_PASSWORD_MAX);
+	p->password = NULL;
 }
 
 const struct skp_provider_conf *skp_config_provider(const struct skp_config *cfg, const char *name)

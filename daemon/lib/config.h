@@ -20,16 +20,22 @@
 #define SKP_PASSWORD_MAX	256
 #define SKP_MAX_SKPTAB		8192
 
+/*
+ * A key provider: what a [provider] section of skpd.conf says, and what
+ * skp_provider_new() takes (skpctl kms fills one from its options).  Start from
+ * skp_provider_conf_init(); skp_provider_conf_free() wipes the password.
+ */
 struct skp_provider_conf {
 	char name[64];
-	char servers[SKP_MAX_SERVERS][SKP_SERVER_MAX];
+	char servers[SKP_MAX_SERVERS][SKP_SERVER_MAX];	/* "host", "host:port" or "[v6]:port" */
 	size_t n_servers;
-	char ca[SKP_PATH_MAX], cert[SKP_PATH_MAX], key[SKP_PATH_MAX];
-	char username[128];
+	char ca[SKP_PATH_MAX], cert[SKP_PATH_MAX], key[SKP_PATH_MAX];	/* PEM files */
+	char username[128];		/* optional KMIP credential, "" = none */
 	char *password;			/* secmem, SKP_PASSWORD_MAX bytes, or NULL */
-	int protocol_minor;		/* KMIP 1.x minor, -1 = negotiate */
-	int timeout_ms;
-	int is_default;
+	int protocol_minor;		/* KMIP 1.x minor, -1 = negotiate ("auto", provider.h) */
+	int timeout_ms;			/* per phase (connect+handshake, exchange) */
+	int retries;			/* extra passes over the nodes (not in skpd.conf) */
+	int is_default;			/* skpd.conf only: */
 	int line;			/* where the section starts */
 };
 
@@ -69,6 +75,10 @@ int skp_config_parse(const char *path, const char *text, struct skp_config *cfg,
 void skp_config_free(struct skp_config *cfg);
 const struct skp_provider_conf *skp_config_provider(const struct skp_config *cfg, const char *name);
 const struct skp_provider_conf *skp_config_default(const struct skp_config *cfg);
+/* Defaults: protocol negotiated, timeout 10 s, 1 retry; no servers, no credential. */
+void skp_provider_conf_init(struct skp_provider_conf *p, const char *name);
+/* Wipes and frees the password; the rest needs no freeing. */
+void skp_provider_conf_free(struct skp_provider_conf *p);
 
 /* A missing skptab is an empty one. */
 int skptab_load(const char *path, struct skptab *tab, struct skp_err *err);

@@ -14,7 +14,7 @@ int skp_kmip_req_init(struct skp_kmip_req *r, const struct skp_kmip_opts *o, str
 	int minor = o && (o->major || o->minor) ? o->minor : 1;
 
 	memset(r, 0, sizeof(*r));
-	if (major != 1 || minor < 0 || minor > 4)
+	if (major != 1 || minor < 0 || minor > SKP_KMIP_MINOR_MAX)
 		return skp_err_set(err, -EINVAL, "KMIP protocol %d.%d not supported (1.0 to 1.4)",
 				   major, minor);
 	skp_ttlv_enc_init(&r->enc, 0);
@@ -797,4 +797,14 @@ int skp_kmip_parse_versions(const struct skp_kmip_result *res, struct skp_kmip_v
 			v[(*n)++] = ver;
 	}
 	return 0;
+}
+
+int skp_kmip_pick_version(const struct skp_kmip_version *v, size_t n)
+{
+	int best = -1;
+
+	for (size_t i = 0; i < n; i++)
+		if (v[i].major == 1 && v[i].minor >= 0 && v[i].minor <= SKP_KMIP_MINOR_MAX && v[i].minor > best)
+			best = v[i].minor;
+	return best;
 }

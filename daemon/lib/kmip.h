@@ -22,6 +22,7 @@
 #define SKP_KMIP_MSG_MAX	160	/* Result Message kept (sanitised) */
 #define SKP_KMIP_KEY_MAX	64	/* largest Key Material accepted (bytes) */
 #define SKP_KMIP_PORT		5696
+#define SKP_KMIP_MINOR_MAX	4	/* this client speaks KMIP 1.0 to 1.4 */
 
 /* Tags (KMIP 1.1 section 9.1.3.1, checked against PyKMIP kmip/core/enums.py). */
 enum {
@@ -240,5 +241,8 @@ struct skp_kmip_version {
 };
 int skp_kmip_parse_versions(const struct skp_kmip_result *res, struct skp_kmip_version *v, size_t max,
 			    size_t *n, struct skp_err *err);
+/* Version negotiation: the highest of v[0..n) this client speaks (1.0 to 1.4), as its
+ * minor number; -1 if none.  The server's order of preference is not trusted. */
+int skp_kmip_pick_version(const struct skp_kmip_version *v, size_t n);
 
 #endif

@@ -1,4 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
+/*
+ * Every operation is a job for one exchange loop, exchange(): it shares the job's items
+ * out over the nodes (plan), connects, sends every request, then collects every answer
+ * (fly), marks node health and moves a failed node's items on (settle), and retries
+ * passes with backoff.  A single request is a job of one item, a batched Get one of
+ * many, a health probe one item pinned to each node.
+ */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,12 +19,15 @@
 
 #define LOCATE_PAGE	100
 #define ITEM_COST_MS	10	/* extra exchange time allowed per batch item */
+#define NEGOTIATE_MINOR	1	/* Discover Versions appeared in KMIP 1.1 */
+#define VERSIONS_MAX	32	/* versions read from a Discover Versions answer */
 
 struct node {
-	struct skp_node_health h;
+	struct skp_node_health h;	/* h.kmip_minor: -1 until negotiated */
 	char host[256];
 	unsigned int port;
 	struct skp_tls_conn *conn;
+	int conf_minor;			/* configured KMIP 1.x minor, -1 = negotiate ("auto") */
 };
 
 struct skp_provider {
@@ -90,18 +100,39 @@ static int parse_server(const char *s, struct node *nd, struct skp_err *err)
 	return 0;
 }
 
-struct skp_provider *skp_provider_new(const struct skp_provider_cfg *cfg, struct skp_err *err)
+/* The password into the provider's own secmem (the conf's owner wipes its copy). */
+static int copy_credential(struct skp_provider *p, const struct skp_provider_conf *c, struct skp_err *err)
 {
-	struct skp_tls_cfg tc = { cfg->ca, cfg->cert, cfg->key };
+	if (!c->username[0])
+		return 0;
+	p->username = strdup(c->username);
+	if (c->password) {
+		p->password_size = strnlen(c->password, SKP_PASSWORD_MAX - 1) + 1;
+		p->password = skp_secmem_alloc(p->password_size);
+		if (p->password) {
+			memcpy(p->password, c->password, p->password_size - 1);
+			p->password[p->password_size - 1] = '\0';
+		}
+	}
+	if (!p->username || (c->password && !p->password))
+		return skp_err_set(err, -ENOMEM, "out of memory");
+	p->opts.username = p->username;
+	p->opts.password = p->password;
+	return 0;
+}
+
+struct skp_provider *skp_provider_new(const struct skp_provider_conf *c, struct skp_err *err)
+{
+	struct skp_tls_cfg tc = { c->ca, c->cert, c->key };
 	struct skp_provider *p;
 	size_t i;
 
-	if (!cfg->n_servers || cfg->n_servers > SKP_PROVIDER_MAX_NODES) {
+	if (!c->n_servers || c->n_servers > SKP_PROVIDER_MAX_NODES) {
 		skp_err_set(err, -EINVAL, "a provider needs 1 to %d servers", SKP_PROVIDER_MAX_NODES);
 		return NULL;
 	}
-	if (cfg->protocol_minor < 0 || cfg->protocol_minor > 4) {
-		skp_err_set(err, -EINVAL, "KMIP protocol 1.%d not supported (1.0 to 1.4)", cfg->protocol_minor);
+	if (c->protocol_minor < -1 || c->protocol_minor > SKP_KMIP_MINOR_MAX) {
+		skp_err_set(err, -EINVAL, "KMIP protocol 1.%d not supported (1.0 to 1.4)", c->protocol_minor);
 		return NULL;
 	}
 	p = calloc(1, sizeof(*p));
@@ -109,31 +140,20 @@ struct skp_provider *skp_provider_new(const struct skp_provider_cfg *cfg, struct
 		skp_err_set(err, -ENOMEM, "out of memory");
 		return NULL;
 	}
-	snprintf(p->name, sizeof(p->name), "%s", cfg->name ? cfg->name : "kms");
-	for (i = 0; i < cfg->n_servers; i++)
-		if (parse_server(cfg->servers[i], &p->nodes[i], err))
+	snprintf(p->name, sizeof(p->name), "%s", c->name[0] ? c->name : "kms");
+	for (i = 0; i < c->n_servers; i++)
+		if (parse_server(c->servers[i], &p->nodes[i], err))
 			goto fail;
-	p->n = cfg->n_servers;
-	p->timeout_ms = cfg->timeout_ms > 0 ? cfg->timeout_ms : 10000;
-	p->retries = cfg->retries < 0 ? 0 : cfg->retries ? cfg->retries : 1;
+	p->n = c->n_servers;
+	p->timeout_ms = c->timeout_ms > 0 ? c->timeout_ms : 10000;
+	p->retries = c->retries > 0 ? c->retries : 0;
 	p->opts.major = 1;
-	p->opts.minor = cfg->protocol_set || cfg->protocol_minor ? cfg->protocol_minor : 1;
+	p->opts.minor = c->protocol_minor < 0 ? NEGOTIATE_MINOR : c->protocol_minor;
 	p->opts.max_response = SKP_TTLV_MAX_MSG;
-	if (cfg->username) {
-		p->username = strdup(cfg->username);
-		if (cfg->password) {
-			p->password_size = strlen(cfg->password) + 1;
-			p->password = skp_secmem_alloc(p->password_size);
-			if (p->password)
-				memcpy(p->password, cfg->password, p->password_size);
-		}
-		if (!p->username || (cfg->password && !p->password)) {
-			skp_err_set(err, -ENOMEM, "out of memory");
-			goto fail;
-		}
-		p->opts.username = p->username;
-		p->opts.password = p->password;
-	}
+	for (i = 0; i < p->n; i++)
+		p->nodes[i].h.kmip_minor = p->nodes[i].conf_minor = c->protocol_minor;
+	if (copy_credential(p, c, err))
+		goto fail;
 	p->tls = skp_tls_ctx_new(&tc, err);
 	if (!p->tls)
 		goto fail;
@@ -182,11 +202,15 @@ void skp_provider_note_health(struct skp_provider *p, size_t i, const struct skp
 	if (h->healthy == 1) {
 		nd->h.healthy = 1;
 		nd->h.failing_since = 0;
+		nd->h.consecutive_fails = 0;
+		nd->h.last_success = h->last_success;
+		nd->h.latency_ms = h->latency_ms;
 		return;
 	}
-	if (nd->h.healthy != 0)
-		nd->h.failing_since = h->failing_since;
+	if (nd->h.healthy != 0 || !nd->h.failing_since)
+		nd->h.failing_since = h->failing_since ? h->failing_since : time(NULL);
 	nd->h.healthy = 0;
+	nd->h.consecutive_fails++;
 	snprintf(nd->h.last_error, sizeof(nd->h.last_error), "%s", h->last_error);
 }
 
@@ -200,8 +224,15 @@ static void node_ok(struct node *nd, int64_t t0)
 	nd->h.healthy = 1;
 	nd->h.last_success = time(NULL);
 	nd->h.failing_since = 0;
+	nd->h.consecutive_fails = 0;
 	nd->h.latency_ms = (unsigned int)(now_ms() - t0);
 	nd->h.n_ok++;
+}
+
+static void node_close(struct node *nd)
+{
+	skp_tls_close(nd->conn);
+	nd->conn = NULL;
 }
 
 static void node_fail(struct node *nd, const struct skp_err *e)
@@ -211,8 +242,9 @@ static void node_fail(struct node *nd, const struct skp_err *e)
 	nd->h.healthy = 0;
 	snprintf(nd->h.last_error, sizeof(nd->h.last_error), "%s", e->msg);
 	nd->h.n_fail++;
-	skp_tls_close(nd->conn);
-	nd->conn = NULL;
+	nd->h.consecutive_fails++;
+	nd->h.kmip_minor = nd->conf_minor;	/* "auto": negotiate again, it may have changed */
+	node_close(nd);
 }
 
 /* Nodes in trying order: healthy (or untried) ones round-robin first, then failing ones. */
@@ -242,223 +274,586 @@ static int clip(int64_t deadline, int timeout_ms)
 	return left < timeout_ms ? (int)(left > 0 ? left : 0) : timeout_ms;
 }
 
-/* Makes sure nd has a live connection (reconnecting if an idle one was dropped). */
-static int node_conn(struct skp_provider *p, struct node *nd, int64_t deadline, struct skp_err *err)
-{
-	int t;
+/* ---- the exchange loop: every operation goes through exchange() ---- */
 
-	if (nd->conn && skp_tls_check_idle(nd->conn)) {
-		skp_tls_close(nd->conn);
-		nd->conn = NULL;
+struct flight;
+
+/*
+ * What an operation gives the exchange loop.  Its work is n items: the keys of a batched
+ * Get, one per node for a health probe, 1 for a single request.  They travel in
+ * requests of up to per_req items, one request per node at a time.
+ */
+struct job {
+	size_t n, per_req;
+	int idempotent;		/* 0: a request sent but not answered ends the job (-EINPROGRESS) */
+	int probe;		/* item i is node i's, tried once: no failover, no retry */
+	/* Adds the items' batch items to r, encoded for the node's version (r->minor). */
+	void (*build)(struct job *job, struct skp_kmip_req *r, const size_t *items, size_t cnt);
+	/* A node answered for the items: read f->resp (taking f->rbuf and f->resp is allowed).
+	 * Nonzero, with e set, says the answer shows the node broken (a failed probe). */
+	int (*answer)(struct job *job, struct flight *f, struct skp_err *e);
+	void *ctx;
+	int stop;		/* set by answer(): the loop ends and returns it */
+};
+
+/* One request to one node. */
+struct flight {
+	struct node *nd;
+	size_t *items, cnt;
+	struct skp_kmip_req req;
+	unsigned char *rbuf;
+	size_t rlen;
+	struct skp_kmip_resp resp;
+	int64_t t0;
+	int reused, sent, failed;
+	struct skp_err err;
+	const char *what;		/* what failed, for the message, if not the request */
+};
+
+static void flight_init(struct flight *f, struct node *nd, size_t *items, size_t cnt)
+{
+	memset(f, 0, sizeof(*f));
+	f->nd = nd;
+	f->items = items;
+	f->cnt = cnt;
+	f->t0 = now_ms();
+}
+
+static void flights_free(struct flight *fl, size_t nf)
+{
+	for (size_t i = 0; i < nf; i++) {
+		skp_kmip_req_free(&fl[i].req);
+		skp_kmip_resp_free(&fl[i].resp);
+		if (fl[i].rbuf)
+			skp_secmem_free(fl[i].rbuf, fl[i].rlen);
+		fl[i].rbuf = NULL;
 	}
-	if (nd->conn)
-		return 0;
-	t = clip(deadline, p->timeout_ms);
-	if (t <= 0)
-		return skp_err_set(err, -ETIMEDOUT, "%s: operation time budget exhausted", nd->h.addr);
-	return skp_tls_connect(p->tls, nd->host, nd->port, t, &nd->conn, err);
+}
+
+/* f->err says why; the node is failing from now on. */
+static void flight_fail(struct flight *f)
+{
+	if (f->what)
+		skp_err_wrap(&f->err, "%s", f->what);
+	f->failed = 1;
+	node_fail(f->nd, &f->err);
+}
+
+/* Time for one exchange: the server works on every batch item. */
+static int exchange_ms(const struct skp_provider *p, size_t cnt)
+{
+	return p->timeout_ms + (int)cnt * ITEM_COST_MS;
 }
 
 /*
- * Makes sure the nodes order[0..k) have live connections, opening the missing ones all
- * at once (connects and handshakes interleaved: k nodes cost one handshake time, not k).
- * A node that fails is marked failing, its error in *last and failed[i] set (the caller skips it this round:
- * its keys move on as for any send failure).
+ * Gives every flight's node a live connection, opening the missing ones all at once
+ * (connects and handshakes interleaved: k nodes cost one handshake time, not k).  An
+ * idle connection the server dropped is reopened.
  */
-static void nodes_conn(struct skp_provider *p, const size_t *order, size_t k, int64_t deadline,
-		       unsigned char *failed, struct skp_err *last)
+static void connect_all(struct skp_provider *p, struct flight *fl, size_t nf, int64_t deadline)
 {
 	struct skp_tls_target t[SKP_PROVIDER_MAX_NODES];
 	struct skp_tls_conn *conns[SKP_PROVIDER_MAX_NODES];
 	struct skp_err errs[SKP_PROVIDER_MAX_NODES];
-	struct node *nds[SKP_PROVIDER_MAX_NODES];
 	size_t i, m = 0, pos[SKP_PROVIDER_MAX_NODES];
 	int tmo = clip(deadline, p->timeout_ms);
 
-	for (i = 0; i < k; i++) {
-		struct node *nd = &p->nodes[order[i]];
+	for (i = 0; i < nf; i++) {
+		struct node *nd = fl[i].nd;
 
-		if (nd->conn && skp_tls_check_idle(nd->conn)) {
-			skp_tls_close(nd->conn);
-			nd->conn = NULL;
-		}
-		if (nd->conn)
+		if (nd->conn && skp_tls_check_idle(nd->conn))
+			node_close(nd);
+		fl[i].reused = nd->conn != NULL;
+		if (nd->conn || fl[i].failed)
 			continue;
-		nds[m] = nd;
-		pos[m] = i;
+		if (tmo <= 0) {
+			skp_err_set(&fl[i].err, -ETIMEDOUT, "%s: operation time budget exhausted", nd->h.addr);
+			flight_fail(&fl[i]);
+			continue;
+		}
 		t[m].host = nd->host;
 		t[m].port = nd->port;
 		memset(&errs[m], 0, sizeof(errs[m]));
-		m++;
+		pos[m++] = i;
 	}
-	if (m < 2 || tmo <= 0)
-		return;		/* node_conn does one node (or reports the exhausted budget) */
+	if (!m)
+		return;
 	skp_tls_connect_many(p->tls, t, m, tmo, conns, errs);
 	for (i = 0; i < m; i++) {
-		nds[i]->conn = conns[i];
+		struct flight *f = &fl[pos[i]];
+
+		f->nd->conn = conns[i];
 		if (!conns[i]) {
-			failed[pos[i]] = 1;
-			*last = errs[i];
-			node_fail(nds[i], &errs[i]);
-			nds[i]->h.n_failover++;
-			p->failovers++;
+			f->err = errs[i];
+			flight_fail(f);
 		}
 	}
 }
 
-/* Receives and parses one response on nd's connection. */
-static int node_recv(struct skp_provider *p, struct node *nd, int timeout_ms, unsigned char **rbuf,
-		     size_t *rlen, struct skp_kmip_resp *resp, struct skp_err *err)
+/*
+ * Sends every flight's request.  A reused connection the server dropped while idle gets
+ * one fresh try on the same node when nothing can have been processed.
+ */
+static void send_all(struct skp_provider *p, struct flight *fl, size_t nf, int idempotent, int64_t deadline)
 {
-	int r = skp_tls_recv(nd->conn, SKP_TTLV_MAX_MSG, timeout_ms, rbuf, rlen, err);
+	for (size_t i = 0; i < nf; i++) {
+		struct flight *f = &fl[i];
+		struct node *nd = f->nd;
+		int t = clip(deadline, exchange_ms(p, f->cnt)), r;
 
-	(void)p;
+		if (f->failed)
+			continue;
+		r = skp_tls_send(nd->conn, f->req.enc.buf, f->req.enc.len, t, &f->sent, &f->err);
+		if (r && f->reused && (!f->sent || idempotent)) {
+			node_close(nd);
+			f->sent = 0;
+			r = skp_tls_connect(p->tls, nd->host, nd->port, clip(deadline, p->timeout_ms), &nd->conn,
+					    &f->err);
+			if (!r)
+				r = skp_tls_send(nd->conn, f->req.enc.buf, f->req.enc.len, clip(deadline, t),
+						 &f->sent, &f->err);
+		}
+		if (r)
+			flight_fail(f);
+	}
+}
+
+/* Collects every answer, in sending order: the nodes worked in parallel meanwhile. */
+static void recv_all(struct skp_provider *p, struct flight *fl, size_t nf, int64_t deadline)
+{
+	for (size_t i = 0; i < nf; i++) {
+		struct flight *f = &fl[i];
+		int r;
+
+		if (f->failed)
+			continue;
+		r = skp_tls_recv(f->nd->conn, SKP_TTLV_MAX_MSG, clip(deadline, exchange_ms(p, f->cnt)), &f->rbuf,
+				 &f->rlen, &f->err);
+		if (!r && (r = skp_kmip_resp_parse(f->rbuf, f->rlen, &f->resp, &f->err)))
+			skp_err_wrap(&f->err, "%s: malformed response", f->nd->h.addr);
+		if (r)
+			flight_fail(f);
+	}
+}
+
+/* ---- protocol "auto": Discover Versions before a node's first request ---- */
+
+static void versions_text(const struct skp_kmip_version *v, size_t n, char *buf, size_t size)
+{
+	size_t len = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < n && len < size; i++) {
+		int w = snprintf(buf + len, size - len, "%s%d.%d", i ? ", " : "", v[i].major, v[i].minor);
+
+		len += w > 0 ? (size_t)w : 0;
+	}
+}
+
+/* The node's answer to Discover Versions: the highest version both sides speak. */
+static int node_version(struct flight *g, struct skp_err *e)
+{
+	const struct skp_kmip_result *res = skp_kmip_resp_find(&g->resp, 0);
+	struct skp_kmip_version v[VERSIONS_MAX];
+	size_t n = 0;
+	char offered[64];
+	int r, minor;
+
+	r = res ? skp_kmip_result_check(res, KMIP_OP_DISCOVER_VERSIONS, e) :
+		  skp_err_set(e, -EPROTO, "KMIP: no result");
+	if (!r)
+		r = skp_kmip_parse_versions(res, v, VERSIONS_MAX, &n, e);
+	if (!r && (minor = skp_kmip_pick_version(v, n)) < 0) {
+		versions_text(v, n, offered, sizeof(offered));
+		r = n ? skp_err_set(e, -EPROTONOSUPPORT, "no common version: the server offers %s, skp 1.0 to 1.%d",
+				    offered, SKP_KMIP_MINOR_MAX) :
+			skp_err_set(e, -EPROTONOSUPPORT, "the server offers no protocol version");
+	}
+	if (r)
+		return skp_err_wrap(e, "%s", g->nd->h.addr);
+	g->nd->h.kmip_minor = minor;
+	return 0;
+}
+
+/*
+ * Nodes not negotiated with yet (new, or failed since) are asked Discover Versions in
+ * KMIP 1.1, all at once like requests.  A node that cannot say (no common version, a
+ * malformed or KMIP error answer) is failing, as one that does not connect.
+ */
+static void negotiate_all(struct skp_provider *p, struct flight *fl, size_t nf, int64_t deadline)
+{
+	struct flight nego[SKP_PROVIDER_MAX_NODES];
+	size_t i, m = 0, pos[SKP_PROVIDER_MAX_NODES];
+
+	for (i = 0; i < nf; i++) {
+		struct flight *g = &nego[m];
+
+		if (fl[i].failed || fl[i].nd->h.kmip_minor >= 0)
+			continue;
+		flight_init(g, fl[i].nd, NULL, 1);
+		g->reused = fl[i].reused;
+		g->what = "KMIP version negotiation";
+		if (skp_kmip_req_init(&g->req, &p->opts, &g->err) ||
+		    (skp_kmip_add_discover(&g->req), skp_kmip_req_finish(&g->req, &g->err)))
+			g->failed = 1;		/* cannot happen: a fixed request */
+		pos[m++] = i;
+	}
+	send_all(p, nego, m, 1, deadline);
+	recv_all(p, nego, m, deadline);
+	for (i = 0; i < m; i++) {
+		struct flight *f = &fl[pos[i]], *g = &nego[i];
+
+		if (!g->failed && node_version(g, &g->err))
+			flight_fail(g);
+		if (g->failed) {
+			f->err = g->err;
+			f->failed = 1;
+		}
+	}
+	flights_free(nego, m);
+}
+
+/* The flight's request in the version its node speaks.  A failure is the operation's
+ * (a name too long to encode), not the node's. */
+static int build(struct skp_provider *p, struct job *job, struct flight *f, struct skp_err *err)
+{
+	struct skp_kmip_opts o = p->opts;
+	int r;
+
+	o.minor = f->nd->h.kmip_minor;
+	r = skp_kmip_req_init(&f->req, &o, err);
 	if (r)
 		return r;
-	r = skp_kmip_resp_parse(*rbuf, *rlen, resp, err);
-	if (r) {
-		skp_err_wrap(err, "%s: malformed response", nd->h.addr);
-		skp_secmem_free(*rbuf, *rlen);
-		*rbuf = NULL;
+	job->build(job, &f->req, f->items, f->cnt);
+	return skp_kmip_req_finish(&f->req, err);
+}
+
+/* Connect, send everything, then receive everything. */
+static int fly(struct skp_provider *p, struct job *job, struct flight *fl, size_t nf, int64_t deadline,
+	       struct skp_err *err)
+{
+	size_t i;
+	int r;
+
+	connect_all(p, fl, nf, deadline);
+	negotiate_all(p, fl, nf, deadline);
+	for (i = 0; i < nf; i++)
+		if (!fl[i].failed && (r = build(p, job, &fl[i], err)))
+			return r;
+	send_all(p, fl, nf, job->idempotent, deadline);
+	recv_all(p, fl, nf, deadline);
+	return 0;
+}
+
+/*
+ * Shares the pending items out as flights, one per node: over the healthy (or untried)
+ * nodes not failed in this pass, the failing ones only when no healthy one is left; at
+ * most per_req items a request.  A probe's item i goes to node i.
+ */
+static size_t plan(struct skp_provider *p, const struct job *job, size_t *pending, size_t npend,
+		   const unsigned char *failed, struct flight *fl)
+{
+	size_t order[SKP_PROVIDER_MAX_NODES], use[SKP_PROVIDER_MAX_NODES];
+	size_t k, i, nu = 0, kh, per, take = 0, nf = 0;
+
+	if (job->probe) {
+		for (i = 0; i < npend; i++)
+			flight_init(&fl[i], &p->nodes[pending[i]], &pending[i], 1);
+		return npend;
+	}
+	k = node_order(p, order);
+	for (i = 0; i < k; i++)
+		if (!failed[order[i]])
+			use[nu++] = order[i];
+	for (kh = 0; kh < nu && p->nodes[use[kh]].h.healthy != 0; kh++)
+		;
+	if (!kh)
+		kh = nu;
+	if (!kh)
+		return 0;
+	per = (npend + kh - 1) / kh;
+	if (per > job->per_req)
+		per = job->per_req;
+	for (i = 0; i < kh && take < npend; i++) {
+		size_t m = npend - take < per ? npend - take : per;
+
+		flight_init(&fl[nf++], &p->nodes[use[i]], pending + take, m);
+		take += m;
+	}
+	return nf;
+}
+
+/* Per operation: what the nodes did so far. */
+struct pass_state {
+	unsigned char failed[SKP_PROVIDER_MAX_NODES];	/* in this pass: not tried again in it */
+	unsigned char owe[SKP_PROVIDER_MAX_NODES];	/* failed; its work not yet moved on */
+	struct skp_err last;
+	int tried;
+};
+
+/* A node whose work now goes to another node counts a failover. */
+static void count_failovers(struct skp_provider *p, struct pass_state *ps, const struct flight *fl, size_t nf)
+{
+	for (size_t i = 0; i < p->n; i++) {
+		if (!ps->owe[i])
+			continue;
+		ps->owe[i] = 0;
+		for (size_t j = 0; j < nf; j++) {
+			if (fl[j].nd != &p->nodes[i]) {
+				p->nodes[i].h.n_failover++;
+				p->failovers++;
+				break;
+			}
+		}
+	}
+}
+
+/*
+ * After fly(): answers go to the job and mark their node healthy; failures mark the
+ * node failed for this pass.  -EINPROGRESS when a request that must not be repeated was
+ * sent and not answered.
+ */
+static int settle(struct skp_provider *p, struct job *job, struct flight *fl, size_t nf, struct pass_state *ps,
+		  struct skp_err *err)
+{
+	int r = 0;
+
+	for (size_t i = 0; i < nf; i++) {
+		struct flight *f = &fl[i];
+		size_t ni = (size_t)(f->nd - p->nodes);
+
+		if (!f->failed) {
+			if (job->answer(job, f, &f->err))
+				flight_fail(f);
+			else
+				node_ok(f->nd, f->t0);
+		}
+		if (!f->failed)
+			continue;
+		ps->last = f->err;
+		ps->failed[ni] = 1;
+		ps->owe[ni] = !job->probe;
+		if (!job->idempotent && f->sent)
+			r = skp_err_set(err, -EINPROGRESS, "outcome unknown: %s", f->err.msg);
 	}
 	return r;
 }
 
-/*
- * Sends one request, failing over across nodes.  idempotent == 0: if the request may
- * have reached a server and no answer came, returns -EINPROGRESS with *unknown = 1.
- */
-static int run(struct skp_provider *p, struct skp_kmip_req *req, int idempotent, int *unknown,
-	       unsigned char **rbuf, size_t *rlen, struct skp_kmip_resp *resp, struct skp_err *err)
+/* Drops the items that were answered (and a probe's failed ones): the rest stay pending. */
+static size_t requeue(const struct job *job, const struct flight *fl, size_t nf, size_t *pending, size_t npend)
 {
-	int64_t deadline = now_ms() + 2LL * p->timeout_ms + (int64_t)req->n_items * ITEM_COST_MS;
-	size_t order[SKP_PROVIDER_MAX_NODES];
-	struct skp_err last = { 0 };
-	int round, tried = 0;
-	struct node *first = NULL;
+	size_t w = 0, taken = 0;
 
+	for (size_t i = 0; i < nf; i++) {
+		taken += fl[i].cnt;
+		if (!fl[i].failed || job->probe)
+			continue;
+		for (size_t q = 0; q < fl[i].cnt; q++)
+			pending[w++] = fl[i].items[q];	/* never ahead of the reading */
+	}
+	for (size_t j = taken; j < npend; j++)
+		pending[w++] = pending[j];
+	return w;
+}
+
+static int gave_up(struct skp_provider *p, const struct job *job, size_t npend, const struct pass_state *ps,
+		   int late, struct skp_err *err)
+{
+	if (!ps->tried)
+		return skp_err_set(err, -ETIMEDOUT, "provider %s: no KMS node could be tried in time", p->name);
+	skp_err_set(err, ps->last.code ? ps->last.code : -EIO, "%s", ps->last.msg);
+	if (npend < job->n)
+		return skp_err_wrap(err, "provider %s: %zu of %zu items left (%d attempt(s)%s); last", p->name,
+				    npend, job->n, ps->tried, late ? ", time budget exhausted" : "");
+	return skp_err_wrap(err, "provider %s: all %zu KMS node(s) failed (%d attempt(s)%s); last", p->name,
+			    p->n, ps->tried, late ? ", time budget exhausted" : "");
+}
+
+/* Before pass 1, 2, 3 ...: 100 ms, doubling, at most 1 s. */
+static int64_t backoff_ms(int pass)
+{
+	int64_t b = 100LL << (pass < 5 ? pass - 1 : 4);
+
+	return b < 1000 ? b : 1000;
+}
+
+/*
+ * Runs a job: rounds of plan (share the items out), fly (connect, send, receive) and
+ * settle (answers, node health), until every item is answered.  A node that fails is
+ * out for the rest of the pass and its items go to the others; once every node failed,
+ * up to p->retries more passes, after a backoff of 100 ms doubling up to 1 s.  The
+ * budget is 2 x timeout_ms + ITEM_COST_MS per item: no attempt starts or runs past it.
+ * pending[0..*npend) are the items left; on failure, those not answered.
+ */
+static int exchange(struct skp_provider *p, struct job *job, size_t *pending, size_t *npend, int *unknown,
+		    struct skp_err *err)
+{
+	int64_t deadline = now_ms() + 2LL * p->timeout_ms + (int64_t)job->n * ITEM_COST_MS;
+	struct flight fl[SKP_PROVIDER_MAX_NODES];
+	struct pass_state ps;
+	int pass, r, late = 0;
+
+	memset(&ps, 0, sizeof(ps));
 	if (unknown)
 		*unknown = 0;
-	for (round = 0; round <= p->retries; round++) {
-		size_t k, i;
+	for (pass = 0; *npend; pass++) {
+		size_t nf;
 
-		if (round) {
-			int64_t b = 100LL << (round - 1);
+		if (pass) {
+			int64_t b = backoff_ms(pass);
 
-			if (b > 1000)
-				b = 1000;
-			if (now_ms() + b >= deadline)
+			late = pass <= p->retries && now_ms() + b >= deadline;
+			if (job->probe || pass > p->retries || late)
 				break;
 			sleep_ms(b);
 		}
-		k = node_order(p, order);
-		for (i = 0; i < k; i++) {
-			struct node *nd = &p->nodes[order[i]];
-			int sent = 0, reused, r, t;
-			int64_t t0 = now_ms();
-
-			if (t0 >= deadline)
-				goto out;
-			if (!first)
-				first = nd;
-			tried++;
-			reused = nd->conn != NULL;
-			r = node_conn(p, nd, deadline, &last);
+		memset(ps.failed, 0, sizeof(ps.failed));
+		while (*npend && (nf = plan(p, job, pending, *npend, ps.failed, fl)) > 0) {
+			if (now_ms() >= deadline)
+				return gave_up(p, job, *npend, &ps, 1, err);
+			ps.tried += (int)nf;
+			count_failovers(p, &ps, fl, nf);
+			r = fly(p, job, fl, nf, deadline, err);
 			if (!r) {
-				t = clip(deadline, p->timeout_ms + (int)req->n_items * ITEM_COST_MS);
-				r = skp_tls_send(nd->conn, req->enc.buf, req->enc.len, t, &sent, &last);
-				/* A reused connection the server dropped while idle: one fresh try
-				 * on the same node when nothing can have been processed. */
-				if (r && reused && (!sent || idempotent)) {
-					skp_tls_close(nd->conn);
-					nd->conn = NULL;
-					sent = 0;
-					r = node_conn(p, nd, deadline, &last);
-					if (!r)
-						r = skp_tls_send(nd->conn, req->enc.buf, req->enc.len,
-								 clip(deadline, t), &sent, &last);
-				}
-				if (!r)
-					r = node_recv(p, nd, clip(deadline, t), rbuf, rlen, resp, &last);
+				r = settle(p, job, fl, nf, &ps, err);
+				*npend = requeue(job, fl, nf, pending, *npend);
 			}
-			if (!r) {
-				node_ok(nd, t0);
-				if (nd != first) {
-					p->failovers++;
-					first->h.n_failover++;
-				}
-				return 0;
-			}
-			node_fail(nd, &last);
-			if (!idempotent && sent) {
-				if (unknown)
-					*unknown = 1;
-				if (first != nd)
-					first->h.n_failover++;
-				return skp_err_set(err, -EINPROGRESS, "outcome unknown: %s", last.msg);
-			}
+			flights_free(fl, nf);
+			if (r == -EINPROGRESS && unknown)
+				*unknown = 1;
+			if (r)
+				return r;
+			if (job->stop)
+				return job->stop;
 		}
 	}
-out:
-	if (!tried)
-		return skp_err_set(err, -ETIMEDOUT, "provider %s: no KMS node could be tried in time", p->name);
-	skp_err_set(err, last.code ? last.code : -EIO, "%s", last.msg);
-	return skp_err_wrap(err, "provider %s: all %zu KMS node(s) failed (%d attempt(s)); last", p->name,
-			    p->n, tried);
+	return *npend ? gave_up(p, job, *npend, &ps, late, err) : 0;
 }
 
-/* One-item helper: builds with `add`, runs, checks the result. */
+/* ---- single requests ---- */
+
+static const char *const attr_names[] = {
+	"State", "Name", "Cryptographic Length", "Cryptographic Algorithm",
+	"Cryptographic Usage Mask", "Object Type",
+};
+
+/* One operation as a job of one item, and its answer. */
 struct call {
-	struct skp_kmip_req req;
+	uint32_t op, id;
+	const char *uid, *name, *msg;
+	uint32_t reason;		/* Revoke */
+	size_t max, done, want;		/* Locate: uids wanted, found so far, asked of this request */
+	int paged;			/* Locate with Offset Items (1.3+) */
 	unsigned char *rbuf;
 	size_t rlen;
 	struct skp_kmip_resp resp;
 	const struct skp_kmip_result *res;
 };
 
+static void call_init(struct call *c, uint32_t op)
+{
+	memset(c, 0, sizeof(*c));
+	c->op = op;
+}
+
 static void call_free(struct call *c)
 {
-	skp_kmip_req_free(&c->req);
 	skp_kmip_resp_free(&c->resp);
 	if (c->rbuf)
 		skp_secmem_free(c->rbuf, c->rlen);
 	memset(c, 0, sizeof(*c));
 }
 
-static int call_init(struct skp_provider *p, struct call *c, struct skp_err *err)
+/* Offset Items came with 1.3: below it, one request asks for everything from the start. */
+static uint32_t add_locate(struct call *c, struct skp_kmip_req *r)
 {
-	memset(c, 0, sizeof(*c));
-	return skp_kmip_req_init(&c->req, &p->opts, err);
+	c->paged = r->minor >= 3;
+	c->want = c->max - (c->paged ? c->done : 0);
+	if (c->paged && c->want > LOCATE_PAGE)
+		c->want = LOCATE_PAGE;
+	if (c->want > INT32_MAX)
+		c->want = INT32_MAX;
+	return skp_kmip_add_locate(r, c->name, KMIP_OBJ_SYMMETRIC_KEY, (int32_t)c->want,
+				   c->paged ? (int32_t)c->done : 0);
 }
 
-/* Runs c->req and checks item `id` for operation `op`. */
-static int call_run(struct skp_provider *p, struct call *c, uint32_t id, uint32_t op, int idempotent,
-		    int *unknown, struct skp_err *err)
+static void call_build(struct job *job, struct skp_kmip_req *r, const size_t *items, size_t cnt)
 {
-	int r = skp_kmip_req_finish(&c->req, err);
+	static const uint32_t query[] = { KMIP_QUERY_OPERATIONS, KMIP_QUERY_OBJECTS, KMIP_QUERY_SERVER_INFO };
+	struct call *c = job->ctx;
+
+	(void)items;
+	(void)cnt;
+	switch (c->op) {
+	case KMIP_OP_CREATE:
+		c->id = skp_kmip_add_create(r, KMIP_ALG_AES, 256, SKP_KMIP_KEK_USAGE_MASK, c->name);
+		break;
+	case KMIP_OP_ACTIVATE:
+		c->id = skp_kmip_add_activate(r, c->uid);
+		break;
+	case KMIP_OP_DESTROY:
+		c->id = skp_kmip_add_destroy(r, c->uid);
+		break;
+	case KMIP_OP_REVOKE:
+		c->id = skp_kmip_add_revoke(r, c->uid, c->reason, c->msg);
+		break;
+	case KMIP_OP_GET:
+		c->id = skp_kmip_add_get(r, c->uid);
+		break;
+	case KMIP_OP_GET_ATTRIBUTES:
+		c->id = skp_kmip_add_get_attrs(r, c->uid, attr_names, sizeof(attr_names) / sizeof(attr_names[0]));
+		break;
+	case KMIP_OP_LOCATE:
+		c->id = add_locate(c, r);
+		break;
+	case KMIP_OP_QUERY:
+		c->id = skp_kmip_add_query(r, query, sizeof(query) / sizeof(query[0]));
+		break;
+	default:
+		c->id = skp_kmip_add_discover(r);
+		break;
+	}
+}
+
+/* The response becomes the call's. */
+static int call_answer(struct job *job, struct flight *f, struct skp_err *e)
+{
+	struct call *c = job->ctx;
+
+	(void)e;
+	c->rbuf = f->rbuf;
+	c->rlen = f->rlen;
+	c->resp = f->resp;
+	f->rbuf = NULL;
+	memset(&f->resp, 0, sizeof(f->resp));
+	return 0;
+}
+
+/* Runs c and checks its result.  idempotent == 0: see struct job (*unknown). */
+static int call_run(struct skp_provider *p, struct call *c, int idempotent, int *unknown, struct skp_err *err)
+{
+	struct job job = { .n = 1, .per_req = 1, .idempotent = idempotent, .build = call_build,
+			   .answer = call_answer, .ctx = c };
+	size_t item = 0, npend = 1;
+	int r = exchange(p, &job, &item, &npend, unknown, err);
 
 	if (r)
 		return r;
-	r = run(p, &c->req, idempotent, unknown, &c->rbuf, &c->rlen, &c->resp, err);
-	if (r)
-		return r;
-	c->res = skp_kmip_resp_find(&c->resp, id);
+	c->res = skp_kmip_resp_find(&c->resp, c->id);
 	if (!c->res)
-		return skp_err_set(err, -EPROTO, "KMIP: no result for batch item %u", id);
-	return skp_kmip_result_check(c->res, op, err);
+		return skp_err_set(err, -EPROTO, "KMIP: no result for batch item %u", c->id);
+	return skp_kmip_result_check(c->res, c->op, err);
 }
 
 int skp_provider_create(struct skp_provider *p, const char *name, char *uid, size_t uid_size,
 			struct skp_err *err)
 {
 	struct call c;
-	uint32_t id;
 	int r, unknown;
 
-	if ((r = call_init(p, &c, err)))
-		return r;
-	id = skp_kmip_add_create(&c.req, KMIP_ALG_AES, 256, SKP_KMIP_KEK_USAGE_MASK, name);
-	r = call_run(p, &c, id, KMIP_OP_CREATE, 0, &unknown, err);
+	call_init(&c, KMIP_OP_CREATE);
+	c.name = name;
+	r = call_run(p, &c, 0, &unknown, err);
 	if (!r)
 		r = skp_kmip_parse_uid(c.res, uid, uid_size, err);
 	call_free(&c);
@@ -479,6 +874,33 @@ int skp_provider_unique_name(const char *prefix, char *out, size_t size, struct 
 	return 0;
 }
 
+/* The last Create may have happened: the key with this name, activated, if there is one
+ * (1), or none (0). */
+static int find_created(struct skp_provider *p, const char *name, char *uid, size_t uid_size,
+			struct skp_err *err)
+{
+	char found[4][SKP_UID_MAX];
+	struct skp_key_attrs a;
+	size_t n = 0;
+	int r;
+
+	r = skp_provider_locate(p, name, found, 4, &n, err);
+	if (r)
+		return skp_err_wrap(err, "create %s: outcome unknown and Locate failed", name);
+	if (n > 1)
+		return skp_err_set(err, -EEXIST, "create %s: %zu keys carry this name", name, n);
+	if (n == 0)
+		return 0;
+	r = skp_provider_get_attrs(p, found[0], &a, err);
+	if (!r && a.state == 1)
+		r = skp_provider_activate(p, found[0], err);
+	if (r)
+		return r;
+	if (snprintf(uid, uid_size, "%s", found[0]) >= (int)uid_size)
+		return skp_err_set(err, -ENAMETOOLONG, "uid too long");
+	return 1;
+}
+
 int skp_provider_create_kek(struct skp_provider *p, const char *name, char *uid, size_t uid_size,
 			    struct skp_err *err)
 {
@@ -488,37 +910,15 @@ int skp_provider_create_kek(struct skp_provider *p, const char *name, char *uid,
 		return skp_err_set(err, -EINVAL, "a KEK needs a (unique) name");
 	for (attempt = 0; attempt <= p->retries + 1; attempt++) {
 		struct call c;
-		uint32_t cid;
 		int unknown = 0;
 
-		if (attempt) {
-			/* The last Create may have happened: look for the name before creating again. */
-			char found[4][SKP_UID_MAX];
-			struct skp_key_attrs a;
-			size_t n = 0;
-
-			r = skp_provider_locate(p, name, found, 4, &n, err);
-			if (r)
-				return skp_err_wrap(err, "create %s: outcome unknown and Locate failed", name);
-			if (n > 1)
-				return skp_err_set(err, -EEXIST, "create %s: %zu keys carry this name", name, n);
-			if (n == 1) {
-				r = skp_provider_get_attrs(p, found[0], &a, err);
-				if (!r && a.state == 1)
-					r = skp_provider_activate(p, found[0], err);
-				if (r)
-					return r;
-				if (snprintf(uid, uid_size, "%s", found[0]) >= (int)uid_size)
-					return skp_err_set(err, -ENAMETOOLONG, "uid too long");
-				return 0;
-			}
-		}
-		if ((r = call_init(p, &c, err)))
-			return r;
+		if (attempt && (r = find_created(p, name, uid, uid_size, err)))
+			return r < 0 ? r : 0;
 		/* Create and Activate travel in two exchanges: KMIP allows an Activate with
 		 * the ID Placeholder in the same batch, but PyKMIP 0.10 refuses to parse it. */
-		cid = skp_kmip_add_create(&c.req, KMIP_ALG_AES, 256, SKP_KMIP_KEK_USAGE_MASK, name);
-		r = call_run(p, &c, cid, KMIP_OP_CREATE, 0, &unknown, err);
+		call_init(&c, KMIP_OP_CREATE);
+		c.name = name;
+		r = call_run(p, &c, 0, &unknown, err);
 		if (!r)
 			r = skp_kmip_parse_uid(c.res, uid, uid_size, err);
 		if (!r && (r = skp_provider_activate(p, uid, err)))
@@ -530,61 +930,54 @@ int skp_provider_create_kek(struct skp_provider *p, const char *name, char *uid,
 	return r;
 }
 
-static int uid_op(struct skp_provider *p, uint32_t op, const char *uid, struct skp_err *err)
+/* Activate, Destroy, Revoke: safe to repeat (a repeat fails cleanly, never duplicates). */
+static int uid_op(struct skp_provider *p, struct call *c, struct skp_err *err)
 {
-	struct call c;
-	uint32_t id;
-	int r;
+	int r = call_run(p, c, 1, NULL, err);
 
-	if ((r = call_init(p, &c, err)))
-		return r;
-	id = op == KMIP_OP_ACTIVATE ? skp_kmip_add_activate(&c.req, uid) : skp_kmip_add_destroy(&c.req, uid);
-	/* Activate and Destroy are safe to repeat: a repeat fails cleanly, never duplicates. */
-	r = call_run(p, &c, id, op, 1, NULL, err);
-	call_free(&c);
+	call_free(c);
 	return r;
 }
 
 int skp_provider_activate(struct skp_provider *p, const char *uid, struct skp_err *err)
 {
-	return uid_op(p, KMIP_OP_ACTIVATE, uid, err);
+	struct call c;
+
+	call_init(&c, KMIP_OP_ACTIVATE);
+	c.uid = uid;
+	return uid_op(p, &c, err);
 }
 
 int skp_provider_destroy(struct skp_provider *p, const char *uid, struct skp_err *err)
 {
-	return uid_op(p, KMIP_OP_DESTROY, uid, err);
+	struct call c;
+
+	call_init(&c, KMIP_OP_DESTROY);
+	c.uid = uid;
+	return uid_op(p, &c, err);
 }
 
 int skp_provider_revoke(struct skp_provider *p, const char *uid, uint32_t reason, const char *msg,
 			struct skp_err *err)
 {
 	struct call c;
-	uint32_t id;
-	int r;
 
-	if ((r = call_init(p, &c, err)))
-		return r;
-	id = skp_kmip_add_revoke(&c.req, uid, reason, msg);
-	r = call_run(p, &c, id, KMIP_OP_REVOKE, 1, NULL, err);
-	call_free(&c);
-	return r;
+	call_init(&c, KMIP_OP_REVOKE);
+	c.uid = uid;
+	c.reason = reason;
+	c.msg = msg;
+	return uid_op(p, &c, err);
 }
 
 int skp_provider_get_attrs(struct skp_provider *p, const char *uid, struct skp_key_attrs *out,
 			   struct skp_err *err)
 {
-	static const char *const names[] = {
-		"State", "Name", "Cryptographic Length", "Cryptographic Algorithm",
-		"Cryptographic Usage Mask", "Object Type",
-	};
 	struct call c;
-	uint32_t id;
 	int r;
 
-	if ((r = call_init(p, &c, err)))
-		return r;
-	id = skp_kmip_add_get_attrs(&c.req, uid, names, sizeof(names) / sizeof(names[0]));
-	r = call_run(p, &c, id, KMIP_OP_GET_ATTRIBUTES, 1, NULL, err);
+	call_init(&c, KMIP_OP_GET_ATTRIBUTES);
+	c.uid = uid;
+	r = call_run(p, &c, 1, NULL, err);
 	if (!r)
 		r = skp_kmip_parse_attrs(c.res, out, err);
 	call_free(&c);
@@ -595,13 +988,11 @@ int skp_provider_get_key(struct skp_provider *p, const char *uid, unsigned char 
 			 struct skp_err *err)
 {
 	struct call c;
-	uint32_t id;
 	int r;
 
-	if ((r = call_init(p, &c, err)))
-		return r;
-	id = skp_kmip_add_get(&c.req, uid);
-	r = call_run(p, &c, id, KMIP_OP_GET, 1, NULL, err);
+	call_init(&c, KMIP_OP_GET);
+	c.uid = uid;
+	r = call_run(p, &c, 1, NULL, err);
 	if (!r)
 		r = skp_kmip_parse_get_key(c.res, key, len, err);
 	call_free(&c);
@@ -611,30 +1002,26 @@ int skp_provider_get_key(struct skp_provider *p, const char *uid, unsigned char 
 int skp_provider_locate(struct skp_provider *p, const char *name, char (*uids)[SKP_UID_MAX], size_t max,
 			size_t *n, struct skp_err *err)
 {
-	int paged = p->opts.minor >= 3;
-
 	*n = 0;
 	for (;;) {
 		struct call c;
-		uint32_t id;
-		size_t got = 0, want = max - *n;
-		int r;
+		size_t got = 0, want;
+		int r, paged;
 
-		if (want > LOCATE_PAGE && paged)
-			want = LOCATE_PAGE;
-		if (want > INT32_MAX)
-			want = INT32_MAX;
-		if ((r = call_init(p, &c, err)))
-			return r;
-		id = skp_kmip_add_locate(&c.req, name, KMIP_OBJ_SYMMETRIC_KEY, (int32_t)want,
-					 paged ? (int32_t)*n : 0);
-		r = call_run(p, &c, id, KMIP_OP_LOCATE, 1, NULL, err);
+		call_init(&c, KMIP_OP_LOCATE);
+		c.name = name;
+		c.max = max;
+		c.done = *n;
+		r = call_run(p, &c, 1, NULL, err);
+		/* A node below 1.3 answered everything from the start, whatever came before. */
 		if (!r)
-			r = skp_kmip_parse_locate(c.res, uids + *n, want, &got, NULL, err);
+			r = skp_kmip_parse_locate(c.res, uids + (c.paged ? *n : 0), c.want, &got, NULL, err);
+		paged = c.paged;
+		want = c.want;
 		call_free(&c);
 		if (r)
 			return r;
-		*n += got;
+		*n = (paged ? *n : 0) + got;
 		if (!paged || got < want || *n >= max)
 			return 0;
 	}
@@ -642,15 +1029,11 @@ int skp_provider_locate(struct skp_provider *p, const char *name, char (*uids)[S
 
 int skp_provider_query(struct skp_provider *p, struct skp_kmip_query *q, struct skp_err *err)
 {
-	static const uint32_t funcs[] = { KMIP_QUERY_OPERATIONS, KMIP_QUERY_OBJECTS, KMIP_QUERY_SERVER_INFO };
 	struct call c;
-	uint32_t id;
 	int r;
 
-	if ((r = call_init(p, &c, err)))
-		return r;
-	id = skp_kmip_add_query(&c.req, funcs, 3);
-	r = call_run(p, &c, id, KMIP_OP_QUERY, 1, NULL, err);
+	call_init(&c, KMIP_OP_QUERY);
+	r = call_run(p, &c, 1, NULL, err);
 	if (!r)
 		r = skp_kmip_parse_query(c.res, q, err);
 	call_free(&c);
@@ -661,78 +1044,134 @@ int skp_provider_versions(struct skp_provider *p, struct skp_kmip_version *v, si
 			  struct skp_err *err)
 {
 	struct call c;
-	uint32_t id;
 	int r;
 
-	if ((r = call_init(p, &c, err)))
-		return r;
-	id = skp_kmip_add_discover(&c.req);
-	r = call_run(p, &c, id, KMIP_OP_DISCOVER_VERSIONS, 1, NULL, err);
+	call_init(&c, KMIP_OP_DISCOVER_VERSIONS);
+	r = call_run(p, &c, 1, NULL, err);
 	if (!r)
 		r = skp_kmip_parse_versions(c.res, v, max, n, err);
 	call_free(&c);
 	return r;
 }
 
+/* ---- health probe: Discover Versions to every node at once ---- */
+
+static void probe_build(struct job *job, struct skp_kmip_req *r, const size_t *items, size_t cnt)
+{
+	(void)job;
+	(void)items;
+	(void)cnt;
+	skp_kmip_add_discover(r);
+}
+
+/* A probe's KMIP error is a failure too: the node does not serve. */
+static int probe_answer(struct job *job, struct flight *f, struct skp_err *e)
+{
+	const struct skp_kmip_result *res = skp_kmip_resp_find(&f->resp, 0);
+	int r = res ? skp_kmip_result_check(res, KMIP_OP_DISCOVER_VERSIONS, e) :
+		      skp_err_set(e, -EPROTO, "KMIP: no result");
+
+	if (r)
+		return skp_err_wrap(e, "%s", f->nd->h.addr);
+	(*(int *)job->ctx)++;
+	return 0;
+}
+
 int skp_provider_check(struct skp_provider *p)
 {
-	size_t i;
+	size_t pending[SKP_PROVIDER_MAX_NODES], npend = p->n;
 	int healthy = 0;
+	struct job job = { .n = p->n, .per_req = 1, .idempotent = 1, .probe = 1, .build = probe_build,
+			   .answer = probe_answer, .ctx = &healthy };
 
-	for (i = 0; i < p->n; i++) {
-		struct node *nd = &p->nodes[i];
-		int64_t t0 = now_ms(), deadline = t0 + 2LL * p->timeout_ms;
-		struct skp_kmip_req req;
-		struct skp_kmip_resp resp = { 0 };
-		struct skp_err e = { 0 };
-		unsigned char *rbuf = NULL;
-		size_t rlen = 0;
-		uint32_t id;
-		int r;
-
-		r = skp_kmip_req_init(&req, &p->opts, &e);
-		id = skp_kmip_add_discover(&req);
-		if (!r)
-			r = skp_kmip_req_finish(&req, &e);
-		if (!r)
-			r = node_conn(p, nd, deadline, &e);
-		if (!r)
-			r = skp_tls_send(nd->conn, req.enc.buf, req.enc.len, clip(deadline, p->timeout_ms), NULL, &e);
-		if (!r)
-			r = node_recv(p, nd, clip(deadline, p->timeout_ms), &rbuf, &rlen, &resp, &e);
-		if (!r) {
-			const struct skp_kmip_result *res = skp_kmip_resp_find(&resp, id);
-
-			r = res ? skp_kmip_result_check(res, KMIP_OP_DISCOVER_VERSIONS, &e) :
-				  skp_err_set(&e, -EPROTO, "no result");
-			if (r) {
-				skp_err_wrap(&e, "%s", nd->h.addr);
-			}
-		}
-		if (r) {
-			node_fail(nd, &e);
-		} else {
-			node_ok(nd, t0);
-			healthy++;
-		}
-		skp_kmip_req_free(&req);
-		skp_kmip_resp_free(&resp);
-		if (rbuf)
-			skp_secmem_free(rbuf, rlen);
-	}
+	for (size_t i = 0; i < p->n; i++)
+		pending[i] = i;
+	exchange(p, &job, pending, &npend, NULL, NULL);
 	return healthy;
 }
 
 /* ---- batched Gets spread over the nodes ---- */
 
-struct flight {
-	struct node *nd;
-	struct skp_kmip_req req;
-	size_t *idx;		/* key indices, batch item id = position */
-	size_t cnt;
-	int sent;
-	int64_t t0;
+struct kek_fetch {
+	const char *const *uids;
+	unsigned char **keys;
+	int *states;
+	struct skp_err *errs, *err;
+	int first_err;
 };
+
+static void keks_build(struct job *job, struct skp_kmip_req *r, const size_t *items, size_t cnt)
+{
+	static const char *const state_attr[] = { "State" };
+	struct kek_fetch *kf = job->ctx;
+	size_t q;
+
+	for (q = 0; q < cnt; q++)
+		skp_kmip_add_get(r, kf->uids[items[q]]);
+	/* States after the Gets: batch item cnt + q is key q's. */
+	for (q = 0; kf->states && q < cnt; q++)
+		skp_kmip_add_get_attrs(r, kf->uids[items[q]], state_attr, 1);
+}
+
+/* Key q of the answer, checked to be a KEK. */
+static int keks_key(const struct kek_fetch *kf, const struct flight *f, size_t q, unsigned char **key,
+		    struct skp_err *e)
+{
+	const struct skp_kmip_result *res = skp_kmip_resp_find(&f->resp, (uint32_t)q);
+	size_t klen = 0;
+	int r;
+
+	if (!res)
+		r = skp_err_set(e, -EPROTO, "KMIP: no result for batch item %zu", q);
+	else if (!(r = skp_kmip_result_check(res, KMIP_OP_GET, e)) &&
+		 !(r = skp_kmip_parse_get_key(res, key, &klen, e)) && klen != SKP_KEK_LEN) {
+		skp_secmem_free(*key, klen);
+		*key = NULL;
+		r = skp_err_set(e, -EPROTO, "key is %zu bytes, not %d", klen, SKP_KEK_LEN);
+	}
+	if (r)
+		skp_err_wrap(e, "key %.100s", kf->uids[f->items[q]]);
+	return r;
+}
+
+/* Every key of the answer; a key's error is that key's (the node answered). */
+static int keks_answer(struct job *job, struct flight *f, struct skp_err *e)
+{
+	struct kek_fetch *kf = job->ctx;
+
+	(void)e;
+	for (size_t q = 0; q < f->cnt; q++) {
+		const struct skp_kmip_result *res;
+		size_t ki = f->items[q];
+		struct skp_err ke = { 0 };
+		unsigned char *key = NULL;
+		int kr = keks_key(kf, f, q, &key, &ke);
+
+		if (kr) {
+			if (kf->errs)
+				kf->errs[ki] = ke;
+			if (!kf->first_err) {
+				kf->first_err = kr;
+				if (kf->err)
+					*kf->err = ke;
+			}
+		} else {
+			kf->keys[ki] = key;
+			if (kf->errs)
+				skp_err_clear(&kf->errs[ki]);
+		}
+		res = kf->states ? skp_kmip_resp_find(&f->resp, (uint32_t)(f->cnt + q)) : NULL;
+		if (res && !skp_kmip_result_check(res, KMIP_OP_GET_ATTRIBUTES, NULL)) {
+			struct skp_key_attrs a;
+
+			if (!skp_kmip_parse_attrs(res, &a, NULL))
+				kf->states[ki] = a.state;
+		}
+	}
+	if (kf->first_err && !kf->errs)
+		job->stop = kf->first_err;	/* the caller wants all or nothing */
+	return 0;
+}
 
 int skp_provider_get_keks(struct skp_provider *p, const char *const *uids, size_t n,
 			  unsigned char **keys, struct skp_err *errs, struct skp_err *err)
@@ -744,16 +1183,12 @@ int skp_provider_get_keks_states(struct skp_provider *p, const char *const *uids
 				 unsigned char **keys, int *states, struct skp_err *errs,
 				 struct skp_err *err)
 {
-	static const char *const state_attr[] = {"State"};
-	size_t *pending = NULL, npend = n, i, order[SKP_PROVIDER_MAX_NODES];
-	struct flight fl[SKP_PROVIDER_MAX_NODES];
-	unsigned char skip[SKP_PROVIDER_MAX_NODES];
-	int64_t deadline = now_ms() + 2LL * p->timeout_ms + (int64_t)n * ITEM_COST_MS;
-	struct skp_err last = { 0 };
-	int round = 0, r = 0, first_err = 0;
-	size_t done_ok = 0;
+	struct kek_fetch kf = { uids, keys, states, errs, err, 0 };
+	struct job job = { .n = n, .per_req = SKP_PROVIDER_BATCH_MAX, .idempotent = 1, .build = keks_build,
+			   .answer = keks_answer, .ctx = &kf };
+	size_t *pending, npend = n, i;
+	int r;
 
-	memset(fl, 0, sizeof(fl));
 	for (i = 0; i < n; i++) {
 		keys[i] = NULL;
 		if (states)
@@ -768,171 +1203,18 @@ int skp_provider_get_keks_states(struct skp_provider *p, const char *const *uids
 		return skp_err_set(err, -ENOMEM, "out of memory");
 	for (i = 0; i < n; i++)
 		pending[i] = i;
-
-	while (npend) {
-		size_t k = node_order(p, order), kh, nf = 0, per, take = 0, j;
-		int progress = 0;
-
-		if (now_ms() >= deadline) {
-			r = skp_err_set(err, -ETIMEDOUT, "provider %s: time budget exhausted with %zu keys left; last: %s",
-					p->name, npend, last.msg[0] ? last.msg : "none");
-			goto out;
-		}
-		/* Split over the healthy (or untried) nodes, which node_order puts first; the
-		 * failing ones only take over keys of a node that fails now, or when no node
-		 * is healthy. */
-		for (kh = 0; kh < k && p->nodes[order[kh]].h.healthy != 0; kh++)
-			;
-		if (!kh)
-			kh = k;
-		per = (npend + kh - 1) / kh;
-		if (per > SKP_PROVIDER_BATCH_MAX)
-			per = SKP_PROVIDER_BATCH_MAX;
-		/* Connect to every node this round will use at once. */
-		memset(skip, 0, sizeof(skip));
-		nodes_conn(p, order, (npend + per - 1) / per < k ? (npend + per - 1) / per : k, deadline, skip, &last);
-		/* Send one batch to each node first, then collect: the nodes work in parallel. */
-		for (j = 0; j < k && take < npend; j++) {
-			struct flight *f = &fl[nf];
-			size_t m = npend - take < per ? npend - take : per, q;
-
-			if (skip[j])
-				continue;	/* could not connect: its keys go to the next node */
-			memset(f, 0, sizeof(*f));
-			f->nd = &p->nodes[order[j]];
-			f->idx = pending + take;
-			f->cnt = m;
-			f->t0 = now_ms();
-			r = skp_kmip_req_init(&f->req, &p->opts, err);
-			for (q = 0; !r && q < m; q++)
-				skp_kmip_add_get(&f->req, uids[f->idx[q]]);
-			/* States after the Gets: batch item m + q is key q's. */
-			for (q = 0; !r && states && q < m; q++)
-				skp_kmip_add_get_attrs(&f->req, uids[f->idx[q]], state_attr, 1);
-			if (!r)
-				r = skp_kmip_req_finish(&f->req, err);
-			if (r) {
-				skp_kmip_req_free(&f->req);
-				goto out;
-			}
-			r = node_conn(p, f->nd, deadline, &last);
-			if (!r)
-				r = skp_tls_send(f->nd->conn, f->req.enc.buf, f->req.enc.len,
-						 clip(deadline, p->timeout_ms + (int)m * ITEM_COST_MS), NULL, &last);
-			if (r) {
-				node_fail(f->nd, &last);
-				f->nd->h.n_failover++;
-				p->failovers++;
-				skp_kmip_req_free(&f->req);
-				continue;	/* its keys go to the next node */
-			}
-			f->sent = 1;
-			take += m;
-			nf++;
-		}
-		for (j = 0; j < nf; j++) {
-			struct flight *f = &fl[j];
-			struct skp_kmip_resp resp;
-			unsigned char *rbuf = NULL;
-			size_t rlen = 0, q;
-
-			r = node_recv(p, f->nd, clip(deadline, p->timeout_ms + (int)f->cnt * ITEM_COST_MS),
-				      &rbuf, &rlen, &resp, &last);
-			if (r) {
-				node_fail(f->nd, &last);
-				f->nd->h.n_failover++;
-				p->failovers++;
-				f->sent = 0;	/* keys stay pending */
-				continue;
-			}
-			node_ok(f->nd, f->t0);
-			progress = 1;
-			for (q = 0; q < f->cnt; q++) {
-				size_t ki = f->idx[q];
-				const struct skp_kmip_result *res = skp_kmip_resp_find(&resp, (uint32_t)q);
-				struct skp_err e = { 0 };
-				unsigned char *key = NULL;
-				size_t klen = 0;
-				int kr;
-
-				if (!res)
-					kr = skp_err_set(&e, -EPROTO, "KMIP: no result for batch item %zu", q);
-				else if (!(kr = skp_kmip_result_check(res, KMIP_OP_GET, &e)) &&
-					 !(kr = skp_kmip_parse_get_key(res, &key, &klen, &e)) &&
-					 klen != SKP_KEK_BYTES) {
-					skp_secmem_free(key, klen);
-					key = NULL;
-					kr = skp_err_set(&e, -EPROTO, "key is %zu bytes, not %d", klen, SKP_KEK_BYTES);
-				}
-				if (kr) {
-					skp_err_wrap(&e, "key %.100s", uids[ki]);
-					if (errs)
-						errs[ki] = e;
-					if (!first_err) {
-						first_err = kr;
-						if (err)
-							*err = e;
-					}
-				} else {
-					keys[ki] = key;
-					done_ok++;
-					if (errs)
-						skp_err_clear(&errs[ki]);
-				}
-				res = states ? skp_kmip_resp_find(&resp, (uint32_t)(f->cnt + q)) : NULL;
-				if (res && !skp_kmip_result_check(res, KMIP_OP_GET_ATTRIBUTES, NULL)) {
-					struct skp_key_attrs a;
-
-					if (!skp_kmip_parse_attrs(res, &a, NULL))
-						states[ki] = a.state;
-				}
-			}
-			skp_kmip_resp_free(&resp);
-			skp_secmem_free(rbuf, rlen);
-		}
-		/* Compact: keep keys of batches that did not complete. */
-		{
-			size_t w = 0;
-
-			for (j = 0; j < nf; j++) {
-				size_t q;
-
-				if (fl[j].sent)
-					continue;
-				for (q = 0; q < fl[j].cnt; q++)
-					pending[w++] = fl[j].idx[q];
-			}
-			for (j = take; j < npend; j++)
-				pending[w++] = pending[j];
-			npend = w;
-		}
-		for (j = 0; j < nf; j++)
-			skp_kmip_req_free(&fl[j].req);
-		if (first_err && !errs) {
-			r = first_err;
-			goto out;
-		}
-		if (!progress && npend) {
-			if (++round > p->retries) {
-				skp_err_set(err, last.code ? last.code : -EIO, "%s", last.msg);
-				r = skp_err_wrap(err, "provider %s: all %zu KMS node(s) failed", p->name, p->n);
-				goto out;
-			}
-			sleep_ms(100LL << (round - 1) > 1000 ? 1000 : 100LL << (round - 1));
-		}
-	}
-	r = first_err;
-out:
-	if (npend && errs && err)
+	r = exchange(p, &job, pending, &npend, NULL, err);
+	if (r && errs && err)	/* (job.stop only ends the loop when errs is NULL) */
 		for (i = 0; i < npend; i++)
 			errs[pending[i]] = *err;
+	if (!r)
+		r = kf.first_err;
 	if (r && !errs) {
 		for (i = 0; i < n; i++) {
-			skp_secmem_free(keys[i], SKP_KEK_BYTES);
+			skp_secmem_free(keys[i], SKP_KEK_LEN);
 			keys[i] = NULL;
 		}
 	}
-	(void)done_ok;
 	free(pending);
 	return r;
 }

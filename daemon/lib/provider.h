@@ -11,6 +11,13 @@
  * retried.  Create is not idempotent: if its outcome is unknown (request sent, no
  * answer) the provider Locates the key by its Name before creating again.
  *
+ * Protocol "auto" (protocol_minor -1) negotiates per node: the first request on a
+ * node's connection is Discover Versions (sent as KMIP 1.1), and requests then go in
+ * the highest version both sides speak (1.0 to SKP_KMIP_MINOR_MAX).  A node whose answer
+ * names none (empty, no common version, malformed, a KMIP error) fails like one that
+ * does not connect; after a node failure it is asked again.  An explicit version is
+ * used as given.
+ *
  * Not thread-safe: use one provider object per thread.  No global state.
  */
 #ifndef SKP_PROVIDER_H
@@ -19,24 +26,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "config.h"		/* struct skp_provider_conf */
 #include "err.h"
 #include "kmip.h"
+#include "wrap.h"		/* SKP_KEK_LEN: the length of every KEK */
 
-#define SKP_PROVIDER_MAX_NODES	16
+#define SKP_PROVIDER_MAX_NODES	SKP_MAX_SERVERS
 #define SKP_PROVIDER_BATCH_MAX	1000	/* Gets per request message */
-#define SKP_KEK_BYTES		32
-
-struct skp_provider_cfg {
-	const char *name;
-	const char *const *servers;	/* "host", "host:port" or "[v6]:port"; default port 5696 */
-	size_t n_servers;
-	const char *ca, *cert, *key;	/* PEM files */
-	const char *username, *password;	/* optional KMIP credential */
-	int protocol_minor;		/* KMIP 1.x: 0..4, default (0 with protocol_set 0) is 1 */
-	int timeout_ms;			/* per phase (connect+handshake, exchange); default 10000 */
-	int retries;			/* extra passes over all nodes; default 1, -1 for none */
-	int protocol_set;		/* 1: protocol_minor is meant literally (allows 1.0) */
-};
 
 struct skp_node_health {
 	char addr[300];			/* as configured, e.g. "127.0.0.1:5696" */
@@ -45,13 +41,17 @@ struct skp_node_health {
 	int64_t failing_since;		/* realtime seconds of the first failure in a row, 0 = none */
 	char last_error[256];		/* "" if none */
 	unsigned int latency_ms;	/* of the last successful exchange */
+	int kmip_minor;			/* requests go to the node in KMIP 1.kmip_minor; -1: not
+					 * negotiated yet (auto; again after a failure) */
+	unsigned int consecutive_fails;	/* failed exchanges since the last success */
 	unsigned long n_ok, n_fail;	/* exchanges */
 	unsigned long n_failover;	/* times an operation moved from this node to another */
 };
 
 struct skp_provider;
 
-struct skp_provider *skp_provider_new(const struct skp_provider_cfg *cfg, struct skp_err *err);
+/* Copies what it needs from c (the password into its own secmem): c may go after. */
+struct skp_provider *skp_provider_new(const struct skp_provider_conf *c, struct skp_err *err);
 void skp_provider_free(struct skp_provider *p);
 const char *skp_provider_name(const struct skp_provider *p);
 
@@ -64,8 +64,8 @@ int skp_provider_unique_name(const char *prefix, char *out, size_t size, struct 
 
 /*
  * Fetch n keys in batched exchanges spread over healthy nodes (one request per node
- * in flight at once, <= SKP_PROVIDER_BATCH_MAX items each); keys[i] is 32 bytes in
- * secmem (free with skp_secmem_free(keys[i], 32)), NULL if that key failed.
+ * in flight at once, <= SKP_PROVIDER_BATCH_MAX items each); keys[i] is SKP_KEK_LEN bytes
+ * in secmem (free with skp_secmem_free(keys[i], SKP_KEK_LEN)), NULL if that key failed.
  * errs == NULL: the first failure fails the call (all keys freed, NULL).
  * errs != NULL: errs[i] per key; returns 0 only if every key was fetched, else the
  * first error (keys that succeeded are still returned).
@@ -104,7 +104,8 @@ int skp_provider_query(struct skp_provider *p, struct skp_kmip_query *q, struct 
 int skp_provider_versions(struct skp_provider *p, struct skp_kmip_version *v, size_t max, size_t *n,
 			  struct skp_err *err);
 
-/* Probe every node once (Discover Versions), updating health. Returns number of healthy nodes. */
+/* Probe every node once (Discover Versions; all nodes at once, within one operation's
+ * budget), updating health.  Returns the number of healthy nodes. */
 int skp_provider_check(struct skp_provider *p);
 
 /* Per-node health for status output. */
@@ -113,7 +114,8 @@ const struct skp_node_health *skp_provider_node(const struct skp_provider *p, si
 /*
  * What a probe made elsewhere (skpd's health worker, with connections of its own) found
  * of node i: healthy nodes are tried first, so operations skip a node it found failing,
- * and try again one it found back.  Exchange counters are left as they are.
+ * and try again one it found back.  A failure counts in consecutive_fails (the alarm's
+ * measure), not in n_ok/n_fail (this object's own exchanges).
  */
 void skp_provider_note_health(struct skp_provider *p, size_t i, const struct skp_node_health *h);
 /* Operations that succeeded on another node than the first one tried. */

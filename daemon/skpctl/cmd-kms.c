@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * skpctl kms --server HOST:PORT [--server ...] --ca F --cert F --key F [--protocol 1.x]
+ * skpctl kms --server HOST:PORT [--server ...] --ca F --cert F --key F [--protocol 1.x|auto]
  *            [--timeout S] [--username U --password-file F] [--health] <command>
  * Commands: query, versions, create NAME, create-kek NAME, activate UID, get UID,
  * attrs UID, locate NAME, revoke UID, destroy UID, check; get-batch FILE (UIDs, one
@@ -26,7 +26,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: skpctl kms --server HOST[:PORT] [--server ...] --ca FILE --cert FILE --key FILE\n"
-		"                  [--protocol 1.0-1.4] [--timeout SECONDS] [--retries N]\n"
+		"                  [--protocol 1.0-1.4|auto] [--timeout SECONDS] [--retries N]\n"
 		"                  [--username U --password-file F] [--health] COMMAND\n"
 		"commands: query | versions | create NAME | create-kek NAME | activate UID | get UID |\n"
 		"          attrs UID | locate NAME | revoke UID [REASON] | destroy UID | check |\n"
@@ -57,26 +57,46 @@ static void print_health(struct skp_provider *p)
 
 	for (i = 0; i < skp_provider_nodes(p); i++) {
 		const struct skp_node_health *h = skp_provider_node(p, i);
+		char kmip[16] = "-";
 
-		printf("node %s healthy=%d ok=%lu fail=%lu failover=%lu latency_ms=%u last_error=%s\n",
-		       h->addr, h->healthy, h->n_ok, h->n_fail, h->n_failover, h->latency_ms,
+		if (h->kmip_minor >= 0)
+			snprintf(kmip, sizeof(kmip), "1.%d", h->kmip_minor);
+		printf("node %s healthy=%d ok=%lu fail=%lu failover=%lu latency_ms=%u kmip=%s last_error=%s\n",
+		       h->addr, h->healthy, h->n_ok, h->n_fail, h->n_failover, h->latency_ms, kmip,
 		       h->last_error[0] ? h->last_error : "-");
 	}
 	printf("failovers %lu\n", skp_provider_failovers(p));
 }
 
-static int read_password(const char *file, char *buf, size_t size, struct skp_err *err)
+/* The first line of file into a fresh secmem buffer of SKP_PASSWORD_MAX bytes. */
+static int read_password(const char *file, char **ret, struct skp_err *err)
 {
 	FILE *f = fopen(file, "re");
+	char *buf;
 	size_t n;
 
 	if (!f)
 		return skp_err_set(err, -errno, "cannot open %s: %s", file, strerror(errno));
-	n = fread(buf, 1, size - 1, f);
+	buf = skp_secmem_alloc(SKP_PASSWORD_MAX);
+	if (!buf) {
+		fclose(f);
+		return skp_err_set(err, -ENOMEM, "no secure memory for the password");
+	}
+	n = fread(buf, 1, SKP_PASSWORD_MAX - 1, f);
 	fclose(f);
 	buf[n] = '\0';
 	buf[strcspn(buf, "\r\n")] = '\0';
+	*ret = buf;
 	return 0;
+}
+
+/* Copies an option value into a fixed conf field; too long is a usage error. */
+static int set_opt(char *dst, size_t size, const char *v, const char *opt)
+{
+	if (snprintf(dst, size, "%s", v) < (int)size)
+		return 0;
+	fprintf(stderr, "skpctl kms: --%s too long\n", opt);
+	return -1;
 }
 
 static int get_batch(struct skp_provider *p, const char *file, struct skp_err *err)
@@ -130,7 +150,7 @@ out:
 	if (f)
 		fclose(f);
 	for (i = 0; keys && i < n; i++)
-		skp_secmem_free(keys[i], SKP_KEK_BYTES);
+		skp_secmem_free(keys[i], SKP_KEK_LEN);
 	for (i = 0; i < n; i++)
 		free(uids[i]);
 	free(uids);
@@ -155,15 +175,13 @@ int skpctl_cmd_kms(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
-	const char *servers[MAX_SERVERS];
-	struct skp_provider_cfg cfg = { .name = "skpctl" };
+	struct skp_provider_conf conf;
 	struct skp_provider *p = NULL;
 	struct skp_err err = { 0 };
 	const char *cmd, *arg = NULL, *pwfile = NULL;
-	char password[256] = "";
-	int c, health = 0, r = 0, rc;
-	size_t nserv = 0;
+	int c, health = 0, r = 0, rc, bad = 0;
 
+	skp_provider_conf_init(&conf, "skpctl");
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
 		char *end;
@@ -171,25 +189,28 @@ int skpctl_cmd_kms(int argc, char **argv)
 
 		switch (c) {
 		case 's':
-			if (nserv == MAX_SERVERS) {
+			if (conf.n_servers == MAX_SERVERS) {
 				fprintf(stderr, "skpctl kms: at most %d servers\n", MAX_SERVERS);
 				return SKPCTL_EXIT_USAGE;
 			}
-			servers[nserv++] = optarg;
+			bad = set_opt(conf.servers[conf.n_servers++], SKP_SERVER_MAX, optarg, "server");
 			break;
-		case 'a': cfg.ca = optarg; break;
-		case 'c': cfg.cert = optarg; break;
-		case 'k': cfg.key = optarg; break;
-		case 'u': cfg.username = optarg; break;
+		case 'a': bad = set_opt(conf.ca, sizeof(conf.ca), optarg, "ca"); break;
+		case 'c': bad = set_opt(conf.cert, sizeof(conf.cert), optarg, "cert"); break;
+		case 'k': bad = set_opt(conf.key, sizeof(conf.key), optarg, "key"); break;
+		case 'u': bad = set_opt(conf.username, sizeof(conf.username), optarg, "username"); break;
 		case 'P': pwfile = optarg; break;
 		case 'H': health = 1; break;
 		case 'p':
+			if (!strcmp(optarg, "auto")) {
+				conf.protocol_minor = -1;
+				break;
+			}
 			if (strlen(optarg) != 3 || strncmp(optarg, "1.", 2) || optarg[2] < '0' || optarg[2] > '4') {
-				fprintf(stderr, "skpctl kms: --protocol must be 1.0 to 1.4\n");
+				fprintf(stderr, "skpctl kms: --protocol must be 1.0 to 1.4 or auto\n");
 				return SKPCTL_EXIT_USAGE;
 			}
-			cfg.protocol_minor = optarg[2] - '0';
-			cfg.protocol_set = 1;
+			conf.protocol_minor = optarg[2] - '0';
 			break;
 		case 't':
 			d = strtod(optarg, &end);
@@ -197,16 +218,14 @@ int skpctl_cmd_kms(int argc, char **argv)
 				fprintf(stderr, "skpctl kms: bad --timeout '%s'\n", optarg);
 				return SKPCTL_EXIT_USAGE;
 			}
-			cfg.timeout_ms = (int)(d * 1000);
+			conf.timeout_ms = (int)(d * 1000);
 			break;
 		case 'r':
-			cfg.retries = (int)strtol(optarg, &end, 10);
-			if (*end || cfg.retries < 0 || cfg.retries > 10) {
+			conf.retries = (int)strtol(optarg, &end, 10);
+			if (*end || conf.retries < 0 || conf.retries > 10) {
 				fprintf(stderr, "skpctl kms: bad --retries '%s'\n", optarg);
 				return SKPCTL_EXIT_USAGE;
 			}
-			if (!cfg.retries)
-				cfg.retries = -1;
 			break;
 		case 'h':
 			usage(stdout);
@@ -215,8 +234,10 @@ int skpctl_cmd_kms(int argc, char **argv)
 			usage(stderr);
 			return SKPCTL_EXIT_USAGE;
 		}
+		if (bad)
+			return SKPCTL_EXIT_USAGE;
 	}
-	if (optind >= argc || !nserv || !cfg.ca || !cfg.cert || !cfg.key) {
+	if (optind >= argc || !conf.n_servers || !conf.ca[0] || !conf.cert[0] || !conf.key[0]) {
 		fprintf(stderr, "skpctl kms: need --server, --ca, --cert, --key and a command\n");
 		return SKPCTL_EXIT_USAGE;
 	}
@@ -237,15 +258,10 @@ int skpctl_cmd_kms(int argc, char **argv)
 		fprintf(stderr, "skpctl kms: unexpected argument '%s'\n", argv[optind]);
 		return SKPCTL_EXIT_USAGE;
 	}
-	if (pwfile) {
-		if (read_password(pwfile, password, sizeof(password), &err))
-			return fail(&err);
-		cfg.password = password;
-	}
-	cfg.servers = servers;
-	cfg.n_servers = nserv;
-	p = skp_provider_new(&cfg, &err);
-	skp_wipe(password, sizeof(password));
+	if (pwfile && read_password(pwfile, &conf.password, &err))
+		return fail(&err);
+	p = skp_provider_new(&conf, &err);
+	skp_provider_conf_free(&conf);	/* the provider keeps its own copy of the password */
 	if (!p)
 		return fail(&err);
 

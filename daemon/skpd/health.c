@@ -19,7 +19,8 @@
 #include "provider.h"
 #include "skpd.h"
 
-/* Failed probes in a row before a single node raises the alarm (one blip is noise). */
+/* Failed exchanges in a row (probes or operations) before a single node raises the
+ * alarm (one blip is noise). */
 #define NODE_ALARM_FAILS 2
 
 struct rem_item {
@@ -164,7 +165,7 @@ int health_start(struct skpd *d, struct skp_err *err)
 	pthread_mutex_init(&h->lock, NULL);
 	pthread_cond_init(&h->cond, NULL);
 	for (size_t i = 0; i < d->n_provs; i++) {
-		h->p[h->n] = skpd_provider_new(d->provs[i].conf, err);
+		h->p[h->n] = skp_provider_new(d->provs[i].conf, err);
 		if (!h->p[h->n]) {
 			health_destroy(h);
 			return skp_err_wrap(err, "health checks: provider \"%s\"", d->provs[i].conf->name);
@@ -238,28 +239,26 @@ void health_request_remediation(struct skpd *d)
 	pthread_mutex_unlock(&h->lock);
 }
 
+/* The probe's findings go into skpd's own provider object, which status reads and which
+ * orders the nodes for operations; the alarm is judged from there (probes and
+ * operations alike count as exchanges). */
 static void apply_probe(struct prov *pv, const struct probe *pr)
 {
+	size_t n = skp_provider_nodes(pv->p);
 	int was = pv->alarm;
 	char msg[200] = "";
 
-	for (size_t j = 0; j < pr->n && j < SKP_MAX_SERVERS; j++) {
-		const struct skp_node_health *nh = &pr->nodes[j];
-		struct node_state *ns = &pv->nodes[j];
+	for (size_t j = 0; j < pr->n && j < SKP_MAX_SERVERS; j++)
+		skp_provider_note_health(pv->p, j, &pr->nodes[j]);
+	for (size_t j = 0; j < n; j++) {
+		const struct skp_node_health *h = skp_provider_node(pv->p, j);
 
-		skp_provider_note_health(pv->p, j, nh);
-		ns->ever_checked = nh->healthy >= 0;
-		ns->ok = nh->healthy == 1;
-		ns->failing_since = (time_t)nh->failing_since;
-		ns->fails = ns->ok ? 0 : ns->fails + 1;
-		ns->latency_ms = nh->latency_ms;
-		snprintf(ns->error, sizeof(ns->error), "%.150s", ns->ok ? "" : nh->last_error);
-		if (!ns->ok && ns->fails >= NODE_ALARM_FAILS && !msg[0])
-			snprintf(msg, sizeof(msg), "node %s failing for %u checks: %.100s",
-				 pv->conf->servers[j], ns->fails, ns->error);
+		if (h->healthy == 0 && h->consecutive_fails >= NODE_ALARM_FAILS && !msg[0])
+			snprintf(msg, sizeof(msg), "node %s failing (%u failed exchanges in a row): %.100s",
+				 pv->conf->servers[j], h->consecutive_fails, h->last_error);
 	}
 	if (pr->healthy <= 0)
-		snprintf(msg, sizeof(msg), "no reachable KMS node (%zu configured)", pr->n);
+		snprintf(msg, sizeof(msg), "no reachable KMS node (%zu configured)", n);
 	pv->alarm = msg[0] != 0;
 	snprintf(pv->alarm_msg, sizeof(pv->alarm_msg), "%s", msg);
 	if (pv->alarm && (!was || pr->healthy <= 0))

@@ -10,36 +10,10 @@
 #include "sbuf.h"
 #include "skpd.h"
 
-struct skp_provider *skpd_provider_new(const struct skp_provider_conf *c, struct skp_err *err)
-{
-	const char *servers[SKP_MAX_SERVERS];
-	struct skp_provider_cfg pc = {0};
-	struct skp_provider *p;
-
-	for (size_t i = 0; i < c->n_servers; i++)
-		servers[i] = c->servers[i];
-	pc.name = c->name;
-	pc.servers = servers;
-	pc.n_servers = c->n_servers;
-	pc.ca = c->ca;
-	pc.cert = c->cert;
-	pc.key = c->key;
-	pc.username = c->username[0] ? c->username : NULL;
-	pc.password = c->password;
-	/* -1 ("auto"): the provider library's default version */
-	pc.protocol_minor = c->protocol_minor < 0 ? 0 : c->protocol_minor;
-	pc.protocol_set = c->protocol_minor >= 0;
-	pc.timeout_ms = c->timeout_ms;
-	p = skp_provider_new(&pc, err);
-	if (!p && !err->code)
-		skp_err_set(err, -EIO, "provider \"%s\": cannot set up", c->name);
-	return p;
-}
-
 static int prov_open(struct prov *pv, struct skp_err *err)
 {
-	pv->p = skpd_provider_new(pv->conf, err);
-	return pv->p ? 0 : err->code;
+	pv->p = skp_provider_new(pv->conf, err);
+	return pv->p ? 0 : (err->code ? err->code : -EIO);
 }
 
 int skpd_providers_setup(struct skpd *d, struct skp_err *err)

@@ -34,16 +34,16 @@ static size_t devs_of(struct skpd *d, const char *provider)
 	return n;
 }
 
-static void node_json(struct sbuf *b, const char *server, const struct node_state *ns)
+static void node_json(struct sbuf *b, const char *server, const struct skp_node_health *h)
 {
 	char t[32];
 
 	sb_printf(b, "{\"server\":");
 	sb_json_str(b, server);
 	sb_printf(b, ",\"state\":\"%s\",\"failing_since\":\"%s\",\"consecutive_failures\":%u,"
-		  "\"latency_ms\":%.1f,\"error\":", !ns->ever_checked ? "unknown" : ns->ok ? "ok" : "failing",
-		  iso(ns->failing_since, t, sizeof(t)), ns->fails, ns->latency_ms);
-	sb_json_str(b, ns->error);
+		  "\"latency_ms\":%.1f,\"error\":", h->healthy < 0 ? "unknown" : h->healthy ? "ok" : "failing",
+		  iso((time_t)h->failing_since, t, sizeof(t)), h->consecutive_fails, (double)h->latency_ms);
+	sb_json_str(b, h->healthy == 1 ? "" : h->last_error);
 	sb_printf(b, "}");
 }
 
@@ -86,7 +86,7 @@ int rep_status(struct skpd *d, int json, struct sbuf *out, int *alarm)
 			sb_printf(out, ",\"nodes\":[");
 			for (size_t j = 0; j < pv->conf->n_servers; j++) {
 				sb_printf(out, "%s", j ? "," : "");
-				node_json(out, pv->conf->servers[j], &pv->nodes[j]);
+				node_json(out, pv->conf->servers[j], skp_provider_node(pv->p, j));
 			}
 			sb_printf(out, "]}");
 		}
@@ -118,15 +118,16 @@ int rep_status(struct skpd *d, int json, struct sbuf *out, int *alarm)
 		if (pv->alarm)
 			sb_printf(out, "  ALARM: %s\n", pv->alarm_msg);
 		for (size_t j = 0; j < pv->conf->n_servers; j++) {
-			struct node_state *ns = &pv->nodes[j];
+			const struct skp_node_health *h = skp_provider_node(pv->p, j);
 
-			if (!ns->ever_checked)
+			if (h->healthy < 0)
 				sb_printf(out, "  node %s: not checked yet\n", pv->conf->servers[j]);
-			else if (ns->ok)
-				sb_printf(out, "  node %s: ok, latency %.1f ms\n", pv->conf->servers[j], ns->latency_ms);
+			else if (h->healthy)
+				sb_printf(out, "  node %s: ok, latency %.1f ms\n", pv->conf->servers[j],
+					  (double)h->latency_ms);
 			else
-				sb_printf(out, "  node %s: failing since %s (%u checks): %s\n", pv->conf->servers[j],
-					  iso(ns->failing_since, t, sizeof(t)), ns->fails, ns->error);
+				sb_printf(out, "  node %s: failing since %s (%u in a row): %.150s\n", pv->conf->servers[j],
+					  iso((time_t)h->failing_since, t, sizeof(t)), h->consecutive_fails, h->last_error);
 		}
 	}
 	for (size_t i = 0; i < d->n_devs; i++)

@@ -34,7 +34,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		skp_kmip_parse_attrs(r, &a, &err);
 		skp_kmip_parse_locate(r, uids, 4, &n, &located, &err);
 		skp_kmip_parse_query(r, &q, &err);
-		skp_kmip_parse_versions(r, v, 4, &n, &err);
+		if (!skp_kmip_parse_versions(r, v, 4, &n, &err))
+			skp_kmip_pick_version(v, n);
 	}
 	skp_kmip_resp_free(&resp);
 	return 0;

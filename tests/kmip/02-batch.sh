@@ -4,11 +4,13 @@ source "$(dirname "$0")/lib.inc" 1
 
 pyk create 500 "batch-$RANDOM" > "$work/uids"
 assert_eq "$(wc -l < "$work/uids")" 500 "keys created"
-before=$(grep -c "Received request" "$SKP_KMS_DIR/server0.log")
+count() { grep -c "$1" "$SKP_KMS_DIR/server0.log" || true; }
+before=$(count "Received request") dv=$(count "Processing operation: DiscoverVersions")
 out=$("${K[@]}" get-batch "$work/uids")
-after=$(grep -c "Received request" "$SKP_KMS_DIR/server0.log")
 assert_contains "$out" "fetched 500 of 500 keys"
-assert_eq "$((after - before))" 1 "number of request messages for 500 Gets"
+# Two messages: the connection's Discover Versions (protocol negotiated) and the batch.
+assert_eq "$(($(count "Received request") - before))" 2 "number of request messages for 500 Gets"
+assert_eq "$(($(count "Processing operation: DiscoverVersions") - dv))" 1 "negotiations"
 # A batch mixing good and unknown UIDs: a result per item, the bad one named.
 { head -n 3 "$work/uids"; echo no-such-uid; } > "$work/mixed"
 expect_fail "${K[@]}" get-batch "$work/mixed"

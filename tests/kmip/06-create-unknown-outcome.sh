@@ -5,19 +5,23 @@
 # key).  create-kek must then Locate the name and use the key found (activating it), or
 # create it only if none exists: in the KMS exactly ONE key carries the name, and it is the
 # uid printed.  A plain `create` (no recovery) must fail with "outcome unknown", never
-# resend on its own.
+# resend on its own.  skpctl negotiates the protocol (Discover Versions is each connection's
+# first request), so the relay loses the connection's second message; a lost Discover
+# Versions, before any Create was sent, is an ordinary failover (case 5).
 source "$(dirname "$0")/lib.inc" 2
 
 node0=127.0.0.1:$base node1=127.0.0.1:$((base + 1))
 TLS=(--ca "$SKP_KMS_CA" --cert "$SKP_KMS_CERT" --key "$SKP_KMS_KEY")
 
-# start_relay MODE LOG: a fresh relay in front of node 0; sets $relay (HOST:PORT).
+# start_relay MODE LOG [REQUEST]: a fresh relay in front of node 0 that loses the REQUEST-th
+# message of its first connection (default 2: the one after Discover Versions); sets
+# $relay (HOST:PORT).
 start_relay() {
 	local fifo=$work/relay.$RANDOM line port
 	port=$(free_port)
 	mkfifo "$fifo"
 	/usr/bin/python3 "$repo/tests/kmip/droprelay.py" --listen "127.0.0.1:$port" \
-		--target "$node0" --mode "$1" --log "$2" > "$fifo" 2>&1 &
+		--target "$node0" --mode "$1" --log "$2" --request "${3:-2}" > "$fifo" 2>&1 &
 	proxies+=($!)
 	read -r -t 10 line < "$fifo" || true
 	rm -f "$fifo"
@@ -101,3 +105,15 @@ assert_contains "$out" "outcome unknown"
 assert_contains "$(cat "$work/relay4.log")" "dropped response" "fault not injected"
 assert_eq "$(pyk_count "$name")" 1 "plain create after a lost response: keys named $name"
 echo "plain create: '$out', one key"
+
+# 5. The response to Discover Versions lost: no Create was sent on that connection, so the
+#    outcome is known (nothing): even a plain create goes on (a fresh connection) and
+#    makes exactly one key.
+name=cu-nego-$RANDOM$RANDOM
+start_relay lose-response "$work/relay5.log" 1
+uid=$("$skpctl" kms --server "$relay" "${TLS[@]}" --timeout 5 create "$name") ||
+	fail "create after a lost Discover Versions answer failed"
+assert_contains "$(cat "$work/relay5.log")" "dropped response" "fault not injected"
+assert_eq "$(pyk_count "$name")" 1 "create after a lost negotiation: keys named $name"
+echo "lost negotiation: $name -> $uid, one key"
+

@@ -2,14 +2,15 @@
 """Fault-injecting TCP relay for the KMIP tests (skp): loses one request or one response.
 
   droprelay.py --listen HOST:PORT --target HOST:PORT --mode lose-response|lose-request
-               [--count N] [--log FILE]
+               [--request K] [--count N] [--log FILE]
 
 TLS stays end to end: the relay only reads the 5-byte TLS record headers going by.  With
 TLS 1.2 (what tests/kms/start configures: auth_suite=TLS1.2) every handshake message,
-encrypted or not, is a record of content type 22 (or 20, ChangeCipherSpec), so the first
-client record of content type 23 (application data) is the first KMIP request of the
-connection and the first server record of type 23 after it is its response.  On the first
-N connections (--count, default 1) that carry a request:
+encrypted or not, is a record of content type 22 (or 20, ChangeCipherSpec), so the K-th
+client record of content type 23 (application data) is the K-th KMIP request of the
+connection (--request, default 1; skp's first request is Discover Versions when it
+negotiates the protocol) and the first server record of type 23 after it is its
+response.  On the first N connections (--count, default 1) that carry a K-th request:
 
   lose-response  forward the request, wait for the server's response, then close both
                  sides without relaying any byte of it (the server did the work; the
@@ -44,10 +45,11 @@ def hostport(s):
 
 
 class Conn:
-    def __init__(self, cs, ss, num, mode):
-        self.cs, self.ss, self.num, self.mode = cs, ss, num, mode
+    def __init__(self, cs, ss, num, mode, nth):
+        self.cs, self.ss, self.num, self.mode, self.nth = cs, ss, num, mode, nth
         self.armed = False          # this connection is the one that loses a message
-        self.request_seen = False
+        self.requests = 0           # client application data records so far
+        self.request_seen = False   # the nth one
         self.closed = False
         self.clock = threading.Lock()
 
@@ -65,7 +67,9 @@ class Conn:
 
     def on_client_record(self, ctype, rec):
         """Returns False to stop relaying (connection killed)."""
-        if ctype == 23 and not self.request_seen:
+        if ctype == 23:
+            self.requests += 1
+        if ctype == 23 and self.requests == self.nth:
             self.request_seen = True
             with lock:
                 if state['left'] > 0:
@@ -138,7 +142,7 @@ def serve(args, cs):
         log('conn %d: target unreachable: %s' % (num, e))
         cs.close()
         return
-    Conn(cs, ss, num, args.mode).run()
+    Conn(cs, ss, num, args.mode, args.request).run()
 
 
 def main():
@@ -147,6 +151,7 @@ def main():
     ap.add_argument('--listen', required=True)
     ap.add_argument('--target', required=True)
     ap.add_argument('--mode', required=True, choices=['lose-response', 'lose-request'])
+    ap.add_argument('--request', type=int, default=1)
     ap.add_argument('--count', type=int, default=1)
     ap.add_argument('--log')
     args = ap.parse_args()

@@ -65,6 +65,10 @@ TEST(good_config)
 	ASSERT_EQ(2, cfg.providers[0].n_servers);
 	ASSERT_STREQ("kms2:5696", cfg.providers[0].servers[1]);
 	ASSERT_STREQ("corp-kms", skp_config_default(&cfg)->name);
+	/* defaults of a provider: protocol negotiated, 10 s, one retry */
+	ASSERT_EQ(-1, cfg.providers[0].protocol_minor);
+	ASSERT_EQ(10000, cfg.providers[0].timeout_ms);
+	ASSERT_EQ(1, cfg.providers[0].retries);
 	ASSERT_EQ(1, cfg.n_warnings);
 	ASSERT_NE(NULL, strstr(cfg.warnings[0], "t.conf:6: unknown setting 'colour'"));
 	skp_config_free(&cfg);
@@ -145,8 +149,26 @@ TEST(line_numbers)
 	ASSERT_EQ(-EINVAL, parse("[provider \"a\"]\nserver = h:12x\n", &cfg, &err));
 	ASSERT_EQ(-EINVAL, parse("[provider \"a\"]\ntimeout = 0\n", &cfg, &err));
 	ASSERT_EQ(-EINVAL, parse("[provider \"a\"]\nprotocol = 3.0\n", &cfg, &err));
+	ASSERT_EQ(-EINVAL, parse("[provider \"a\"]\nprotocol = 1.5\n", &cfg, &err));
 	ASSERT_EQ(-EINVAL, parse("[provider \"a\"]\nca = relative\n", &cfg, &err));
 	ASSERT_EQ(-EINVAL, parse("[skpd]\ntarget = linear\n", &cfg, &err));
+}
+
+TEST(provider_protocol)
+{
+	static struct skp_config cfg;
+	struct skp_err err = {0};
+	char p[1024], text[2048];
+
+	files();
+	snprintf(text, sizeof(text), "%sprotocol = 1.0\n", provider(p, sizeof(p), "a", 1, "k.key"));
+	ASSERT_EQ(0, parse(text, &cfg, &err)) TH_LOG("%s", err.msg);
+	ASSERT_EQ(0, cfg.providers[0].protocol_minor);	/* literal, 1.0 included */
+	skp_config_free(&cfg);
+	snprintf(text, sizeof(text), "%sprotocol = auto\n", provider(p, sizeof(p), "a", 1, "k.key"));
+	ASSERT_EQ(0, parse(text, &cfg, &err)) TH_LOG("%s", err.msg);
+	ASSERT_EQ(-1, cfg.providers[0].protocol_minor);
+	skp_config_free(&cfg);
 }
 
 TEST(skptab)

@@ -405,6 +405,22 @@ TEST(response_discover_versions)
 	ASSERT_EQ(88u, strlen(DV_REQ_PAYLOAD) / 2);
 }
 
+/* Negotiation takes the highest 1.x the client speaks, whatever the server's order. */
+TEST(pick_version)
+{
+	static const struct skp_kmip_version pykmip[] = { {2, 0}, {1, 4}, {1, 3}, {1, 2}, {1, 1}, {1, 0} };
+	static const struct skp_kmip_version unordered[] = { {1, 0}, {1, 3}, {1, 1} };
+	static const struct skp_kmip_version future[] = { {1, 7}, {1, 2}, {3, 0} };
+	static const struct skp_kmip_version none[] = { {2, 0}, {2, 1}, {0, 9}, {1, -1} };
+
+	ASSERT_EQ(4, skp_kmip_pick_version(pykmip, 6));
+	ASSERT_EQ(3, skp_kmip_pick_version(unordered, 3));
+	ASSERT_EQ(2, skp_kmip_pick_version(future, 3));
+	ASSERT_EQ(-1, skp_kmip_pick_version(none, 4));
+	ASSERT_EQ(-1, skp_kmip_pick_version(pykmip, 0));
+	ASSERT_EQ(0, skp_kmip_pick_version(unordered, 1));
+}
+
 /* An error response as PyKMIP sends it (PyKMIP test_messages.py
  * invalid_message_response): status Operation Failed, reason Invalid Message. */
 TEST(response_error_mapping)
