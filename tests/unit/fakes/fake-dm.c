@@ -350,19 +350,6 @@ int skp_dm_status(const char *name, int table, char *type, size_t type_size,
 	return 0;
 }
 
-/* The params of our own table lines: cipher key iv_offset dev offset [options]. */
-int skp_dm_params_dev(const char *params, unsigned int *major, unsigned int *minor, uint64_t *offset)
-{
-	unsigned long long iv, off;
-	int end = 0;
-
-	if (sscanf(params, "%*s %*s %llu %u:%u %llu%n", &iv, major, minor, &off, &end) != 4 ||
-	    (params[end] && params[end] != ' '))
-		return -EINVAL;
-	*offset = off;
-	return 0;
-}
-
 /* Checks hold and reencrypt share (kernel/skp-reencrypt.c skp_check_range, skp_check_live). */
 static int check_range(const struct fake_dm_map *m, uint64_t sector, uint64_t count, const char **why)
 {

@@ -18,8 +18,8 @@
  * block device, and names it major:minor in the table; a file shows as 0:0, so op_open's
  * adoption, which checks the backing device, cannot be run on one); user I/O is
  * fake_dm_read/fake_dm_write, which refuse (-EBUSY) what the kernel would make wait; a
- * hold never expires (30 s in the kernel); "key wipe" is not faked.  skp_dm_params_dev
- * parses the fake's own table lines as lib/dm.c does (lib/target.c will own that).
+ * hold never expires (30 s in the kernel); "key wipe" is not faked.  Table and status
+ * lines are written as the kernel writes them; skpd parses them with lib/target.c.
  */
 #ifndef SKP_FAKE_DM_H
 #define SKP_FAKE_DM_H

@@ -91,11 +91,11 @@ static struct fake_kms_key *lookup(struct skp_provider *p, const char *uid, stru
 	return k;
 }
 
-struct skp_provider *skp_provider_new(const struct skp_provider_cfg *cfg, struct skp_err *err)
+struct skp_provider *skp_provider_new(const struct skp_provider_conf *cfg, struct skp_err *err)
 {
 	struct skp_provider *p;
 
-	if (!cfg->name || !cfg->n_servers || cfg->n_servers > SKP_PROVIDER_MAX_NODES) {
+	if (!cfg->name[0] || !cfg->n_servers || cfg->n_servers > SKP_PROVIDER_MAX_NODES) {
 		skp_err_set(err, -EINVAL, "fake provider: a name and 1..%d servers", SKP_PROVIDER_MAX_NODES);
 		return NULL;
 	}
@@ -208,7 +208,7 @@ int skp_provider_get_keks_states(struct skp_provider *p, const char *const *uids
 		struct skp_err e = {0};
 		struct fake_kms_key *k = lookup(p, uids[i], &e);
 
-		if (k && !(keys[i] = skp_secmem_alloc(SKP_KEK_BYTES)))
+		if (k && !(keys[i] = skp_secmem_alloc(SKP_KEK_LEN)))
 			skp_err_set(&e, -ENOMEM, "no locked memory");
 		if (e.code) {
 			if (errs)
@@ -220,7 +220,7 @@ int skp_provider_get_keks_states(struct skp_provider *p, const char *const *uids
 			}
 			continue;
 		}
-		memcpy(keys[i], k->key, SKP_KEK_BYTES);
+		memcpy(keys[i], k->key, SKP_KEK_LEN);
 		if (states)
 			states[i] = k->state;
 		if (errs)
@@ -229,7 +229,7 @@ int skp_provider_get_keks_states(struct skp_provider *p, const char *const *uids
 	/* Without errs the first failure fails the call, as the real one. */
 	if (first && !errs)
 		for (size_t i = 0; i < n; i++) {
-			skp_secmem_free(keys[i], SKP_KEK_BYTES);
+			skp_secmem_free(keys[i], SKP_KEK_LEN);
 			keys[i] = NULL;
 		}
 	return first;
@@ -247,7 +247,7 @@ int skp_provider_get_key(struct skp_provider *p, const char *uid, unsigned char 
 	int r = skp_provider_get_keks(p, &uid, 1, key, NULL, err);
 
 	if (r == 0)
-		*len = SKP_KEK_BYTES;
+		*len = SKP_KEK_LEN;
 	return r;
 }
 
@@ -340,6 +340,16 @@ size_t skp_provider_nodes(const struct skp_provider *p)
 const struct skp_node_health *skp_provider_node(const struct skp_provider *p, size_t i)
 {
 	return i < p->n ? &p->nodes[i] : NULL;
+}
+
+/* As the library: the health worker's findings, counted as failed exchanges. */
+void skp_provider_note_health(struct skp_provider *p, size_t i, const struct skp_node_health *h)
+{
+	if (i >= p->n || h->healthy < 0)
+		return;
+	p->nodes[i].healthy = h->healthy;
+	p->nodes[i].consecutive_fails = h->healthy ? 0 : p->nodes[i].consecutive_fails + 1;
+	snprintf(p->nodes[i].last_error, sizeof(p->nodes[i].last_error), "%s", h->healthy ? "" : h->last_error);
 }
 
 unsigned long skp_provider_failovers(const struct skp_provider *p)

@@ -18,7 +18,7 @@
 struct fake_kms_key {
 	char uid[SKP_UID_MAX];
 	char name[SKP_KMIP_NAME_MAX];
-	unsigned char key[SKP_KEK_BYTES];
+	unsigned char key[SKP_KEK_LEN];
 	int state;			/* KMIP: 2 Active, 3 Deactivated, 4 Compromised */
 	uint32_t revoke_reason;		/* KMIP_REVOKE_*, 0 never revoked */
 	int refuse;			/* every request naming this key fails with it (-EACCES...) */
