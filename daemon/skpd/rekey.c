@@ -543,6 +543,11 @@ int rekey_start(struct skpd *d, const char *name, const char *provider, uint32_t
 
 	if (!v)
 		return skp_err_set(err, -ENOENT, "%s is not a device opened by this skpd", name);
+	/* dm-crypt (target = crypt) has no two-key mode: its reload would fail after the header
+	 * already names the rekey. */
+	if (strcmp(d->cfg.target, DM_SKP_TARGET_NAME))
+		return skp_err_set(err, -EOPNOTSUPP, "a deep rekey needs the %s target; skpd.conf sets target = %s",
+				   DM_SKP_TARGET_NAME, d->cfg.target);
 	if (v->rk && (v->rk->state == RK_RUNNING || v->rk->state == RK_PAUSED || v->rk->state == RK_FAILED))
 		return skp_err_set(err, -EBUSY, "a deep rekey of %s is already in progress (%s); use --status, --pause or --resume",
 				   name, v->rk->state == RK_RUNNING ? "running" : v->rk->state == RK_PAUSED ? "paused" : "stopped on an error");

@@ -649,6 +649,22 @@ TEST_F(rk, refused_old_target)
 	ASSERT_STREQ("none", state(self));
 }
 
+/* dm-crypt (target = crypt) has no two-key mode: refused before anything is written. */
+TEST_F(rk, refused_crypt_target)
+{
+	unsigned char before[32], after[32];
+	unsigned long creates = fake_kms("kmsA")->n_create;
+
+	ASSERT_EQ(0, env_hash(self->dev, before));
+	snprintf(self->e.d->cfg.target, sizeof(self->e.d->cfg.target), "crypt");
+	ASSERT_EQ(-EOPNOTSUPP, start(self)) TH_LOG("%s", self->err.msg);
+	ASSERT_NE(NULL, strstr(self->err.msg, "target = crypt"));
+	ASSERT_EQ(0, env_hash(self->dev, after));
+	ASSERT_EQ(0, memcmp(before, after, 32));
+	ASSERT_EQ(creates, fake_kms("kmsA")->n_create);
+	ASSERT_STREQ("none", state(self));
+}
+
 /* The final switch to the new key alone fails: resume finishes it. */
 TEST_F(rk, final_reload_fails_then_resume)
 {
