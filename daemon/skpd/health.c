@@ -189,12 +189,13 @@ void health_stop(struct skpd *d)
 	if (!h)
 		return;
 	d->health = NULL;
+	/* Not joined: a probe of a node that does not answer may hold it for its timeout.
+	 * Detached first: once told to stop, the worker frees h, maybe before we return. */
+	pthread_detach(h->thread);
 	pthread_mutex_lock(&h->lock);
 	h->stop = 1;
 	pthread_cond_signal(&h->cond);
 	pthread_mutex_unlock(&h->lock);
-	/* Not joined: a probe of a node that does not answer may hold it for its timeout. */
-	pthread_detach(h->thread);
 }
 
 int health_fd(const struct skpd *d)
