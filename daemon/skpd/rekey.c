@@ -787,7 +787,8 @@ int rekey_open(struct skpd *d, const char *dev, const char *name, const struct s
 		  : paused ? ", paused (skpctl rekey NAME --resume)" : ", resuming");
 	log_msg(LOG_I, "%s %s as %s with an interrupted deep rekey: boundary %" PRIu64 "/%" PRIu64 " sectors, %" PRIu64
 		" hotzone sector(s) rewritten (%" PRIu64 " crypto sector(s) torn), %s", live ? "adopted" : "opened",
-		dev, name, rk->boundary, rk->length, redone, torn, paused ? "paused" : "resuming");
+		dev, name, rk->boundary, rk->length, redone, torn,
+		rk->fenced ? "stopped: a chunk failed and is fenced" : paused ? "paused" : "resuming");
 	free(r);
 	return 0;
 fail:
@@ -832,6 +833,12 @@ int rekey_control(struct skpd *d, const char *name, unsigned int flags, uint32_t
 		r = rk_repair_fence(d, v, err);
 		if (r < 0)
 			return r;
+	} else if (kernel_two_key(name) == 0) {
+		/* The switch to two keys failed at the start: the header names the rekey, the
+		 * mapping still has one key.  Nothing is rewritten yet, so retry the switch. */
+		r = rk_load_two(d, name, v->dev, rk, rk->boundary, 0, err);
+		if (r < 0)
+			return skp_err_wrap(err, "switching %s to two keys", name);
 	}
 	rk->state = RK_RUNNING;
 	if (rate_mib)

@@ -707,4 +707,22 @@ TEST_F(rk, two_key_reload_fails_close_open_resumes)
 	ASSERT_EQ(0, disk_bad(self, new_dek));
 }
 
+/* The same failure, then --resume as the error message says: it retries the switch. */
+TEST_F(rk, two_key_reload_fails_then_resume)
+{
+	unsigned char new_dek[SKP_DEK_LEN];
+
+	fake_dm_faults.reload_n = 1;
+	ASSERT_GT(0, start(self));
+	ASSERT_STREQ("failed", state(self));
+	ASSERT_FALSE(map()->t.two_keys);
+	ASSERT_EQ(0, env_dek(self->dev, 1, new_dek, NULL));
+	ASSERT_EQ(0, control(self, SKP_REQ_RESUME)) TH_LOG("%s", self->err.msg);
+	ASSERT_STREQ("running", state(self));
+	ASSERT_TRUE(map()->t.two_keys);
+	run(self, 100);
+	ASSERT_STREQ("done", state(self)) TH_LOG("%s", vol(self)->problem);
+	ASSERT_EQ(0, disk_bad(self, new_dek));
+}
+
 TEST_HARNESS_MAIN
