@@ -142,7 +142,7 @@ int skp_req_validate(const void *buf, size_t len, struct skp_err *err)
 
 int skp_resp_validate(const struct skp_resp *r, uint16_t cmd, struct skp_err *err)
 {
-	if (r->magic != SKP_PROTO_MAGIC || r->reserved)
+	if (r->magic != SKP_PROTO_MAGIC || r->reserved || (r->flags & ~SKP_RESP_FLAGS_KNOWN))
 		return skp_err_set(err, -EBADMSG, "malformed response from skpd");
 	if (r->version != SKP_PROTO_VERSION)
 		return skp_err_set(err, -EPROTONOSUPPORT, "skpd speaks protocol %u, skpctl %d", r->version,
@@ -153,5 +153,20 @@ int skp_resp_validate(const struct skp_resp *r, uint16_t cmd, struct skp_err *er
 		return skp_err_set(err, -EBADMSG, "response body of %u bytes too large", r->len);
 	if (r->status > 0 || r->status < -4095)
 		return skp_err_set(err, -EBADMSG, "response status %d invalid", r->status);
+	return 0;
+}
+
+int skp_req_records(uint16_t cmd, uint32_t flags)
+{
+	switch (cmd) {
+	case SKP_CMD_STATUS:
+	case SKP_CMD_PROVIDER_LIST:
+	case SKP_CMD_PROVIDER_TEST:
+	case SKP_CMD_LIST:
+	case SKP_CMD_KEYS_COUNT:
+		return 1;
+	case SKP_CMD_REKEY:
+		return !!(flags & SKP_REQ_QUERY);
+	}
 	return 0;
 }
