@@ -23,12 +23,7 @@ static const unsigned char fields[SKP_CMD_MAX + 1][NF] = {
 	[SKP_CMD_RELOAD] = {0},
 };
 static const unsigned int flags_ok[SKP_CMD_MAX + 1] = {
-	[SKP_CMD_STATUS] = SKP_REQ_JSON,
-	[SKP_CMD_PROVIDER_LIST] = SKP_REQ_JSON,
-	[SKP_CMD_PROVIDER_TEST] = SKP_REQ_JSON,
-	[SKP_CMD_LIST] = SKP_REQ_JSON,
-	[SKP_CMD_KEYS_COUNT] = SKP_REQ_JSON,
-	[SKP_CMD_REKEY] = SKP_REQ_SHALLOW | SKP_REQ_DEEP | SKP_REQ_PAUSE | SKP_REQ_RESUME | SKP_REQ_QUERY | SKP_REQ_JSON,
+	[SKP_CMD_REKEY] = SKP_REQ_SHALLOW | SKP_REQ_DEEP | SKP_REQ_PAUSE | SKP_REQ_RESUME | SKP_REQ_QUERY,
 	[SKP_CMD_MIGRATE] = SKP_REQ_SHALLOW | SKP_REQ_ALL,
 	[SKP_CMD_OPEN] = SKP_REQ_SUPERSEDED,
 };
@@ -112,8 +107,6 @@ int skp_req_validate(const void *buf, size_t len, struct skp_err *err)
 			return skp_err_set(err, -EINVAL, "rekey: one of --shallow/--deep, --pause, --resume, --status");
 		if (r->chunk_kib && !(r->flags & SKP_REQ_DEEP))
 			return skp_err_set(err, -EINVAL, "rekey: --chunk belongs to --deep");
-		if ((r->flags & SKP_REQ_JSON) && !(r->flags & SKP_REQ_QUERY))
-			return skp_err_set(err, -EINVAL, "rekey: --json only with --status");
 	}
 	f[F_DEV] = r->dev; sz[F_DEV] = sizeof(r->dev);
 	f[F_NAME] = r->name; sz[F_NAME] = sizeof(r->name);

@@ -2,9 +2,11 @@
 /*
  * skpd control-socket protocol (docs/protocol.md).  One request per connection
  * on a local stream socket: a fixed-size request, then a fixed response header
- * followed by len bytes of UTF-8 text (a table, JSON, or an error message).
- * Native byte order: both ends are on the same host.  Command codes are
- * append-only; any layout change bumps SKP_PROTO_VERSION.
+ * followed by len bytes of body: state (status, lists, rekey progress) as a
+ * sequence of fixed-layout records, anything else as UTF-8 text.  skpctl does all
+ * the formatting, text or JSON.  Native byte order: both ends are on the same
+ * host.  Command and record codes are append-only; any layout change bumps
+ * SKP_PROTO_VERSION.
  */
 #ifndef SKP_PROTO_H
 #define SKP_PROTO_H
@@ -15,7 +17,7 @@
 #include "err.h"
 
 #define SKP_PROTO_MAGIC		0x31504b53u	/* "SKP1" */
-#define SKP_PROTO_VERSION	1
+#define SKP_PROTO_VERSION	2
 #define SKP_PROTO_MAX_BODY	(8u << 20)
 
 enum skp_cmd {
@@ -34,7 +36,7 @@ enum skp_cmd {
 };
 
 enum {
-	SKP_REQ_JSON = 1u << 0,
+	/* 1u << 0 was JSON (version 1): skpctl formats now; the bit is refused. */
 	SKP_REQ_SHALLOW = 1u << 1,
 	SKP_REQ_ALL = 1u << 2,
 	SKP_REQ_DEEP = 1u << 3,		/* rekey: new DEK, data re-encrypted online */

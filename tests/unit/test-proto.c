@@ -16,8 +16,11 @@ TEST(valid_requests)
 	ASSERT_EQ(0, skp_req_set(q.name, sizeof(q.name), "data", &err));
 	ASSERT_EQ(0, skp_req_validate(&q, sizeof(q), &err)) TH_LOG("%s", err.msg);
 	skp_req_init(&q, SKP_CMD_STATUS);
-	q.flags = SKP_REQ_JSON;
 	ASSERT_EQ(0, skp_req_validate(&q, sizeof(q), &err));
+	skp_req_init(&q, SKP_CMD_REKEY);
+	strcpy(q.name, "data");
+	q.flags = SKP_REQ_QUERY;
+	ASSERT_EQ(0, skp_req_validate(&q, sizeof(q), &err)) TH_LOG("%s", err.msg);
 	skp_req_init(&q, SKP_CMD_FORMAT);
 	strcpy(q.dev, "/dev/vdb");
 	q.sector_size = 512;
@@ -35,7 +38,9 @@ TEST(refused_requests)
 	q.magic ^= 1;
 	ASSERT_EQ(-EBADMSG, skp_req_validate(&q, sizeof(q), &err));
 	q.magic ^= 1;
-	q.version = 2;
+	q.version = SKP_PROTO_VERSION + 1;
+	ASSERT_EQ(-EPROTONOSUPPORT, skp_req_validate(&q, sizeof(q), &err));
+	q.version = 1;				/* text answers: an skpctl from before records */
 	ASSERT_EQ(-EPROTONOSUPPORT, skp_req_validate(&q, sizeof(q), &err));
 	q.version = SKP_PROTO_VERSION;
 	q.cmd = 0;
@@ -43,8 +48,14 @@ TEST(refused_requests)
 	q.cmd = SKP_CMD_MAX + 1;
 	ASSERT_EQ(-EOPNOTSUPP, skp_req_validate(&q, sizeof(q), &err));
 	q.cmd = SKP_CMD_CLOSE;
-	q.flags = SKP_REQ_JSON;		/* close takes no flags */
+	q.flags = SKP_REQ_SHALLOW;		/* close takes no flags */
 	ASSERT_EQ(-EINVAL, skp_req_validate(&q, sizeof(q), &err));
+	q.cmd = SKP_CMD_STATUS;
+	q.flags = 1u << 0;			/* version 1's JSON: skpctl formats now */
+	memset(q.name, 0, sizeof(q.name));
+	ASSERT_EQ(-EINVAL, skp_req_validate(&q, sizeof(q), &err));
+	q.cmd = SKP_CMD_CLOSE;
+	strcpy(q.name, "x");
 	q.flags = 0;
 	q.reserved[23] = 1;
 	ASSERT_EQ(-EINVAL, skp_req_validate(&q, sizeof(q), &err));
