@@ -23,12 +23,7 @@ static const unsigned char fields[SKP_CMD_MAX + 1][NF] = {
 	[SKP_CMD_RELOAD] = {0},
 };
 static const unsigned int flags_ok[SKP_CMD_MAX + 1] = {
-	[SKP_CMD_STATUS] = SKP_REQ_JSON,
-	[SKP_CMD_PROVIDER_LIST] = SKP_REQ_JSON,
-	[SKP_CMD_PROVIDER_TEST] = SKP_REQ_JSON,
-	[SKP_CMD_LIST] = SKP_REQ_JSON,
-	[SKP_CMD_KEYS_COUNT] = SKP_REQ_JSON,
-	[SKP_CMD_REKEY] = SKP_REQ_SHALLOW | SKP_REQ_DEEP | SKP_REQ_PAUSE | SKP_REQ_RESUME | SKP_REQ_QUERY | SKP_REQ_JSON,
+	[SKP_CMD_REKEY] = SKP_REQ_SHALLOW | SKP_REQ_DEEP | SKP_REQ_PAUSE | SKP_REQ_RESUME | SKP_REQ_QUERY,
 	[SKP_CMD_MIGRATE] = SKP_REQ_SHALLOW | SKP_REQ_ALL,
 	[SKP_CMD_OPEN] = SKP_REQ_SUPERSEDED,
 };
@@ -112,8 +107,6 @@ int skp_req_validate(const void *buf, size_t len, struct skp_err *err)
 			return skp_err_set(err, -EINVAL, "rekey: one of --shallow/--deep, --pause, --resume, --status");
 		if (r->chunk_kib && !(r->flags & SKP_REQ_DEEP))
 			return skp_err_set(err, -EINVAL, "rekey: --chunk belongs to --deep");
-		if ((r->flags & SKP_REQ_JSON) && !(r->flags & SKP_REQ_QUERY))
-			return skp_err_set(err, -EINVAL, "rekey: --json only with --status");
 	}
 	f[F_DEV] = r->dev; sz[F_DEV] = sizeof(r->dev);
 	f[F_NAME] = r->name; sz[F_NAME] = sizeof(r->name);
@@ -142,7 +135,7 @@ int skp_req_validate(const void *buf, size_t len, struct skp_err *err)
 
 int skp_resp_validate(const struct skp_resp *r, uint16_t cmd, struct skp_err *err)
 {
-	if (r->magic != SKP_PROTO_MAGIC || r->reserved)
+	if (r->magic != SKP_PROTO_MAGIC || r->reserved || (r->flags & ~SKP_RESP_FLAGS_KNOWN))
 		return skp_err_set(err, -EBADMSG, "malformed response from skpd");
 	if (r->version != SKP_PROTO_VERSION)
 		return skp_err_set(err, -EPROTONOSUPPORT, "skpd speaks protocol %u, skpctl %d", r->version,
@@ -153,5 +146,20 @@ int skp_resp_validate(const struct skp_resp *r, uint16_t cmd, struct skp_err *er
 		return skp_err_set(err, -EBADMSG, "response body of %u bytes too large", r->len);
 	if (r->status > 0 || r->status < -4095)
 		return skp_err_set(err, -EBADMSG, "response status %d invalid", r->status);
+	return 0;
+}
+
+int skp_req_records(uint16_t cmd, uint32_t flags)
+{
+	switch (cmd) {
+	case SKP_CMD_STATUS:
+	case SKP_CMD_PROVIDER_LIST:
+	case SKP_CMD_PROVIDER_TEST:
+	case SKP_CMD_LIST:
+	case SKP_CMD_KEYS_COUNT:
+		return 1;
+	case SKP_CMD_REKEY:
+		return !!(flags & SKP_REQ_QUERY);
+	}
 	return 0;
 }

@@ -13,6 +13,7 @@
 #include "config.h"
 #include "io.h"
 #include "proto.h"
+#include "show.h"
 #include "skpctl.h"
 
 /* --socket wins, then the socket named by --config, then the default. */
@@ -34,9 +35,40 @@ static const char *socket_path(const char *sock, const char *conf)
 	return "/run/skp/skpd.sock";
 }
 
-/* Sends q, prints the body on stdout (or the error on stderr); returns an exit code.
- * With ret_body the body is returned (NUL-terminated) instead of printed. */
-static int call_ex(const char *path, struct skp_req *q, int alarm_exit, char **ret_body)
+/* What to do with a successful answer: print it (text, or records as text or JSON), or
+ * hand back the one record of rekey --status. */
+struct answer {
+	int json;
+	struct skp_rec_rekey *rekey;
+};
+
+/* The body of a successful answer: records only where q asks for state. */
+static int take_body(const struct skp_req *q, const struct skp_resp *r, const char *body,
+		     const struct answer *a, struct skp_err *err)
+{
+	struct skp_rec_iter it;
+	union skp_rec rec;
+
+	if (!!(r->flags & SKP_RESP_RECORDS) != skp_req_records(q->cmd, q->flags))
+		return skp_err_set(err, -EBADMSG, "skpd answered %s with %s", skp_cmd_name(q->cmd),
+				   r->flags & SKP_RESP_RECORDS ? "records, not text" : "text, not records");
+	if (!(r->flags & SKP_RESP_RECORDS)) {
+		fwrite(body, 1, r->len, stdout);
+		return 0;
+	}
+	if (!a->rekey)
+		return show_records(stdout, q->cmd, body, r->len, a->json, err);
+	if (skp_resp_records_check(q->cmd, body, r->len, err) < 0)
+		return -EBADMSG;
+	skp_rec_iter_init(&it, body, r->len);
+	if (skp_rec_next(&it, &rec, err) != 1)
+		return -EBADMSG;
+	*a->rekey = rec.rekey;
+	return 0;
+}
+
+/* Sends q and takes its answer as a says (the error goes to stderr); returns an exit code. */
+static int call_ex(const char *path, struct skp_req *q, int alarm_exit, const struct answer *a)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	struct skp_resp r;
@@ -74,11 +106,9 @@ static int call_ex(const char *path, struct skp_req *q, int alarm_exit, char **r
 		fprintf(stderr, "skpctl: %s\n", body);
 		goto out;
 	}
-	if (ret_body) {
-		*ret_body = body;
-		body = NULL;
-	} else {
-		fwrite(body, 1, r.len, stdout);
+	if (take_body(q, &r, body, a, &err) < 0) {
+		fprintf(stderr, "skpctl: malformed answer from skpd: %s\n", err.msg);
+		goto out;
 	}
 	rc = (alarm_exit && (r.flags & SKP_RESP_ALARM)) ? SKPCTL_EXIT_ALARM : SKPCTL_EXIT_OK;
 out:
@@ -88,9 +118,11 @@ out:
 	return rc;
 }
 
-static int call(const char *path, struct skp_req *q, int alarm_exit)
+static int call(const char *path, struct skp_req *q, int alarm_exit, int json)
 {
-	return call_ex(path, q, alarm_exit, NULL);
+	struct answer a = {.json = json};
+
+	return call_ex(path, q, alarm_exit, &a);
 }
 
 enum { O_SOCKET = 1000, O_CONFIG, O_JSON, O_PROVIDER, O_LABEL, O_SECTOR, O_SHALLOW, O_ALL, O_FROM, O_TO,
@@ -227,9 +259,7 @@ static int simple(int argc, char **argv, enum skp_cmd cmd, unsigned int json_ok,
 	if (parse(argc, argv, &a, json_ok ? A(O_JSON) : 0, 0, 0, usage) < 0)
 		return SKPCTL_EXIT_USAGE;
 	skp_req_init(&q, cmd);
-	if (a.json)
-		q.flags |= SKP_REQ_JSON;
-	return call(socket_path(a.sock, a.conf), &q, cmd == SKP_CMD_STATUS);
+	return call(socket_path(a.sock, a.conf), &q, cmd == SKP_CMD_STATUS, a.json);
 }
 
 int skpctl_cmd_status(int argc, char **argv)
@@ -268,9 +298,7 @@ int skpctl_cmd_provider(int argc, char **argv)
 	skp_req_init(&q, SKP_CMD_PROVIDER_TEST);
 	if (set(q.provider, sizeof(q.provider), a.pos[0]) < 0)
 		return SKPCTL_EXIT_USAGE;
-	if (a.json)
-		q.flags |= SKP_REQ_JSON;
-	return call(socket_path(a.sock, a.conf), &q, 0);
+	return call(socket_path(a.sock, a.conf), &q, 0, a.json);
 }
 
 int skpctl_cmd_format(int argc, char **argv)
@@ -292,7 +320,7 @@ int skpctl_cmd_format(int argc, char **argv)
 	    (a.label && set(q.label, sizeof(q.label), a.label) < 0))
 		return SKPCTL_EXIT_USAGE;
 	q.sector_size = (uint32_t)a.sector;
-	return call(socket_path(a.sock, a.conf), &q, 0);
+	return call(socket_path(a.sock, a.conf), &q, 0, 0);
 }
 
 int skpctl_cmd_open(int argc, char **argv)
@@ -313,7 +341,7 @@ int skpctl_cmd_open(int argc, char **argv)
 	}
 	if (set(q.dev, sizeof(q.dev), abs) < 0 || set(q.name, sizeof(q.name), a.pos[1]) < 0)
 		return SKPCTL_EXIT_USAGE;
-	return call(socket_path(a.sock, a.conf), &q, 0);
+	return call(socket_path(a.sock, a.conf), &q, 0, 0);
 }
 
 int skpctl_cmd_close(int argc, char **argv)
@@ -326,7 +354,7 @@ int skpctl_cmd_close(int argc, char **argv)
 	skp_req_init(&q, SKP_CMD_CLOSE);
 	if (set(q.name, sizeof(q.name), a.pos[0]) < 0)
 		return SKPCTL_EXIT_USAGE;
-	return call(socket_path(a.sock, a.conf), &q, 0);
+	return call(socket_path(a.sock, a.conf), &q, 0, 0);
 }
 
 int skpctl_cmd_list(int argc, char **argv)
@@ -339,9 +367,23 @@ int skpctl_cmd_list(int argc, char **argv)
 	skp_req_init(&q, SKP_CMD_LIST);
 	if (a.provider && set(q.provider, sizeof(q.provider), a.provider) < 0)
 		return SKPCTL_EXIT_USAGE;
-	if (a.json)
-		q.flags |= SKP_REQ_JSON;
-	return call(socket_path(a.sock, a.conf), &q, 0);
+	return call(socket_path(a.sock, a.conf), &q, 0, a.json);
+}
+
+/* The bar: 40 columns for 100%, as wide as the percent shown (one decimal) says. */
+static void rekey_bar(const char *name, const struct skp_rekey_progress *p)
+{
+	char shown[32];
+	double pct;
+	int w;
+
+	snprintf(shown, sizeof(shown), "%.1f", p->percent);
+	pct = strtod(shown, NULL);
+	w = !(pct > 0) ? 0 : pct >= 100 ? 40 : (int)(pct / 2.5);
+	printf("\r%s [%-40.*s] %5.1f%% %7.1f MiB/s eta %4.0fs %-8s", name, w,
+	       "########################################", p->percent, p->mib_per_s,
+	       p->eta_s < 0 ? 0 : p->eta_s, skp_rekey_state_name(p->state));
+	fflush(stdout);
 }
 
 /* Polls --status until the rekey is done (0) or stops (1); a bar on a terminal. */
@@ -351,15 +393,16 @@ static int rekey_wait(const char *path, const char *name)
 
 	for (;;) {
 		struct skp_req q;
-		char *body = NULL, st[16] = "";
-		double pct = 0, rate = 0, eta = -1;
+		struct skp_rec_rekey rk;
+		struct answer ans = {.rekey = &rk};
+		uint32_t st;
 		int rc;
 
 		skp_req_init(&q, SKP_CMD_REKEY);
 		q.flags = SKP_REQ_QUERY;
 		if (set(q.name, sizeof(q.name), name) < 0)
 			return SKPCTL_EXIT_USAGE;
-		rc = call_ex(path, &q, 0, &body);
+		rc = call_ex(path, &q, 0, &ans);
 		if (rc != SKPCTL_EXIT_OK) {
 			/* skpd restarting (adoption): retry a while */
 			if (++last_fail > 100)
@@ -368,26 +411,15 @@ static int rekey_wait(const char *path, const char *name)
 			continue;
 		}
 		last_fail = 0;
-		if (sscanf(body, "%*s state=%15s percent=%lf %*s %*s mibps=%lf eta=%lf", st, &pct, &rate, &eta) != 4) {
-			fprintf(stderr, "skpctl: unexpected status from skpd: %s", body);
-			free(body);
-			return SKPCTL_EXIT_FAIL;
-		}
-		if (tty) {
-			int w = (int)(pct / 2.5);
-
-			printf("\r%s [%-40.*s] %5.1f%% %7.1f MiB/s eta %4.0fs %-8s", name, w,
-			       "########################################", pct, rate, eta < 0 ? 0 : eta, st);
-			fflush(stdout);
-		}
-		if (!strcmp(st, "done") || !strcmp(st, "failed") || !strcmp(st, "paused") || !strcmp(st, "none")) {
+		st = rk.p.state;
+		if (tty)
+			rekey_bar(name, &rk.p);
+		if (st != SKP_REKEY_RUNNING) {
 			if (tty)
 				printf("\n");
-			fputs(body, stdout);
-			free(body);
-			return strcmp(st, "done") ? SKPCTL_EXIT_FAIL : SKPCTL_EXIT_OK;
+			show_rekey(stdout, &rk, 0);
+			return st == SKP_REKEY_DONE ? SKPCTL_EXIT_OK : SKPCTL_EXIT_FAIL;
 		}
-		free(body);
 		usleep(tty ? 250000 : 200000);
 	}
 }
@@ -433,7 +465,7 @@ int skpctl_cmd_rekey(int argc, char **argv)
 		q.flags = SKP_REQ_SHALLOW | SKP_REQ_ALL;
 		if (set(q.provider, sizeof(q.provider), a.from) < 0 || set(q.provider2, sizeof(q.provider2), a.to) < 0)
 			return SKPCTL_EXIT_USAGE;
-		return call(path, &q, 0);
+		return call(path, &q, 0, 0);
 	}
 	if (a.npos != 1 || a.from || a.to) {
 		fprintf(stderr, "usage: skpctl %s\n", usage);
@@ -441,7 +473,7 @@ int skpctl_cmd_rekey(int argc, char **argv)
 	}
 	skp_req_init(&q, SKP_CMD_REKEY);
 	q.flags = (a.shallow ? SKP_REQ_SHALLOW : 0) | (a.deep ? SKP_REQ_DEEP : 0) | (a.pause ? SKP_REQ_PAUSE : 0) |
-		  (a.resume ? SKP_REQ_RESUME : 0) | (a.status ? SKP_REQ_QUERY : 0) | (a.json ? SKP_REQ_JSON : 0);
+		  (a.resume ? SKP_REQ_RESUME : 0) | (a.status ? SKP_REQ_QUERY : 0);
 	q.rate_mib = (uint32_t)a.rate;
 	q.chunk_kib = (uint32_t)a.chunk_kib;
 	if (set(q.name, sizeof(q.name), a.pos[0]) < 0 ||
@@ -449,7 +481,7 @@ int skpctl_cmd_rekey(int argc, char **argv)
 		return SKPCTL_EXIT_USAGE;
 	if (a.status && a.wait)
 		return rekey_wait(path, a.pos[0]);
-	rc = call(path, &q, 0);
+	rc = call(path, &q, 0, a.json);
 	if (rc == SKPCTL_EXIT_OK && a.wait)
 		rc = rekey_wait(path, a.pos[0]);
 	return rc;

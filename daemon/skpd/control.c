@@ -54,19 +54,19 @@ static void respond(int fd, uint16_t cmd, int status, uint32_t flags, const char
 static void dispatch(struct skpd *d, const struct skp_req *q, struct sbuf *out, int *flags,
 		     struct skp_err *err)
 {
-	int json = !!(q->flags & SKP_REQ_JSON), alarm = 0, r = 0;
+	int alarm = 0, r = 0;
 
 	switch (q->cmd) {
 	case SKP_CMD_STATUS:
-		r = rep_status(d, json, out, &alarm);
+		r = rep_status(d, out, &alarm);
 		if (alarm)
 			*flags |= SKP_RESP_ALARM;
 		break;
 	case SKP_CMD_PROVIDER_LIST:
-		r = rep_providers(d, json, out);
+		r = rep_providers(d, out);
 		break;
 	case SKP_CMD_PROVIDER_TEST:
-		r = rep_provider_test(d, q->provider, json, out, err);
+		r = rep_provider_test(d, q->provider, out, err);
 		break;
 	case SKP_CMD_FORMAT:
 		r = op_format(d, q, out, err);
@@ -78,14 +78,16 @@ static void dispatch(struct skpd *d, const struct skp_req *q, struct sbuf *out, 
 		r = op_close(d, q->name, out, err);
 		break;
 	case SKP_CMD_LIST:
-		r = rep_list(d, q->provider[0] ? q->provider : NULL, json, out, err);
+		r = rep_list(d, q->provider[0] ? q->provider : NULL, out, err);
 		break;
 	case SKP_CMD_REKEY:
-		if (q->flags & SKP_REQ_DEEP)
+		if (q->flags & SKP_REQ_QUERY)
+			r = rep_rekey(d, q->name, out, err);
+		else if (q->flags & SKP_REQ_DEEP)
 			/* SHALLOW with DEEP is implied: a deep rekey always takes a new KEK. */
 			r = rekey_start(d, q->name, q->provider[0] ? q->provider : NULL,
 					q->rate_mib, q->chunk_kib, out, err);
-		else if (q->flags & (SKP_REQ_PAUSE | SKP_REQ_RESUME | SKP_REQ_QUERY))
+		else if (q->flags & (SKP_REQ_PAUSE | SKP_REQ_RESUME))
 			r = rekey_control(d, q->name, q->flags, q->rate_mib, out, err);
 		else
 			r = op_rekey(d, q->name, q->provider[0] ? q->provider : NULL, out, err);
@@ -97,12 +99,15 @@ static void dispatch(struct skpd *d, const struct skp_req *q, struct sbuf *out, 
 			r = op_migrate(d, q->provider, q->provider2, out, err);
 		break;
 	case SKP_CMD_KEYS_COUNT:
-		r = rep_keys_count(d, json, out);
+		r = rep_keys_count(d, out);
 		break;
 	case SKP_CMD_RELOAD:
 		r = control_reload(d, out, err);
 		break;
 	}
+	/* State travels as records (skpctl formats it), what actions say as text. */
+	if (skp_req_records(q->cmd, q->flags))
+		*flags |= SKP_RESP_RECORDS;
 	if (r < 0 && !err->code)
 		skp_err_set(err, r, "%s failed", skp_cmd_name(q->cmd));
 	if (r >= 0 && out->oom)

@@ -807,8 +807,6 @@ int rekey_control(struct skpd *d, const char *name, unsigned int flags, uint32_t
 
 	if (!v)
 		return skp_err_set(err, -ENOENT, "%s is not a device opened by this skpd", name);
-	if (flags & SKP_REQ_QUERY)
-		return rekey_report(v, flags & SKP_REQ_JSON, out);
 	if (!rk || rk->state == RK_DONE)
 		return skp_err_set(err, -ENOENT, "no deep rekey of %s is in progress", name);
 	if (flags & SKP_REQ_PAUSE) {
@@ -863,67 +861,39 @@ const char *rekey_state_name(const struct device *v)
 	return v->rk ? n[v->rk->state] : "none";
 }
 
-/* "state=... percent=... mibps=... eta=..." (or JSON): skpctl parses this for --wait. */
-int rekey_report(const struct device *v, int json, struct sbuf *out)
+/* Where v's deep rekey is, for status, list and rekey --status (skpctl prints it). */
+void rekey_progress(const struct device *v, struct skp_rekey_progress *p)
 {
+	static const uint32_t st[] = {
+		[RK_RUNNING] = SKP_REKEY_RUNNING, [RK_PAUSED] = SKP_REKEY_PAUSED,
+		[RK_DONE] = SKP_REKEY_DONE, [RK_FAILED] = SKP_REKEY_FAILED,
+	};
 	const struct rekey *rk = v->rk;
-	double pct = 0, rate = 0, eta = -1, el;
-	uint64_t b = 0, len = v->data_length / 512;
+	struct timespec ts;
+	double el;
 
-	if (rk) {
-		struct timespec ts;
-
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		b = rk->boundary;
-		len = rk->length;
-		pct = 100.0 * (double)b / (double)len;
-		el = (double)(ts.tv_sec - rk->t0.tv_sec) + (double)(ts.tv_nsec - rk->t0.tv_nsec) / 1e9;
-		if (rk->state == RK_DONE)
-			el = rk->done_secs;
-		if (el > 0.05 && b > rk->b0)
-			rate = (double)(b - rk->b0) * 512 / 1048576.0 / el;
-		if (rk->state == RK_RUNNING && rate > 0)
-			eta = (double)(len - b) * 512 / 1048576.0 / rate;
-		if (rk->state == RK_DONE)
-			eta = 0;
-	}
-	if (json) {
-		sb_printf(out, "{\"mapping\":");
-		sb_json_str(out, v->name);
-		sb_printf(out, ",\"state\":\"%s\",\"boundary\":%" PRIu64 ",\"length\":%" PRIu64
-			  ",\"percent\":%.1f,\"mib_per_s\":%.1f,\"eta_s\":%.0f,\"dek_generation\":%" PRIu64 ",\"error\":",
-			  rekey_state_name(v), b, len, pct, rate, eta, v->generation);
-		sb_json_str(out, rk ? rk->error : "");
-		sb_printf(out, "}\n");
-	} else {
-		sb_printf(out, "%s: state=%s percent=%.1f boundary=%" PRIu64 " length=%" PRIu64 " mibps=%.1f eta=%.0f generation=%" PRIu64 "%s%s\n",
-			  v->name, rekey_state_name(v), pct, b, len, rate, eta, v->generation,
-			  rk && rk->error[0] ? " error=" : "", rk ? rk->error : "");
-	}
-	return 0;
-}
-
-/* Short progress text for status/list: "running 42.0% 31.5MiB/s eta 12s". */
-void rekey_summary(const struct device *v, char *buf, size_t size)
-{
-	struct sbuf s = {0};
-	double pct = 0, rate = 0, eta = -1;
-	char st[16];
-
-	if (!v->rk) {
-		snprintf(buf, size, "none");
+	memset(p, 0, sizeof(*p));
+	p->state = SKP_REKEY_NONE;
+	p->length = v->data_length / 512;
+	p->generation = v->generation;
+	p->eta_s = -1;
+	if (!rk)
 		return;
-	}
-	rekey_report(v, 0, &s);
-	if (s.s && sscanf(s.s, "%*s state=%15s percent=%lf %*s %*s mibps=%lf eta=%lf", st, &pct, &rate, &eta) == 4) {
-		if (!strcmp(st, "running"))
-			snprintf(buf, size, "deep %.1f%% %.1fMiB/s eta %.0fs", pct, rate, eta < 0 ? 0 : eta);
-		else
-			snprintf(buf, size, "deep %s %.1f%%", st, pct);
-	} else {
-		snprintf(buf, size, "%s", rekey_state_name(v));
-	}
-	sb_free(&s);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	p->state = st[rk->state];
+	p->boundary = rk->boundary;
+	p->length = rk->length;
+	p->percent = 100.0 * (double)rk->boundary / (double)rk->length;
+	el = (double)(ts.tv_sec - rk->t0.tv_sec) + (double)(ts.tv_nsec - rk->t0.tv_nsec) / 1e9;
+	if (rk->state == RK_DONE)
+		el = rk->done_secs;
+	if (el > 0.05 && rk->boundary > rk->b0)
+		p->mib_per_s = (double)(rk->boundary - rk->b0) * 512 / 1048576.0 / el;
+	if (rk->state == RK_RUNNING && p->mib_per_s > 0)
+		p->eta_s = (double)(rk->length - rk->boundary) * 512 / 1048576.0 / p->mib_per_s;
+	if (rk->state == RK_DONE)
+		p->eta_s = 0;
+	skp_rec_str(p->error, sizeof(p->error), rk->error);
 }
 
 /* close: a running rekey must be paused first; a paused one is resumed by the next open. */

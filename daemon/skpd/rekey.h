@@ -15,7 +15,7 @@ struct device;
 
 int rekey_start(struct skpd *d, const char *name, const char *provider, uint32_t rate_mib,
 		uint32_t chunk_kib, struct sbuf *out, struct skp_err *err);
-/* flags: SKP_REQ_PAUSE, SKP_REQ_RESUME or SKP_REQ_QUERY (with SKP_REQ_JSON). */
+/* flags: SKP_REQ_PAUSE or SKP_REQ_RESUME. */
 int rekey_control(struct skpd *d, const char *name, unsigned int flags, uint32_t rate_mib,
 		  struct sbuf *out, struct skp_err *err);
 /* A header with a NEW slot: recover and map (live = 0), or adopt a live mapping. */
@@ -27,7 +27,8 @@ void rekey_tick(struct skpd *d);	/* one chunk per running rekey */
 int rekey_on_close(struct device *v, struct skp_err *err);
 void rekey_free(struct device *v);
 const char *rekey_state_name(const struct device *v);
-int rekey_report(const struct device *v, int json, struct sbuf *out);
-void rekey_summary(const struct device *v, char *buf, size_t size);
+struct skp_rekey_progress;
+/* Where v's deep rekey is (state NONE if it has none). */
+void rekey_progress(const struct device *v, struct skp_rekey_progress *p);
 
 #endif

@@ -1,29 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0
-/* What skpctl shows: status, the audit list, providers, key counts (text or JSON). */
+/*
+ * What skpctl shows: status, the audit list, providers, key counts, rekey progress,
+ * collected into records (docs/protocol.md); skpctl prints them, as text or JSON.
+ */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "dm.h"
+#include "proto.h"
 #include "provider.h"
 #include "rekey.h"
 #include "report.h"
 #include "sbuf.h"
 #include "skpd.h"
-
-static const char *iso(time_t t, char *buf, size_t size)
-{
-	struct tm tm;
-
-	if (!t) {
-		snprintf(buf, size, "-");
-		return buf;
-	}
-	gmtime_r(&t, &tm);
-	strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
-	return buf;
-}
 
 static size_t devs_of(struct skpd *d, const char *provider)
 {
@@ -34,208 +24,175 @@ static size_t devs_of(struct skpd *d, const char *provider)
 	return n;
 }
 
-static void node_json(struct sbuf *b, const char *server, const struct skp_node_health *h)
-{
-	char t[32];
+/* A record field holds all of its source: nothing is cut on the way to skpctl. */
+#define FITS(rec, rf, src, sf) \
+	_Static_assert(sizeof(((struct rec *)0)->rf) >= sizeof(((struct src *)0)->sf), #rec "." #rf " too small")
+FITS(skp_rec_status, config, skpd, config_path);
+FITS(skp_rec_status, target, skp_config, target);
+FITS(skp_rec_provider, name, skp_provider_conf, name);
+FITS(skp_rec_provider, alarm_msg, prov, alarm_msg);
+FITS(skp_rec_node, server, skp_provider_conf, servers[0]);
+FITS(skp_rec_node, error, skp_node_health, last_error);
+FITS(skp_rec_problem, mapping, device, name);
+FITS(skp_rec_problem, problem, device, problem);
+FITS(skp_rec_device, mapping, device, name);
+FITS(skp_rec_device, dev, device, dev);
+FITS(skp_rec_device, label, device, label);
+FITS(skp_rec_device, provider, device, provider);
+FITS(skp_rec_device, kek_uid, device, kek_uid);
+FITS(skp_rec_device, kek_name, device, kek_name);
+FITS(skp_rec_device, problem, device, problem);
+FITS(skp_rec_keys, provider, device, provider);
 
-	sb_printf(b, "{\"server\":");
-	sb_json_str(b, server);
-	sb_printf(b, ",\"state\":\"%s\",\"failing_since\":\"%s\",\"consecutive_failures\":%u,"
-		  "\"latency_ms\":%.1f,\"error\":", h->healthy < 0 ? "unknown" : h->healthy ? "ok" : "failing",
-		  iso((time_t)h->failing_since, t, sizeof(t)), h->consecutive_fails, (double)h->latency_ms);
-	sb_json_str(b, h->healthy == 1 ? "" : h->last_error);
-	sb_printf(b, "}");
+#define STR(field, s) skp_rec_str(field, sizeof(field), s)
+
+static void put_node(struct sbuf *out, const char *server, const struct skp_node_health *h)
+{
+	struct skp_rec_node r;
+
+	skp_rec_init(&r, SKP_REC_NODE);
+	r.state = h->healthy < 0 ? SKP_NODE_UNKNOWN : h->healthy ? SKP_NODE_OK : SKP_NODE_FAILING;
+	r.failing_since = h->failing_since;
+	r.fails = h->consecutive_fails;
+	r.latency_ms = h->latency_ms;
+	STR(r.server, server);
+	STR(r.error, h->healthy == 1 ? "" : h->last_error);
+	sb_put(out, &r, sizeof(r));
 }
 
-int rep_status(struct skpd *d, int json, struct sbuf *out, int *alarm)
+static void put_status_provider(struct sbuf *out, const struct prov *pv)
 {
-	char t[32];
-	size_t problems = 0;
-	uint32_t kv[3];
-	/* The loaded module's version: after an upgrade it may still be the old one. */
-	int have_kv = skp_dm_target_version(d->cfg.target, kv, NULL) == 0;
+	struct skp_rec_provider r;
+
+	skp_rec_init(&r, SKP_REC_PROVIDER);
+	STR(r.name, pv->conf->name);
+	r.is_default = !!pv->conf->is_default;
+	r.alarm = !!pv->alarm;
+	if (pv->alarm)
+		STR(r.alarm_msg, pv->alarm_msg);
+	r.n_nodes = (uint32_t)pv->conf->n_servers;
+	sb_put(out, &r, sizeof(r));
+	for (size_t j = 0; j < pv->conf->n_servers; j++)
+		put_node(out, pv->conf->servers[j], skp_provider_node(pv->p, j));
+}
+
+static void put_rekey(struct sbuf *out, const struct device *v)
+{
+	struct skp_rec_rekey r;
+
+	skp_rec_init(&r, SKP_REC_REKEY);
+	STR(r.mapping, v->name);
+	rekey_progress(v, &r.p);
+	sb_put(out, &r, sizeof(r));
+}
+
+/* The daemon, its providers with their nodes, device problems, deep rekeys. */
+int rep_status(struct skpd *d, struct sbuf *out, int *alarm)
+{
+	struct skp_rec_status r;
+	uint32_t problems = 0, rekeys = 0;
 
 	*alarm = 0;
 	for (size_t i = 0; i < d->n_provs; i++)
 		*alarm |= d->provs[i].alarm;
-	for (size_t i = 0; i < d->n_devs; i++)
-		problems += d->devs[i].problem[0] != 0;
-	*alarm |= problems != 0;
-	if (json) {
-		sb_printf(out, "{\"version\":1,\"started\":\"%s\",\"config\":", iso(d->started, t, sizeof(t)));
-		sb_json_str(out, d->config_path);
-		sb_printf(out, ",\"target\":\"%s\",\"target_version\":", d->cfg.target);
-		if (have_kv)
-			sb_printf(out, "\"%u.%u.%u\"", kv[0], kv[1], kv[2]);
-		else
-			sb_printf(out, "null");
-		sb_printf(out, ",\"alarm\":%s,\"devices\":%zu,\"cached_keks\":%zu,"
-			  "\"health_interval\":%d,\"remediation_interval\":%d,\"providers\":[",
-			  *alarm ? "true" : "false", d->n_devs, d->n_keks,
-			  d->cfg.health_interval, d->cfg.remediation_interval);
-		for (size_t i = 0; i < d->n_provs; i++) {
-			struct prov *pv = &d->provs[i];
-
-			sb_printf(out, "%s{\"name\":", i ? "," : "");
-			sb_json_str(out, pv->conf->name);
-			sb_printf(out, ",\"default\":%s,\"alarm\":", pv->conf->is_default ? "true" : "false");
-			if (pv->alarm)
-				sb_json_str(out, pv->alarm_msg);
-			else
-				sb_printf(out, "null");
-			sb_printf(out, ",\"nodes\":[");
-			for (size_t j = 0; j < pv->conf->n_servers; j++) {
-				sb_printf(out, "%s", j ? "," : "");
-				node_json(out, pv->conf->servers[j], skp_provider_node(pv->p, j));
-			}
-			sb_printf(out, "]}");
-		}
-		sb_printf(out, "],\"device_problems\":[");
-		for (size_t i = 0, k = 0; i < d->n_devs; i++) {
-			if (!d->devs[i].problem[0])
-				continue;
-			sb_printf(out, "%s{\"mapping\":", k++ ? "," : "");
-			sb_json_str(out, d->devs[i].name);
-			sb_printf(out, ",\"problem\":");
-			sb_json_str(out, d->devs[i].problem);
-			sb_printf(out, "}");
-		}
-		sb_printf(out, "]}\n");
-		return 0;
-	}
-	sb_printf(out, "skpd: up since %s, config %s, dm target %s", iso(d->started, t, sizeof(t)),
-		  d->config_path, d->cfg.target);
-	if (have_kv)
-		sb_printf(out, " %u.%u.%u loaded\n", kv[0], kv[1], kv[2]);
-	else
-		sb_printf(out, " (not loaded)\n");
-	sb_printf(out, "devices open: %zu, KEKs cached: %zu\n", d->n_devs, d->n_keks);
-	for (size_t i = 0; i < d->n_provs; i++) {
-		struct prov *pv = &d->provs[i];
-
-		sb_printf(out, "provider %s%s: %s\n", pv->conf->name, pv->conf->is_default ? " (default)" : "",
-			  pv->alarm ? "ALARM" : "ok");
-		if (pv->alarm)
-			sb_printf(out, "  ALARM: %s\n", pv->alarm_msg);
-		for (size_t j = 0; j < pv->conf->n_servers; j++) {
-			const struct skp_node_health *h = skp_provider_node(pv->p, j);
-
-			if (h->healthy < 0)
-				sb_printf(out, "  node %s: not checked yet\n", pv->conf->servers[j]);
-			else if (h->healthy)
-				sb_printf(out, "  node %s: ok, latency %.1f ms\n", pv->conf->servers[j],
-					  (double)h->latency_ms);
-			else
-				sb_printf(out, "  node %s: failing since %s (%u in a row): %.150s\n", pv->conf->servers[j],
-					  iso((time_t)h->failing_since, t, sizeof(t)), h->consecutive_fails, h->last_error);
-		}
-	}
-	for (size_t i = 0; i < d->n_devs; i++)
-		if (d->devs[i].problem[0])
-			sb_printf(out, "device %s: PROBLEM: %s\n", d->devs[i].name, d->devs[i].problem);
 	for (size_t i = 0; i < d->n_devs; i++) {
-		char rk[64];
-
-		if (!d->devs[i].rk)
-			continue;
-		rekey_summary(&d->devs[i], rk, sizeof(rk));
-		sb_printf(out, "device %s: rekey %s\n", d->devs[i].name, rk);
+		problems += d->devs[i].problem[0] != 0;
+		rekeys += d->devs[i].rk != NULL;
 	}
-	if (*alarm)
-		sb_printf(out, "status: ALARM\n");
-	else
-		sb_printf(out, "status: ok\n");
+	*alarm |= problems != 0;
+	skp_rec_init(&r, SKP_REC_STATUS);
+	r.started = d->started;
+	r.devices = d->n_devs;
+	r.cached_keks = d->n_keks;
+	r.health_interval = d->cfg.health_interval;
+	r.remediation_interval = d->cfg.remediation_interval;
+	r.alarm = !!*alarm;
+	/* The loaded module's version: after an upgrade it may still be the old one. */
+	r.target_loaded = skp_dm_target_version(d->cfg.target, r.target_version, NULL) == 0;
+	if (!r.target_loaded)
+		memset(r.target_version, 0, sizeof(r.target_version));
+	r.n_providers = (uint32_t)d->n_provs;
+	r.n_problems = problems;
+	r.n_rekeys = rekeys;
+	STR(r.config, d->config_path);
+	STR(r.target, d->cfg.target);
+	sb_put(out, &r, sizeof(r));
+	for (size_t i = 0; i < d->n_provs; i++)
+		put_status_provider(out, &d->provs[i]);
+	for (size_t i = 0; i < d->n_devs; i++) {
+		struct skp_rec_problem p;
+
+		if (!d->devs[i].problem[0])
+			continue;
+		skp_rec_init(&p, SKP_REC_PROBLEM);
+		STR(p.mapping, d->devs[i].name);
+		STR(p.problem, d->devs[i].problem);
+		sb_put(out, &p, sizeof(p));
+	}
+	for (size_t i = 0; i < d->n_devs; i++)
+		if (d->devs[i].rk)
+			put_rekey(out, &d->devs[i]);
 	return 0;
 }
 
-int rep_list(struct skpd *d, const char *provider, int json, struct sbuf *out, struct skp_err *err)
+static void put_device(struct sbuf *out, const struct device *v)
 {
-	int first = 1;
+	struct skp_rec_device r;
 
+	skp_rec_init(&r, SKP_REC_DEVICE);
+	r.generation = v->generation;
+	r.data_length = v->data_length;
+	r.sector_size = v->sector_size;
+	memcpy(r.uuid, v->uuid, sizeof(r.uuid));
+	STR(r.mapping, v->name);
+	STR(r.dev, v->dev);
+	STR(r.label, v->label);
+	STR(r.provider, v->provider);
+	STR(r.kek_uid, v->kek_uid);
+	STR(r.kek_name, v->kek_name);
+	STR(r.problem, v->problem);
+	rekey_progress(v, &r.rekey);
+	sb_put(out, &r, sizeof(r));
+}
+
+int rep_list(struct skpd *d, const char *provider, struct sbuf *out, struct skp_err *err)
+{
 	if (provider && !skpd_prov(d, provider) && !devs_of(d, provider))
 		return skp_err_set(err, -ENOENT, "provider \"%s\" is not configured", provider);
-	if (json)
-		sb_printf(out, "[");
-	else
-		sb_printf(out, "%-16s %-14s %-36s %-12s %-20s %4s %s\n", "MAPPING", "DEVICE", "UUID", "PROVIDER",
-			  "KEK", "GEN", "REKEY");
-	for (size_t i = 0; i < d->n_devs; i++) {
-		struct device *v = &d->devs[i];
-		char u[37], rk[64];
-
-		if (provider && strcmp(v->provider, provider))
-			continue;
-		skp_uuid_format(v->uuid, u);
-		rekey_summary(v, rk, sizeof(rk));
-		if (!json) {
-			sb_printf(out, "%-16s %-14s %-36s %-12s %-20s %4llu %s\n", v->name, v->dev, u, v->provider,
-				  v->kek_uid, (unsigned long long)v->generation, rk);
-			continue;
-		}
-		sb_printf(out, "%s{\"mapping\":", first ? "" : ",");
-		first = 0;
-		sb_json_str(out, v->name);
-		sb_printf(out, ",\"device\":");
-		sb_json_str(out, v->dev);
-		sb_printf(out, ",\"uuid\":\"%s\",\"label\":", u);
-		sb_json_str(out, v->label);
-		sb_printf(out, ",\"provider\":");
-		sb_json_str(out, v->provider);
-		sb_printf(out, ",\"kek_uid\":");
-		sb_json_str(out, v->kek_uid);
-		sb_printf(out, ",\"kek_name\":");
-		sb_json_str(out, v->kek_name);
-		sb_printf(out, ",\"dek_generation\":%llu,\"rekey_state\":\"%s\",\"rekey\":", (unsigned long long)v->generation,
-			  rekey_state_name(v));
-		sb_json_str(out, rk);
-		sb_printf(out, ",\"sector_size\":%u,"
-			  "\"data_bytes\":%llu,\"problem\":", v->sector_size,
-			  (unsigned long long)v->data_length);
-		if (v->problem[0])
-			sb_json_str(out, v->problem);
-		else
-			sb_printf(out, "null");
-		sb_printf(out, "}");
-	}
-	if (json)
-		sb_printf(out, "]\n");
+	for (size_t i = 0; i < d->n_devs; i++)
+		if (!provider || !strcmp(d->devs[i].provider, provider))
+			put_device(out, &d->devs[i]);
 	return 0;
 }
 
-int rep_providers(struct skpd *d, int json, struct sbuf *out)
+int rep_providers(struct skpd *d, struct sbuf *out)
 {
-	if (json)
-		sb_printf(out, "[");
 	for (size_t i = 0; i < d->n_provs; i++) {
 		const struct skp_provider_conf *c = d->provs[i].conf;
+		struct skp_rec_provider r;
 
-		if (json) {
-			sb_printf(out, "%s{\"name\":", i ? "," : "");
-			sb_json_str(out, c->name);
-			sb_printf(out, ",\"default\":%s,\"devices\":%zu,\"servers\":[", c->is_default ? "true" : "false",
-				  devs_of(d, c->name));
-			for (size_t j = 0; j < c->n_servers; j++) {
-				sb_printf(out, "%s", j ? "," : "");
-				sb_json_str(out, c->servers[j]);
-			}
-			sb_printf(out, "]}");
-			continue;
+		skp_rec_init(&r, SKP_REC_PROVIDER);
+		STR(r.name, c->name);
+		r.is_default = !!c->is_default;
+		r.devices = devs_of(d, c->name);
+		r.n_nodes = (uint32_t)c->n_servers;
+		sb_put(out, &r, sizeof(r));
+		for (size_t j = 0; j < c->n_servers; j++) {
+			struct skp_rec_node n;
+
+			skp_rec_init(&n, SKP_REC_NODE);
+			STR(n.server, c->servers[j]);
+			sb_put(out, &n, sizeof(n));
 		}
-		sb_printf(out, "%s%s: %zu device(s), servers:", c->name, c->is_default ? " (default)" : "",
-			  devs_of(d, c->name));
-		for (size_t j = 0; j < c->n_servers; j++)
-			sb_printf(out, " %s", c->servers[j]);
-		sb_printf(out, "\n");
 	}
-	if (json)
-		sb_printf(out, "]\n");
 	return 0;
 }
 
-int rep_provider_test(struct skpd *d, const char *name, int json, struct sbuf *out,
-		      struct skp_err *err)
+/* Probes every node of provider name now, not the last health check's results. */
+int rep_provider_test(struct skpd *d, const char *name, struct sbuf *out, struct skp_err *err)
 {
 	struct prov *pv = skpd_prov(d, name);
+	struct skp_rec_provider r;
 	int healthy;
 	size_t n;
 
@@ -243,33 +200,29 @@ int rep_provider_test(struct skpd *d, const char *name, int json, struct sbuf *o
 		return skp_err_set(err, -ENOENT, "provider \"%s\" is not configured", name);
 	healthy = skp_provider_check(pv->p);
 	n = skp_provider_nodes(pv->p);
-	if (json)
-		sb_printf(out, "{\"provider\":\"%s\",\"healthy\":%d,\"nodes\":[", name, healthy);
+	skp_rec_init(&r, SKP_REC_PROVIDER);
+	STR(r.name, name);
+	r.healthy = healthy;
+	r.n_nodes = (uint32_t)n;
+	sb_put(out, &r, sizeof(r));
 	for (size_t j = 0; j < n; j++) {
 		const struct skp_node_health *h = skp_provider_node(pv->p, j);
-		const char *server = j < pv->conf->n_servers ? pv->conf->servers[j] : "?";
+		struct skp_rec_node nr;
 
-		if (json) {
-			sb_printf(out, "%s{\"server\":", j ? "," : "");
-			sb_json_str(out, server);
-			sb_printf(out, ",\"ok\":%s,\"latency_ms\":%.1f,\"error\":", h->healthy == 1 ? "true" : "false",
-				  (double)h->latency_ms);
-			sb_json_str(out, h->healthy == 1 ? "" : h->last_error);
-			sb_printf(out, "}");
-		} else if (h->healthy == 1) {
-			sb_printf(out, "%s: ok (%u ms)\n", server, h->latency_ms);
-		} else {
-			sb_printf(out, "%s: FAILED: %s\n", server, h->last_error);
-		}
+		skp_rec_init(&nr, SKP_REC_NODE);
+		nr.state = h->healthy == 1 ? SKP_NODE_OK : h->healthy == 0 ? SKP_NODE_FAILING : SKP_NODE_UNKNOWN;
+		nr.failing_since = h->failing_since;
+		nr.latency_ms = (double)h->latency_ms;
+		STR(nr.server, j < pv->conf->n_servers ? pv->conf->servers[j] : "?");
+		STR(nr.error, h->last_error);
+		sb_put(out, &nr, sizeof(nr));
 	}
-	if (json)
-		sb_printf(out, "]}\n");
 	if (healthy <= 0)
 		return skp_err_set(err, -EHOSTUNREACH, "provider \"%s\": no KMS node reachable (%zu tried)", name, n);
 	return 0;
 }
 
-int rep_keys_count(struct skpd *d, int json, struct sbuf *out)
+int rep_keys_count(struct skpd *d, struct sbuf *out)
 {
 	char names[SKP_MAX_PROVIDERS * 2][SKP_PROVIDER_MAX];
 	size_t np = 0;
@@ -285,11 +238,11 @@ int rep_keys_count(struct skpd *d, int json, struct sbuf *out)
 		if (k == np)
 			snprintf(names[np++], SKP_PROVIDER_MAX, "%s", d->devs[i].provider);
 	}
-	if (json)
-		sb_printf(out, "{");
 	for (size_t p = 0; p < np; p++) {
-		size_t keks = 0;
+		struct skp_rec_keys r;
 
+		skp_rec_init(&r, SKP_REC_KEYS);
+		STR(r.provider, names[p]);
 		/* Distinct KEK uids among the devices of this provider. */
 		for (size_t i = 0; i < d->n_devs; i++) {
 			size_t j;
@@ -299,17 +252,19 @@ int rep_keys_count(struct skpd *d, int json, struct sbuf *out)
 			for (j = 0; j < i; j++)
 				if (!strcmp(d->devs[j].provider, names[p]) && !strcmp(d->devs[j].kek_uid, d->devs[i].kek_uid))
 					break;
-			keks += j == i;
+			r.keks += j == i;
 		}
-		if (json) {
-			sb_printf(out, "%s", p ? "," : "");
-			sb_json_str(out, names[p]);
-			sb_printf(out, ":%zu", keks);
-		} else {
-			sb_printf(out, "%-20s %zu\n", names[p], keks);
-		}
+		sb_put(out, &r, sizeof(r));
 	}
-	if (json)
-		sb_printf(out, "}\n");
+	return 0;
+}
+
+int rep_rekey(struct skpd *d, const char *name, struct sbuf *out, struct skp_err *err)
+{
+	const struct device *v = dev_find(d, name);
+
+	if (!v)
+		return skp_err_set(err, -ENOENT, "%s is not a device opened by this skpd", name);
+	put_rekey(out, v);
 	return 0;
 }

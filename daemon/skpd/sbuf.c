@@ -7,6 +7,27 @@
 #include "proto.h"
 #include "sbuf.h"
 
+/* Room for n more bytes; sets oom (the response is then refused whole) if there is none. */
+static int sb_room(struct sbuf *b, size_t n)
+{
+	size_t ncap;
+	char *ns;
+
+	if (b->oom)
+		return -1;
+	if (n < b->cap - b->len)
+		return 0;
+	ncap = (b->cap ? b->cap * 2 : 4096) + n;
+	ns = ncap <= SKP_PROTO_MAX_BODY ? realloc(b->s, ncap) : NULL;
+	if (!ns) {
+		b->oom = 1;
+		return -1;
+	}
+	b->s = ns;
+	b->cap = ncap;
+	return 0;
+}
+
 void sb_printf(struct sbuf *b, const char *fmt, ...)
 {
 	va_list ap;
@@ -14,46 +35,26 @@ void sb_printf(struct sbuf *b, const char *fmt, ...)
 
 	if (b->oom)
 		return;
-	for (;;) {
-		size_t room = b->cap - b->len;
-
-		va_start(ap, fmt);
-		n = vsnprintf(b->s ? b->s + b->len : NULL, room, fmt, ap);
-		va_end(ap);
-		if (n < 0) {
-			b->oom = 1;
-			return;
-		}
-		if ((size_t)n < room) {
-			b->len += (size_t)n;
-			return;
-		}
-		size_t ncap = (b->cap ? b->cap * 2 : 4096) + (size_t)n;
-		char *ns = ncap <= SKP_PROTO_MAX_BODY ? realloc(b->s, ncap) : NULL;
-
-		if (!ns) {
-			b->oom = 1;
-			return;
-		}
-		b->s = ns;
-		b->cap = ncap;
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	/* n + 1: vsnprintf writes its NUL, which the next append overwrites */
+	if (n < 0 || sb_room(b, (size_t)n + 1) < 0) {
+		b->oom = 1;
+		return;
 	}
+	va_start(ap, fmt);
+	vsnprintf(b->s + b->len, b->cap - b->len, fmt, ap);
+	va_end(ap);
+	b->len += (size_t)n;
 }
 
-void sb_json_str(struct sbuf *b, const char *s)
+void sb_put(struct sbuf *b, const void *p, size_t n)
 {
-	sb_printf(b, "\"");
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\')
-			sb_printf(b, "\\%c", c);
-		else if (c < 0x20 || c == 0x7f)
-			sb_printf(b, "\\u%04x", c);
-		else
-			sb_printf(b, "%c", c);
-	}
-	sb_printf(b, "\"");
+	if (sb_room(b, n) < 0)
+		return;
+	memcpy(b->s + b->len, p, n);
+	b->len += n;
 }
 
 void sb_free(struct sbuf *b)

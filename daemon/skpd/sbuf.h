@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* Growable text for control-socket responses; bounded by the protocol's body limit. */
+/* Growable control-socket response bodies, text or records; bounded by the protocol's body limit. */
 #ifndef SKPD_SBUF_H
 #define SKPD_SBUF_H
 
@@ -12,7 +12,7 @@ struct sbuf {
 };
 
 void sb_printf(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void sb_json_str(struct sbuf *b, const char *s);
+void sb_put(struct sbuf *b, const void *p, size_t n);
 void sb_free(struct sbuf *b);
 
 #endif
