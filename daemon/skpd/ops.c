@@ -275,7 +275,7 @@ int op_rekey(struct skpd *d, const char *name, const char *provider, struct sbuf
 
 	if (!v)
 		return skp_err_set(err, -ENOENT, "%s is not a device opened by this skpd", name);
-	if (v->rk && strcmp(rekey_state_name(v), "done"))
+	if (rekey_in_progress(v))
 		return skp_err_set(err, -EBUSY, "a deep rekey of %s is in progress; a shallow rekey waits for it", name);
 	pv = skpd_prov(d, provider ? provider : v->provider);
 	if (!pv)

@@ -854,11 +854,9 @@ int rekey_control(struct skpd *d, const char *name, unsigned int flags, uint32_t
 	return 0;
 }
 
-const char *rekey_state_name(const struct device *v)
+int rekey_in_progress(const struct device *v)
 {
-	static const char *const n[] = {"running", "paused", "done", "failed"};
-
-	return v->rk ? n[v->rk->state] : "none";
+	return v->rk && v->rk->state != RK_DONE;
 }
 
 /* Where v's deep rekey is, for status, list and rekey --status (skpctl prints it). */

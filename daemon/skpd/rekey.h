@@ -26,7 +26,8 @@ void rekey_tick(struct skpd *d);	/* one chunk per running rekey */
 /* close: refused while a rekey runs; a paused one is resumed by the next open. */
 int rekey_on_close(struct device *v, struct skp_err *err);
 void rekey_free(struct device *v);
-const char *rekey_state_name(const struct device *v);
+/* Started and not done (running, paused or stopped on an error). */
+int rekey_in_progress(const struct device *v);
 struct skp_rekey_progress;
 /* Where v's deep rekey is (state NONE if it has none). */
 void rekey_progress(const struct device *v, struct skp_rekey_progress *p);

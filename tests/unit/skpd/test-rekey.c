@@ -68,11 +68,16 @@ static struct device *vol(FIXTURE_DATA(rk) *self)
 	return dev_find(self->e.d, NAME);
 }
 
+/* What skpctl would show: the state skpd reports. */
 static const char *state(FIXTURE_DATA(rk) *self)
 {
 	struct device *v = vol(self);
+	struct skp_rekey_progress p;
 
-	return v ? rekey_state_name(v) : "not open";
+	if (!v)
+		return "not open";
+	rekey_progress(v, &p);
+	return skp_rekey_state_name(p.state);
 }
 
 static struct fake_dm_map *map(void)
