@@ -151,6 +151,27 @@ static void *worker(void *arg)
 	return NULL;
 }
 
+/*
+ * All of skpd's memory is locked (mlockall, MCL_FUTURE): a thread's stack is resident
+ * whole, so the worker gets a small one rather than the default 8 MiB.  It needs little:
+ * a TLS handshake and a KMIP exchange.
+ */
+#define WORKER_STACK	(512u << 10)
+
+static int start_thread(struct health *h)
+{
+	pthread_attr_t a;
+	int r = pthread_attr_init(&a);
+
+	if (r)
+		return r;
+	r = pthread_attr_setstacksize(&a, WORKER_STACK);
+	if (r == 0)
+		r = pthread_create(&h->thread, &a, worker, h);
+	pthread_attr_destroy(&a);
+	return r;
+}
+
 int health_start(struct skpd *d, struct skp_err *err)
 {
 	struct health *h = calloc(1, sizeof(*h));
@@ -172,7 +193,7 @@ int health_start(struct skpd *d, struct skp_err *err)
 		}
 		snprintf(h->names[h->n++], SKP_PROVIDER_MAX, "%s", d->provs[i].conf->name);
 	}
-	r = pthread_create(&h->thread, NULL, worker, h);
+	r = start_thread(h);
 	if (r) {
 		health_destroy(h);
 		return skp_err_set(err, -r, "health checks: cannot start a thread: %s", strerror(r));

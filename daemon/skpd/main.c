@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -84,6 +85,9 @@ int main(int argc, char **argv)
 		log_msg(LOG_E, "cannot harden the process (not dumpable, no core): %m");
 		return 1;
 	}
+	/* One malloc arena: a second thread would get its own, 64 MiB of address space that
+	 * mlockall (below) would hold in RAM as it grows. */
+	mallopt(M_ARENA_MAX, 1);
 	r = skp_secmem_lock_all();
 	if (r < 0) {
 		log_msg(LOG_E, "cannot lock skpd's memory (mlockall: %s): KEKs and DEKs pass through all of "
