@@ -11,12 +11,13 @@ SHELL := /bin/bash
 BUILD := $(CURDIR)/build
 VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\?\([^"]*\)"\?/\1/p' dkms/dkms.conf)
 
-.PHONY: help deps all kernel kernel-extra kernel-test daemon check demo bench fuzz install uninstall clean
+.PHONY: help deps all kernel kernel-extra kernel-test daemon check check-all demo bench fuzz install uninstall clean
 
 help:
 	@echo "make deps      install the Debian packages skp needs (no-op when present)"
 	@echo "make all       build the kernel module and the daemon"
 	@echo "make check     run the whole test suite (host and VM)"
+	@echo "make check-all make check plus random power cuts (longer than CI allows)"
 	@echo "make demo      the end-to-end story in a VM against a local KMS"
 	@echo "make bench     benchmarks, side by side with the references"
 	@echo "make install   install skpd/skpctl and the module through DKMS"
@@ -56,6 +57,11 @@ daemon:
 
 check: deps all kernel-extra kernel-test
 	@tests/check
+
+# make check and the long runs that do not fit CI's time: power cuts at random instants of
+# the deep rekey (7 by default).
+check-all: deps all kernel-extra kernel-test
+	@SKP_CRASH_RANDOM=$${SKP_CRASH_RANDOM:-7} tests/check
 
 demo: deps all
 	@tests/demo
