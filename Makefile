@@ -9,7 +9,7 @@ KVERS_EXTRA ?= $(shell . tests/vm/kver.sh && skp_extra_kvers)
 
 SHELL := /bin/bash
 BUILD := $(CURDIR)/build
-VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\?\([^"]*\)"\?/\1/p' dkms/dkms.conf)
+VERSION := $(shell dkms/version)
 
 .PHONY: help deps all kernel kernel-extra kernel-test daemon check check-all demo bench fuzz install uninstall clean
 
@@ -72,14 +72,18 @@ bench: deps all
 fuzz: deps
 	@$(MAKE) --no-print-directory -C daemon BUILD=$(BUILD) fuzz FUZZ_SECONDS=$${FUZZ_SECONDS:-300}
 
-install: all
-	@dkms/install $(VERSION)
+# Everything the packages skp and skp-dkms hold.  Into a DESTDIR (a package build) the
+# module sources are only laid out: the package runs dkms where it is installed.
+install:
 	@$(MAKE) --no-print-directory -C daemon BUILD=$(BUILD) install
+	@if [ -n "$(DESTDIR)" ]; then dkms/stage $(DESTDIR)/usr/src/skp-$(VERSION); \
+	else dkms/install $(VERSION); fi
 
 uninstall:
-	-dkms remove -m skp -v $(VERSION) --all
-	-rm -rf /usr/src/skp-$(VERSION)
 	@$(MAKE) --no-print-directory -C daemon BUILD=$(BUILD) uninstall
+	@if [ -z "$(DESTDIR)" ] && dkms status -m skp -v $(VERSION) 2>/dev/null | grep -q .; then \
+		dkms remove -m skp -v $(VERSION) --all; fi
+	rm -rf $(DESTDIR)/usr/src/skp-$(VERSION)
 
 clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR)/kernel clean || true
