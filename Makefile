@@ -11,7 +11,7 @@ SHELL := /bin/bash
 BUILD := $(CURDIR)/build
 VERSION := $(shell dkms/version)
 
-.PHONY: help deps all kernel kernel-extra kernel-test daemon check check-all demo bench fuzz install uninstall clean
+.PHONY: help deps all kernel kernel-extra kernel-test daemon check check-all demo bench fuzz install uninstall deb clean
 
 help:
 	@echo "make deps      install the Debian packages skp needs (no-op when present)"
@@ -21,6 +21,7 @@ help:
 	@echo "make demo      the end-to-end story in a VM against a local KMS"
 	@echo "make bench     benchmarks, side by side with the references"
 	@echo "make install   install skpd/skpctl and the module through DKMS"
+	@echo "make deb       the Debian packages skp and skp-dkms, in build/deb/"
 
 deps:
 	@tests/deps
@@ -84,6 +85,16 @@ uninstall:
 	@if [ -z "$(DESTDIR)" ] && dkms status -m skp -v $(VERSION) 2>/dev/null | grep -q .; then \
 		dkms remove -m skp -v $(VERSION) --all; fi
 	rm -rf $(DESTDIR)/usr/src/skp-$(VERSION)
+
+# dpkg-buildpackage writes next to the tree it builds: a copy in build/deb/ keeps the
+# packages there and the checkout clean.
+deb:
+	@rm -rf $(BUILD)/deb; mkdir -p $(BUILD)/deb/skp-$(VERSION)
+	@tar -C $(CURDIR) --exclude=./build --exclude=./.git -cf - . | tar -C $(BUILD)/deb/skp-$(VERSION) -xf -
+	@cd $(BUILD)/deb/skp-$(VERSION) && dpkg-buildpackage -b -us -uc > ../build.log 2>&1 || \
+		{ tail -n 40 ../build.log; exit 1; }
+	@rm -rf $(BUILD)/deb/skp-$(VERSION)
+	@ls $(BUILD)/deb/*.deb
 
 clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR)/kernel clean || true
