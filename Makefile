@@ -14,7 +14,7 @@ VERSION := $(shell dkms/version)
 .PHONY: help deps all kernel kernel-extra kernel-test daemon check check-all demo bench fuzz install uninstall deb clean
 
 help:
-	@echo "make deps      install the Debian packages skp needs (no-op when present)"
+	@echo "make deps      install the Debian packages a development machine needs (no-op when present)"
 	@echo "make all       build the kernel module and the daemon"
 	@echo "make check     run the whole test suite (host and VM)"
 	@echo "make check-all make check plus random power cuts (longer than CI allows)"
@@ -23,8 +23,10 @@ help:
 	@echo "make install   install skpd/skpctl and the module through DKMS"
 	@echo "make deb       the Debian packages skp and skp-dkms, in build/deb/"
 
+# tests/deps holds the one list, by group: a development machine takes every group; make
+# deb and make install (on a host) install the groups they need themselves.
 deps:
-	@tests/deps
+	@tests/deps build kernel pkg test
 
 all: kernel daemon
 
@@ -76,6 +78,7 @@ fuzz: deps
 # Everything the packages skp and skp-dkms hold.  Into a DESTDIR (a package build) the
 # module sources are only laid out: the package runs dkms where it is installed.
 install:
+	@[ -n "$(DESTDIR)" ] || tests/deps build kernel
 	@$(MAKE) --no-print-directory -C daemon BUILD=$(BUILD) install
 	@if [ -n "$(DESTDIR)" ]; then dkms/stage $(DESTDIR)/usr/src/skp-$(VERSION); \
 	else dkms/install $(VERSION); fi
@@ -89,6 +92,7 @@ uninstall:
 # dpkg-buildpackage writes next to the tree it builds: a copy in build/deb/ keeps the
 # packages there and the checkout clean.
 deb:
+	@tests/deps build pkg
 	@rm -rf $(BUILD)/deb; mkdir -p $(BUILD)/deb/skp-$(VERSION)
 	@tar -C $(CURDIR) --exclude=./build --exclude=./.git -cf - . | tar -C $(BUILD)/deb/skp-$(VERSION) -xf -
 	@cd $(BUILD)/deb/skp-$(VERSION) && dpkg-buildpackage -b -us -uc > ../build.log 2>&1 || \
