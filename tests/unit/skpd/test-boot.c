@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * skptab at skpd's start (daemon/skpd/boot.c, docs/skptab.5.md): every header read first,
+ * skptab at skpd's start (daemon/skpd/boot.c, docs/man/skptab.5): every header read first,
  * then one batched KEK request per provider (the KEKs' States in the same request), then
  * the opens, which talk to the kernel only.  Over the fakes: devices are files, mappings
  * and KMSes in memory (tests/unit/fakes), skpd.conf and skptab real files.
@@ -149,7 +149,7 @@ TEST_F(boot, provider_down_fails_only_its_devices)
 	ASSERT_EQ(3, self->e.d->n_devs);
 }
 
-/* Mappings left by an earlier skpd are not touched (docs/skptab.5.md); a bad line is
+/* Mappings left by an earlier skpd are not touched (docs/man/skptab.5); a bad line is
  * skipped and the other lines still open. */
 TEST_F(boot, existing_mappings_and_bad_lines)
 {
