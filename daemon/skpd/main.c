@@ -28,6 +28,7 @@
 #include "rekey.h"
 #include "sbuf.h"
 #include "secmem.h"
+#include "shutdown.h"
 #include "skpd.h"
 #include "testhooks.h"
 
@@ -49,7 +50,7 @@ int main(int argc, char **argv)
 	const char *socket_override = NULL, *skptab_override = NULL;
 	struct skp_err err = {0};
 	sigset_t mask;
-	int c, r, lfd, sfd, running = 1;
+	int c, r, lfd, sfd, running = 1, stop_signal = 0;
 
 	snprintf(d.config_path, sizeof(d.config_path), "/etc/skp/skpd.conf");
 	while ((c = getopt_long(argc, argv, "c:s:t:h", opts, NULL)) != -1) {
@@ -163,6 +164,7 @@ int main(int argc, char **argv)
 					sb_free(&out);
 				} else {
 					running = 0;
+					stop_signal = (int)si.ssi_signo;
 				}
 			}
 		}
@@ -183,7 +185,10 @@ int main(int argc, char **argv)
 		}
 	}
 	sd_notify(0, "STOPPING=1");
-	log_msg(LOG_I, "stopping; open devices stay open (their keys are in the kernel)");
+	if (stop_signal == SIGTERM && shutdown_system_stopping())
+		shutdown_close_unused(&d);
+	else
+		log_msg(LOG_I, "stopping; open devices stay open (their keys are in the kernel)");
 	unlink(d.cfg.socket);
 	/* Devices stay mapped, but their rekey state goes: a paused or running deep rekey holds
 	 * both DEKs in secmem, wiped here (the next skpd resumes from the disk's records). */
