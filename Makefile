@@ -69,7 +69,7 @@ check-all: deps all kernel-extra kernel-test
 demo: deps all
 	@tests/demo
 
-bench: deps all
+bench: deps all deb
 	@tests/bench/run
 
 fuzz: deps

@@ -1,0 +1,62 @@
+#!/bin/bash
+# Boot time skp adds under systemd: ten skptab devices and one KMS node, the same guest
+# booted with skpd enabled and then disabled (tests/vm/run --systemd, three boots).
+# vm-args: --systemd --kms 1 --disk 32M --disk 32M --disk 32M --disk 32M --disk 32M --disk 32M --disk 32M --disk 32M --disk 32M --disk 32M
+set -uo pipefail
+T=/var/lib/skp-vm
+P=$T/pki
+devs=(/dev/vd{a..j})
+
+times() { # label
+	local t
+	until systemctl is-system-running --wait > /dev/null 2>&1 ||
+		[ "$(systemctl is-system-running)" = degraded ]; do sleep 1; done
+	t=$(systemd-analyze time | head -1)
+	echo "$1: $t"
+	echo "$1: critical chain of multi-user.target:"
+	systemd-analyze critical-chain multi-user.target | sed -n '2,$p' | sed 's/^/    /'
+	systemd-analyze blame | grep -E 'skpd|skp-vm-kms' | sed "s/^/    $1 blame: /"
+	# userspace seconds (initramfs hand-over to the end of boot), for the comparison
+	systemctl show -p UserspaceTimestampMonotonic -p FinishTimestampMonotonic |
+		awk -F= '{ v[$1] = $2 } END { printf "%.2f\n", (v["FinishTimestampMonotonic"] - v["UserspaceTimestampMonotonic"]) / 1e6 }' \
+		> "$T/userspace-$1"
+}
+
+case "$SKP_BOOT" in
+1)
+	install -m 0644 "$P/ca.pem" /etc/skp/kms-ca.pem
+	install -m 0644 "$P/client-a.pem" /etc/skp/host.pem
+	install -m 0600 "$P/client-a.key" /etc/skp/host.key
+	cat > /etc/skp/skpd.conf <<CONF
+[provider "corp-kms"]
+server = 127.0.0.1:5696
+ca = /etc/skp/kms-ca.pem
+cert = /etc/skp/host.pem
+key = /etc/skp/host.key
+default = true
+CONF
+	systemctl restart skpd.service || exit 1
+	: > /etc/skp/skptab
+	for i in "${!devs[@]}"; do
+		skpctl format "${devs[$i]}" > /dev/null || exit 1
+		echo "v$i UUID=$(skpctl dump "${devs[$i]}" | sed -n 's/^uuid: *//p')" >> /etc/skp/skptab
+	done
+	exit 200
+	;;
+2)
+	n=$(ls /dev/mapper/v* 2>/dev/null | wc -l)
+	echo "boot with skpd: $n of ${#devs[@]} skptab devices open"
+	[ "$n" -eq "${#devs[@]}" ] || exit 1
+	times with-skp
+	systemctl disable -q skpd.service
+	exit 200
+	;;
+3)
+	systemctl -q is-active skpd.service && { echo "skpd still started"; exit 1; }
+	times without-skp
+	w=$(cat "$T/userspace-with-skp") wo=$(cat "$T/userspace-without-skp")
+	awk -v w="$w" -v wo="$wo" 'BEGIN { printf "userspace boot: %.1f s with skp (10 devices), %.1f s without: +%.1f s, ratio %.2f\n", w, wo, w - wo, w / wo }'
+	exit 0
+	;;
+esac
+exit 1
