@@ -28,7 +28,7 @@
 #include "rekey.h"
 #include "sbuf.h"
 #include "secmem.h"
-#include "shutdown.h"
+#include "manager.h"
 #include "skpd.h"
 #include "testhooks.h"
 
@@ -185,8 +185,8 @@ int main(int argc, char **argv)
 		}
 	}
 	sd_notify(0, "STOPPING=1");
-	if (stop_signal == SIGTERM && shutdown_system_stopping())
-		shutdown_close_unused(&d);
+	if (stop_signal == SIGTERM && manager_system_stopping())
+		manager_close_unused(&d);
 	else
 		log_msg(LOG_I, "stopping; open devices stay open (their keys are in the kernel)");
 	unlink(d.cfg.socket);
