@@ -24,6 +24,8 @@
 #include "keks.h"
 #include "providers.h"
 
+struct boot_ent;
+
 struct skpd {
 	char config_path[SKP_PATH_MAX];
 	struct skp_config cfg;
@@ -36,6 +38,9 @@ struct skpd {
 	time_t started;
 	time_t last_health, last_remediation;
 	struct health *health;		/* the worker that asks the KMS (health.c) */
+	struct boot_ent *boot;		/* skptab entries, open or pending (boot.c) */
+	size_t n_boot;
+	int boot_bad;			/* skptab lines skipped at the last load */
 	unsigned long requests;
 };
 
