@@ -21,6 +21,7 @@
 #include "fake-keyring.h"
 #include "fake-kms.h"
 #include "skpd.h"
+#include "uevent.h"
 
 #define N_DEVS 6
 
@@ -347,6 +348,22 @@ TEST_F(boot, reload_adds_and_drops_entries)
 	ASSERT_EQ(0, env_write_file(self->e.skptab, tab));
 	ASSERT_EQ(0, boot_load(d, 1001));
 	ASSERT_TRUE(boot_next(d) < 0);			/* b1 no longer tried */
+}
+
+#define EV(s) s, sizeof(s) - 1
+
+/* Which kernel uevents wake entries waiting for a device: a block device's add or change. */
+TEST(uevent_block_add_or_change)
+{
+	ASSERT_EQ(1, uevent_is_block_add(EV("add@/devices/virtual/block/loop0\0ACTION=add\0DEVPATH=/devices/"
+						"virtual/block/loop0\0SUBSYSTEM=block\0MAJOR=7\0MINOR=0\0DEVNAME=loop0\0")));
+	ASSERT_EQ(1, uevent_is_block_add(EV("change@/devices/virtual/block/loop1\0ACTION=change\0SUBSYSTEM=block\0")));
+	ASSERT_EQ(0, uevent_is_block_add(EV("remove@/devices/virtual/block/loop1\0ACTION=remove\0SUBSYSTEM=block\0")));
+	ASSERT_EQ(0, uevent_is_block_add(EV("add@/devices/virtual/net/tap0\0ACTION=add\0SUBSYSTEM=net\0")));
+	ASSERT_EQ(0, uevent_is_block_add(EV("add@/x\0ACTION=addx\0SUBSYSTEM=blocks\0")));
+	/* cut short, no NUL at the end */
+	ASSERT_EQ(1, uevent_is_block_add(EV("add@/x\0SUBSYSTEM=block\0ACTION=add")));
+	ASSERT_EQ(0, uevent_is_block_add(EV("")));
 }
 
 TEST_HARNESS_MAIN
