@@ -22,6 +22,7 @@
 
 #include "boot.h"
 #include "control.h"
+#include "fstab.h"
 #include "health.h"
 #include "log.h"
 #include "persist.h"
@@ -34,7 +35,7 @@
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: skpd [--config PATH] [--socket PATH] [--skptab PATH]\n");
+	fprintf(stderr, "usage: skpd [--config PATH] [--socket PATH] [--skptab PATH] [--fstab PATH]\n");
 }
 
 int main(int argc, char **argv)
@@ -43,11 +44,12 @@ int main(int argc, char **argv)
 		{"config", required_argument, NULL, 'c'},
 		{"socket", required_argument, NULL, 's'},
 		{"skptab", required_argument, NULL, 't'},
+		{"fstab", required_argument, NULL, 'f'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	static struct skpd d;
-	const char *socket_override = NULL, *skptab_override = NULL;
+	const char *socket_override = NULL, *skptab_override = NULL, *fstab = SKPD_FSTAB;
 	struct skp_err err = {0};
 	sigset_t mask;
 	int c, r, lfd, sfd, ufd, running = 1, ready = 0;
@@ -55,7 +57,7 @@ int main(int argc, char **argv)
 	char status[1200] = "", sent[1200] = "";
 
 	snprintf(d.config_path, sizeof(d.config_path), "/etc/skp/skpd.conf");
-	while ((c = getopt_long(argc, argv, "c:s:t:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:s:t:f:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			snprintf(d.config_path, sizeof(d.config_path), "%s", optarg);
@@ -65,6 +67,9 @@ int main(int argc, char **argv)
 			break;
 		case 't':
 			skptab_override = optarg;
+			break;
+		case 'f':
+			fstab = optarg;
 			break;
 		case 'h':
 			usage();
@@ -132,6 +137,7 @@ int main(int argc, char **argv)
 			"their backoff only", strerror(-ufd));
 	skpd_persist_start(&d);
 	boot_load(&d, boot_now());
+	fstab_check(&d, fstab);
 	skpd_persist_sync(&d);
 	if (health_start(&d, &err) < 0) {
 		log_msg(LOG_E, "%s", err.msg);

@@ -20,6 +20,7 @@
 #include "fake-dm.h"
 #include "fake-keyring.h"
 #include "fake-kms.h"
+#include "fstab.h"
 #include "skpd.h"
 #include "uevent.h"
 
@@ -348,6 +349,29 @@ TEST_F(boot, reload_adds_and_drops_entries)
 	ASSERT_EQ(0, env_write_file(self->e.skptab, tab));
 	ASSERT_EQ(0, boot_load(d, 1001));
 	ASSERT_TRUE(boot_next(d) < 0);			/* b1 no longer tried */
+}
+
+/* fstab lines on skptab mappings need _netdev (skpd unlocks after the network), and
+ * nofail when the entry has it; a warning per line that lacks them. */
+TEST_F(boot, fstab_lines_need_netdev)
+{
+	char tab[4 * PATH_MAX], fstab[PATH_MAX + 16];
+
+	snprintf(tab, sizeof(tab), "a1 %s\nb1 %s nofail\n", self->dev[0], self->dev[3]);
+	ASSERT_EQ(0, env_write_file(self->e.skptab, tab));
+	fake_kms("kmsA")->down = fake_kms("kmsB")->down = 1;
+	ASSERT_EQ(0, boot_load(self->e.d, 1000));
+	snprintf(fstab, sizeof(fstab), "%s/fstab", self->e.dir);
+	ASSERT_EQ(0, env_write_file(fstab, "# <file system> <mount point> <type> <options> <dump> <pass>\n"
+				    "UUID=1234 / ext4 errors=remount-ro 0 1\n"
+				    "/dev/mapper/a1 /srv/a ext4 defaults 0 2\n"
+				    "/dev/mapper/a1 /srv/a2 ext4 _netdev 0 2\n"
+				    "/dev/mapper/b1 /srv/b ext4 _netdev 0 2\n"
+				    "/dev/mapper/b1 /srv/b2 ext4 _netdev,nofail 0 2\n"
+				    "/dev/mapper/other /srv/o ext4 defaults 0 2\n"
+				    "/dev/mapper/a10 /srv/o ext4 defaults 0 2\n"));
+	ASSERT_EQ(2, fstab_check(self->e.d, fstab));
+	ASSERT_EQ(0, fstab_check(self->e.d, "/nonexistent/fstab"));
 }
 
 #define EV(s) s, sizeof(s) - 1
