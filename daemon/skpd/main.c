@@ -22,6 +22,7 @@
 
 #include "boot.h"
 #include "control.h"
+#include "dm.h"
 #include "fstab.h"
 #include "health.h"
 #include "log.h"
@@ -128,8 +129,9 @@ int main(int argc, char **argv)
 	if (lfd < 0 || sfd < 0)
 		return 1;
 	d.started = time(NULL);
-	log_msg(LOG_I, "listening on %s, %zu provider(s), dm target %s", d.cfg.socket,
-		d.cfg.n_providers, d.cfg.target);
+	log_msg(LOG_I, "listening on %s, %zu provider(s), dm target %s, %s", d.cfg.socket,
+		d.cfg.n_providers, d.cfg.target, skp_dm_udev_sync() ? "mappings synchronised with udev" :
+		"no udev: device nodes made by skpd");
 	/* Before skptab is read: a device that appears meanwhile is not missed. */
 	ufd = uevent_open();
 	if (ufd < 0)
