@@ -9,7 +9,8 @@
  *   health                    provider health and device remediation (a worker thread)
  *   rekey                     deep rekey
  *   ops                       format, open, close, shallow rekey, migration
- *   boot, persist, report     skptab at start, key_persistence, what skpctl shows
+ *   uevent, fstab             kernel block uevents; fstab lines without _netdev
+ *   boot, persist, report     skptab (open, retry, READY), key_persistence, what skpctl shows
  *   control                   the control socket
  *   main                      start, the loop, stop
  */
