@@ -9,20 +9,24 @@ KVERS_EXTRA ?= $(shell . tests/vm/kver.sh && skp_extra_kvers)
 
 SHELL := /bin/bash
 BUILD := $(CURDIR)/build
-VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\?\([^"]*\)"\?/\1/p' dkms/dkms.conf)
+VERSION := $(shell dkms/version)
 
-.PHONY: help deps all kernel kernel-extra kernel-test daemon check demo bench fuzz install uninstall clean
+.PHONY: help deps all kernel kernel-extra kernel-test daemon check check-all demo bench fuzz install uninstall deb clean
 
 help:
-	@echo "make deps      install the Debian packages skp needs (no-op when present)"
+	@echo "make deps      install the Debian packages a development machine needs (no-op when present)"
 	@echo "make all       build the kernel module and the daemon"
 	@echo "make check     run the whole test suite (host and VM)"
+	@echo "make check-all make check plus random power cuts (longer than CI allows)"
 	@echo "make demo      the end-to-end story in a VM against a local KMS"
 	@echo "make bench     benchmarks, side by side with the references"
 	@echo "make install   install skpd/skpctl and the module through DKMS"
+	@echo "make deb       the Debian packages skp and skp-dkms, in build/deb/"
 
+# tests/deps holds the one list, by group: a development machine takes every group; make
+# deb and make install (on a host) install the groups they need themselves.
 deps:
-	@tests/deps
+	@tests/deps build kernel pkg test
 
 all: kernel daemon
 
@@ -57,6 +61,11 @@ daemon:
 check: deps all kernel-extra kernel-test
 	@tests/check
 
+# make check and the long runs that do not fit CI's time: power cuts at random instants of
+# the deep rekey (7 by default).
+check-all: deps all kernel-extra kernel-test
+	@SKP_CRASH_RANDOM=$${SKP_CRASH_RANDOM:-7} tests/check
+
 demo: deps all
 	@tests/demo
 
@@ -66,14 +75,30 @@ bench: deps all
 fuzz: deps
 	@$(MAKE) --no-print-directory -C daemon BUILD=$(BUILD) fuzz FUZZ_SECONDS=$${FUZZ_SECONDS:-300}
 
-install: all
-	@dkms/install $(VERSION)
+# Everything the packages skp and skp-dkms hold.  Into a DESTDIR (a package build) the
+# module sources are only laid out: the package runs dkms where it is installed.
+install:
+	@[ -n "$(DESTDIR)" ] || tests/deps build kernel
 	@$(MAKE) --no-print-directory -C daemon BUILD=$(BUILD) install
+	@if [ -n "$(DESTDIR)" ]; then dkms/stage $(DESTDIR)/usr/src/skp-$(VERSION); \
+	else dkms/install $(VERSION); fi
 
 uninstall:
-	-dkms remove -m skp -v $(VERSION) --all
-	-rm -rf /usr/src/skp-$(VERSION)
 	@$(MAKE) --no-print-directory -C daemon BUILD=$(BUILD) uninstall
+	@if [ -z "$(DESTDIR)" ] && dkms status -m skp -v $(VERSION) 2>/dev/null | grep -q .; then \
+		dkms remove -m skp -v $(VERSION) --all; fi
+	rm -rf $(DESTDIR)/usr/src/skp-$(VERSION)
+
+# dpkg-buildpackage writes next to the tree it builds: a copy in build/deb/ keeps the
+# packages there and the checkout clean.
+deb:
+	@tests/deps build pkg
+	@rm -rf $(BUILD)/deb; mkdir -p $(BUILD)/deb/skp-$(VERSION)
+	@tar -C $(CURDIR) --exclude=./build --exclude=./.git -cf - . | tar -C $(BUILD)/deb/skp-$(VERSION) -xf -
+	@cd $(BUILD)/deb/skp-$(VERSION) && dpkg-buildpackage -b -us -uc > ../build.log 2>&1 || \
+		{ tail -n 40 ../build.log; exit 1; }
+	@rm -rf $(BUILD)/deb/skp-$(VERSION)
+	@ls $(BUILD)/deb/*.deb
 
 clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR)/kernel clean || true

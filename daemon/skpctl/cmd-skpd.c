@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* skpctl commands served by skpd over its control socket (docs/protocol.md). */
 #include <errno.h>
+#include <limits.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -306,7 +307,7 @@ int skpctl_cmd_format(int argc, char **argv)
 	static const char usage[] = "format DEV [--provider P] [--label L] [--sector-size N]";
 	struct args a;
 	struct skp_req q;
-	char abs[256];
+	char abs[PATH_MAX];
 
 	if (parse(argc, argv, &a, A(O_PROVIDER) | A(O_LABEL) | A(O_SECTOR), 1, 1, usage) < 0)
 		return SKPCTL_EXIT_USAGE;
@@ -328,7 +329,7 @@ int skpctl_cmd_open(int argc, char **argv)
 	static const char usage[] = "open DEV NAME [--allow-superseded]";
 	struct args a;
 	struct skp_req q;
-	char abs[256];
+	char abs[PATH_MAX];
 
 	if (parse(argc, argv, &a, A(O_SUPERSEDED), 2, 2, usage) < 0)
 		return SKPCTL_EXIT_USAGE;

@@ -30,6 +30,7 @@
 #include "rekey.h"
 #include "sbuf.h"
 #include "secmem.h"
+#include "shutdown.h"
 #include "skpd.h"
 #include "testhooks.h"
 #include "uevent.h"
@@ -53,7 +54,7 @@ int main(int argc, char **argv)
 	const char *socket_override = NULL, *skptab_override = NULL, *fstab = SKPD_FSTAB;
 	struct skp_err err = {0};
 	sigset_t mask;
-	int c, r, lfd, sfd, ufd, running = 1, ready = 0;
+	int c, r, lfd, sfd, ufd, running = 1, ready = 0, stop_signal = 0;
 	double last_status = 0;
 	char status[1200] = "", sent[1200] = "";
 
@@ -202,6 +203,7 @@ int main(int argc, char **argv)
 					sb_free(&out);
 				} else {
 					running = 0;
+					stop_signal = (int)si.ssi_signo;
 				}
 			}
 		}
@@ -224,7 +226,10 @@ int main(int argc, char **argv)
 		}
 	}
 	sd_notify(0, "STOPPING=1");
-	log_msg(LOG_I, "stopping; open devices stay open (their keys are in the kernel)");
+	if (stop_signal == SIGTERM && shutdown_system_stopping())
+		shutdown_close_unused(&d);
+	else
+		log_msg(LOG_I, "stopping; open devices stay open (their keys are in the kernel)");
 	unlink(d.cfg.socket);
 	/* Devices stay mapped, but their rekey state goes: a paused or running deep rekey holds
 	 * both DEKs in secmem, wiped here (the next skpd resumes from the disk's records). */

@@ -5,7 +5,7 @@ source tests/lib/common.sh
 kver=$(skp_default_kver)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-ver=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms/dkms.conf)
+ver=$(dkms/version)
 mkdir -p "$tmp/tree" "$tmp/src"
 dkms/stage "$tmp/src/skp-$ver"
 dkms --dkmstree "$tmp/tree" --sourcetree "$tmp/src" add -m skp -v "$ver" >/dev/null

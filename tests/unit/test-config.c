@@ -198,7 +198,7 @@ TEST(skptab)
 	ASSERT_EQ(-EINVAL, skptab_parse("tab", "bad/name /dev/x\n", &tab, &err));
 }
 
-/* timeout=SECONDS bounds how long READY waits for an entry (docs/skptab.5.md). */
+/* timeout=SECONDS bounds how long READY waits for an entry (docs/man/skptab.5). */
 TEST(skptab_timeout)
 {
 	static const char *const bad[] = {"timeout=0", "timeout=3601", "timeout=", "timeout=5s", "timeout=-1",

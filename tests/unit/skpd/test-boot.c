@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * skptab at skpd's start (daemon/skpd/boot.c, docs/skptab.5.md): every header read first,
+ * skptab at skpd's start (daemon/skpd/boot.c, docs/man/skptab.5): every header read first,
  * then one batched KEK request per provider (the KEKs' States in the same request), then
  * the opens, which talk to the kernel only.  Over the fakes: devices are files, mappings
  * and KMSes in memory (tests/unit/fakes), skpd.conf and skptab real files.
@@ -151,7 +151,7 @@ TEST_F(boot, provider_down_fails_only_its_devices)
 	ASSERT_EQ(3, self->e.d->n_devs);
 }
 
-/* A mapping left by an earlier skpd is adopted through op_open (docs/skptab.5.md); the
+/* A mapping left by an earlier skpd is adopted through op_open (docs/man/skptab.5); the
  * fakes back mappings with files, which adoption refuses (it checks the backing block
  * device, fake-dm.h), so here it stays pending with its table untouched (adoption itself:
  * tests/system/73-boot-retry.sh).  A bad line is skipped and the other lines still open. */

@@ -1,0 +1,37 @@
+#!/bin/bash
+# skpctl's bash completion offers the commands, a command's options, the mappings skpctl
+# list shows (a stand-in skpctl here: no daemon) and the providers of the config in use.
+. tests/lib/common.sh
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+cat > "$tmp/skpctl" <<'EOS'
+#!/bin/sh
+[ "$1" = list ] || exit 1
+printf 'MAPPING DEVICE UUID PROVIDER KEK GEN REKEY\ndata /dev/sdb u p k 1 none\ndb /dev/sdc u p k 1 none\n'
+EOS
+chmod +x "$tmp/skpctl"
+printf '[skpd]\n[provider "kms-a"]\n[provider "kms-b"]\n' > "$tmp/skpd.conf"
+set +eu
+# shellcheck disable=SC1091
+. /usr/share/bash-completion/bash_completion
+. daemon/completion/skpctl
+PATH=$tmp:$PATH
+# complete LINE: what TAB offers at the end of LINE (a trailing space starts a new word).
+complete_line() {
+	COMP_LINE=$1 COMP_POINT=${#1}
+	read -ra COMP_WORDS <<< "$1"
+	[[ $1 == *' ' ]] && COMP_WORDS+=("")
+	COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
+	COMPREPLY=()
+	_skpctl skpctl "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD - 1]}"
+	echo "${COMPREPLY[*]}" | tr ' ' '\n' | sort | paste -sd ' ' -
+}
+set -eu
+assert_eq "$(complete_line 'skpctl re')" "rekey reload" "commands"
+assert_eq "$(complete_line 'skpctl close ')" "data db" "mappings of skpctl list"
+assert_eq "$(complete_line 'skpctl rekey d')" "data db" "mappings for rekey"
+assert_eq "$(complete_line "skpctl list --config $tmp/skpd.conf --provider ")" "kms-a kms-b" \
+	"providers of --config"
+assert_eq "$(complete_line 'skpctl format /dev/x --sector')" "--sector-size" "format's options"
+assert_eq "$(complete_line 'skpctl provider ')" "list test" "provider's subcommands"
+echo "commands, options, mappings and providers complete"
