@@ -139,6 +139,10 @@ int main(int argc, char **argv)
 		log_msg(LOG_W, "no kernel uevents (%s): skptab entries waiting for a device are retried on "
 			"their backoff only", strerror(-ufd));
 	skpd_persist_start(&d);
+	/* The first attempt asks every provider, each bounded by its timeouts but possibly
+	 * longer than systemd's start timeout with nodes that do not answer; the loop below
+	 * sends the exact wait once it runs. */
+	sd_notify(0, "STATUS=opening skptab devices\nEXTEND_TIMEOUT_USEC=300000000");
 	boot_load(&d, boot_now());
 	fstab_check(&d, fstab);
 	skpd_persist_sync(&d);
