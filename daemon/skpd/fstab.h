@@ -8,7 +8,8 @@ struct skpd;
 #define SKPD_FSTAB "/etc/fstab"
 
 /* Logs a warning per line of path (read only) that mounts /dev/mapper/NAME of an skptab
- * entry without _netdev (or, for a nofail entry, without nofail); returns how many. */
+ * entry at boot (not noauto) without _netdev (or, for a nofail entry, without nofail);
+ * returns how many. */
 int fstab_check(const struct skpd *d, const char *path);
 
 #endif

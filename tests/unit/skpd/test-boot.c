@@ -369,7 +369,8 @@ TEST_F(boot, fstab_lines_need_netdev)
 				    "/dev/mapper/b1 /srv/b ext4 _netdev 0 2\n"
 				    "/dev/mapper/b1 /srv/b2 ext4 _netdev,nofail 0 2\n"
 				    "/dev/mapper/other /srv/o ext4 defaults 0 2\n"
-				    "/dev/mapper/a10 /srv/o ext4 defaults 0 2\n"));
+				    "/dev/mapper/a10 /srv/o ext4 defaults 0 2\n"
+				    "/dev/mapper/a1 /srv/manual ext4 noauto 0 0\n"));
 	ASSERT_EQ(2, fstab_check(self->e.d, fstab));
 	ASSERT_EQ(0, fstab_check(self->e.d, "/nonexistent/fstab"));
 }
