@@ -405,6 +405,7 @@ static int skptab_line(const char *path, int lineno, char *line, struct skptab *
 	e = &tab->e[tab->n];
 	memset(e, 0, sizeof(*e));
 	e->line = lineno;
+	e->timeout = SKPTAB_TIMEOUT_DEFAULT;
 	if (!skp_name_valid(f[0], sizeof(e->name)))
 		return skp_err_set(err, -EINVAL, "%s:%d: bad mapping name '%.64s'", path, lineno, f[0]);
 	for (size_t i = 0; i < tab->n; i++)
@@ -428,9 +429,19 @@ static int skptab_line(const char *path, int lineno, char *line, struct skptab *
 				e->nofail = 1;
 			else if (!strcmp(o, "discard"))
 				e->discard = 1;
-			else
-				return skp_err_set(err, -EINVAL, "%s:%d: unknown option '%.32s' (nofail, discard)",
-						   path, lineno, o);
+			else if (!strncmp(o, "timeout=", 8)) {
+				char *end;
+				long v;
+
+				errno = 0;
+				v = strtol(o + 8, &end, 10);
+				if (errno || end == o + 8 || *end || v < 1 || v > SKPTAB_TIMEOUT_MAX)
+					return skp_err_set(err, -EINVAL, "%s:%d: timeout must be 1..%d seconds, not '%.32s'",
+							   path, lineno, SKPTAB_TIMEOUT_MAX, o + 8);
+				e->timeout = (int)v;
+			} else
+				return skp_err_set(err, -EINVAL, "%s:%d: unknown option '%.32s' (nofail, discard, "
+						   "timeout=SECONDS)", path, lineno, o);
 		}
 	}
 	tab->n++;

@@ -61,8 +61,13 @@ struct skptab_entry {
 	unsigned char uuid[16];
 	int nofail;
 	int discard;
+	int timeout;			/* seconds skpd's READY waits for it (timeout=, default 90) */
 	int line;
 };
+
+/* systemd's default device timeout, which crypttab entries get too. */
+#define SKPTAB_TIMEOUT_DEFAULT 90
+#define SKPTAB_TIMEOUT_MAX 3600
 
 struct skptab {
 	struct skptab_entry *e;

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <unistd.h>
 
 #include <libdevmapper.h>
 
@@ -28,6 +29,23 @@ static void dm_log(int level, const char *file, int line, int dm_errno_or_class,
 	va_end(ap);
 }
 
+/* 1 when each create, resume and remove waits for udev to have handled it. */
+static int udev_sync;
+
+/* The rule that releases the cookie's semaphore once udev has handled a dm event: without
+ * it dm_udev_wait would never return. */
+static int dm_notify_rule(void)
+{
+	static const char *const p[] = {"/etc/udev/rules.d/95-dm-notify.rules",
+					"/lib/udev/rules.d/95-dm-notify.rules",
+					"/usr/lib/udev/rules.d/95-dm-notify.rules"};
+
+	for (size_t i = 0; i < sizeof(p) / sizeof(p[0]); i++)
+		if (access(p[i], F_OK) == 0)
+			return 1;
+	return 0;
+}
+
 static void dm_setup(void)
 {
 	static int done;
@@ -36,9 +54,48 @@ static void dm_setup(void)
 		return;
 	done = 1;
 	dm_log_with_errno_init(dm_log);
-	/* No udev in a minimal system or the test VM: the library makes the nodes. */
-	dm_udev_set_sync_support(0);
-	dm_udev_set_checking(0);
+	/*
+	 * With udev running, its rules make /dev/mapper/NAME and the by-* links (blkid of what
+	 * the mapping holds), and each change waits for them: when skpd says a device is
+	 * open, it can be mounted by any of its names.  libdevmapper says whether udev is
+	 * running.  Without udev (an initramfs without it, the test VM) the library makes
+	 * the nodes itself, as before.
+	 */
+	dm_udev_set_sync_support(1);
+	udev_sync = dm_udev_get_sync_support() && dm_notify_rule();
+	if (!udev_sync) {
+		dm_udev_set_sync_support(0);
+		dm_udev_set_checking(0);
+	}
+}
+
+/* Before dm_task_run of a task that makes uevents (create, resume, remove). */
+static int cookie_set(struct dm_task *dmt, uint32_t *cookie, struct skp_err *err)
+{
+	*cookie = 0;
+	if (!udev_sync)
+		return 0;
+	/* udev makes the nodes: the library must not race it with its own. */
+	if (!dm_task_set_cookie(dmt, cookie, DM_UDEV_DISABLE_LIBRARY_FALLBACK))
+		return skp_err_set(err, -EIO, "device-mapper: cannot set a udev cookie: %s",
+				   dm_last[0] ? dm_last : "semaphore limit?");
+	return 0;
+}
+
+/* After dm_task_run, whether it worked or not (a failed task releases its cookie itself,
+ * and the wait then only removes the semaphore): waits for udev, or makes the nodes. */
+static void nodes_done(uint32_t cookie)
+{
+	if (udev_sync)
+		dm_udev_wait(cookie);
+	else
+		dm_task_update_nodes();
+}
+
+int skp_dm_udev_sync(void)
+{
+	dm_setup();
+	return udev_sync;
 }
 
 static int dm_fail(struct skp_err *err, const char *what, const char *name)
@@ -104,6 +161,7 @@ int skp_dm_create(const char *name, const char *dm_uuid, const struct skp_dm_tab
 		  struct skp_err *err)
 {
 	struct dm_task *dmt = task(DM_DEVICE_CREATE, name, err);
+	uint32_t cookie = 0;
 	int r;
 
 	if (!dmt)
@@ -113,11 +171,13 @@ int skp_dm_create(const char *name, const char *dm_uuid, const struct skp_dm_tab
 		r = skp_err_set(err, -EINVAL, "device-mapper: bad uuid");
 	if (r == 0 && t->read_only && !dm_task_set_ro(dmt))
 		r = skp_err_set(err, -ENOMEM, "device-mapper: cannot set read-only");
+	if (r == 0)
+		r = cookie_set(dmt, &cookie, err);
 	if (r == 0) {
 		dm_task_set_add_node(dmt, DM_ADD_NODE_ON_CREATE);
 		if (!dm_task_run(dmt))
 			r = dm_fail(err, "create", name);
-		dm_task_update_nodes();
+		nodes_done(cookie);
 	}
 	dm_task_destroy(dmt);
 	return r;
@@ -126,13 +186,17 @@ int skp_dm_create(const char *name, const char *dm_uuid, const struct skp_dm_tab
 int skp_dm_remove(const char *name, struct skp_err *err)
 {
 	struct dm_task *dmt = task(DM_DEVICE_REMOVE, name, err);
-	int r = 0;
+	uint32_t cookie = 0;
+	int r;
 
 	if (!dmt)
 		return err ? err->code : -ENOMEM;
-	if (!dm_task_run(dmt))
-		r = dm_fail(err, "remove", name);
-	dm_task_update_nodes();
+	r = cookie_set(dmt, &cookie, err);
+	if (r == 0) {
+		if (!dm_task_run(dmt))
+			r = dm_fail(err, "remove", name);
+		nodes_done(cookie);
+	}
 	dm_task_destroy(dmt);
 	return r;
 }
@@ -225,13 +289,22 @@ int skp_dm_reload(const char *name, const struct skp_dm_table *t, struct skp_err
 int skp_dm_suspend(const char *name, int suspend, struct skp_err *err)
 {
 	struct dm_task *dmt = task(suspend ? DM_DEVICE_SUSPEND : DM_DEVICE_RESUME, name, err);
+	uint32_t cookie = 0;
 	int r = 0;
 
 	if (!dmt)
 		return err ? err->code : -ENOMEM;
-	if (!dm_task_run(dmt))
-		r = dm_fail(err, suspend ? "suspend" : "resume", name);
-	dm_task_update_nodes();
+	/* A resume makes a change event (udev runs blkid again); a suspend makes none. */
+	if (!suspend)
+		r = cookie_set(dmt, &cookie, err);
+	if (r == 0) {
+		if (!dm_task_run(dmt))
+			r = dm_fail(err, suspend ? "suspend" : "resume", name);
+		if (suspend)
+			dm_task_update_nodes();
+		else
+			nodes_done(cookie);
+	}
 	dm_task_destroy(dmt);
 	return r;
 }

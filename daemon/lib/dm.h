@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Device-mapper access for skp mappings through libdevmapper, without udev:
- * nodes in /dev/mapper are made by the library itself.  Tables carry key
+ * Device-mapper access for skp mappings through libdevmapper.  With udev running, create,
+ * resume and remove wait until udev has handled the event (libdevmapper's udev sync:
+ * /dev/mapper/NAME and the by-* links exist on return); without it the library makes
+ * the nodes in /dev/mapper itself.  Tables carry key
  * descriptions only, never key bytes.  The text of tables, messages and status lines is
  * target.h's.
  */
@@ -41,6 +43,9 @@ int skp_dm_suspend(const char *name, int suspend, struct skp_err *err);
  * Version of a target type the kernel has loaded (major, minor, patch).  -ENOENT: not
  * loaded (the kernel loads dm-<target> on the first table that names it).
  */
+/* 1 when changes wait for udev (udev running, with device-mapper's rules), else 0. */
+int skp_dm_udev_sync(void);
+
 int skp_dm_target_version(const char *target, uint32_t version[3], struct skp_err *err);
 
 #endif

@@ -17,7 +17,7 @@
 #include "err.h"
 
 #define SKP_PROTO_MAGIC		0x31504b53u	/* "SKP1" */
-#define SKP_PROTO_VERSION	2
+#define SKP_PROTO_VERSION	3
 #define SKP_PROTO_MAX_BODY	(8u << 20)
 
 enum skp_cmd {
@@ -96,7 +96,8 @@ enum skp_rec_type {
 	SKP_REC_REKEY = 5,		/* status, rekey --status: a deep rekey's progress */
 	SKP_REC_DEVICE = 6,		/* list: an open device */
 	SKP_REC_KEYS = 7,		/* keys count: KEKs in use on a provider */
-	SKP_REC_MAX = SKP_REC_KEYS,
+	SKP_REC_PENDING = 8,		/* status: an skptab entry not open yet, retried */
+	SKP_REC_MAX = SKP_REC_PENDING,
 };
 
 enum skp_node_state { SKP_NODE_UNKNOWN, SKP_NODE_OK, SKP_NODE_FAILING, SKP_NODE_STATE_MAX = SKP_NODE_FAILING };
@@ -123,6 +124,8 @@ struct skp_rec_status {
 	uint32_t n_providers, n_problems, n_rekeys;	/* records that follow, in that order */
 	char config[256];
 	char target[16];
+	uint32_t n_pending;		/* pending records, after the rekeys */
+	uint32_t reserved;		/* zero */
 };
 
 struct skp_rec_provider {
@@ -186,6 +189,27 @@ struct skp_rec_keys {
 	char provider[64];
 };
 
+/* What a pending skptab entry waits for. */
+enum skp_pending_wait {
+	SKP_PENDING_DEVICE = 1,		/* no such device yet, or its header cannot be read */
+	SKP_PENDING_PROVIDER,		/* its provider: not configured, or the KMS did not deliver */
+	SKP_PENDING_OPEN,		/* the open itself failed */
+	SKP_PENDING_WAIT_MAX = SKP_PENDING_OPEN,
+};
+
+struct skp_rec_pending {
+	struct skp_rec_hdr h;
+	int64_t since;			/* wall clock: when skptab named it (skpd's start, a reload) */
+	double next_s;			/* seconds until the next attempt (0: due) */
+	uint32_t attempts;
+	uint32_t wait;			/* enum skp_pending_wait */
+	uint32_t nofail;		/* 0 or 1 */
+	uint32_t timeout;		/* seconds READY waits for it */
+	char mapping[128];
+	char provider[64];		/* SKP_PENDING_PROVIDER: which */
+	char reason[304];
+};
+
 /* Any record, for the decoder to copy one into. */
 union skp_rec {
 	struct skp_rec_hdr h;
@@ -196,11 +220,12 @@ union skp_rec {
 	struct skp_rec_rekey rekey;
 	struct skp_rec_device device;
 	struct skp_rec_keys keys;
+	struct skp_rec_pending pending;
 };
 
 /* No implicit padding: every byte is a field the decoder checks. */
 _Static_assert(sizeof(struct skp_rec_hdr) == 8, "record header layout");
-_Static_assert(sizeof(struct skp_rec_status) == 344, "status record layout");
+_Static_assert(sizeof(struct skp_rec_status) == 352, "status record layout");
 _Static_assert(sizeof(struct skp_rec_provider) == 296, "provider record layout");
 _Static_assert(sizeof(struct skp_rec_node) == 560, "node record layout");
 _Static_assert(sizeof(struct skp_rec_problem) == 336, "problem record layout");
@@ -208,6 +233,7 @@ _Static_assert(sizeof(struct skp_rekey_progress) == 256, "rekey progress layout"
 _Static_assert(sizeof(struct skp_rec_rekey) == 392, "rekey record layout");
 _Static_assert(sizeof(struct skp_rec_device) == 1272, "device record layout");
 _Static_assert(sizeof(struct skp_rec_keys) == 80, "keys record layout");
+_Static_assert(sizeof(struct skp_rec_pending) == 536, "pending record layout");
 
 void skp_req_init(struct skp_req *r, enum skp_cmd cmd);
 /* Copies s into a request field; -ENAMETOOLONG if it does not fit. */

@@ -26,7 +26,8 @@ struct rec_desc {
 static const struct rec_desc descs[SKP_REC_MAX + 1] = {
 	[SKP_REC_STATUS] = {"status", sizeof(struct skp_rec_status),
 		{TEXT(skp_rec_status, config), TEXT(skp_rec_status, target)},
-		{WORD(skp_rec_status, alarm, 1), WORD(skp_rec_status, target_loaded, 1)}},
+		{WORD(skp_rec_status, alarm, 1), WORD(skp_rec_status, target_loaded, 1),
+		 WORD(skp_rec_status, reserved, 0)}},
 	[SKP_REC_PROVIDER] = {"provider", sizeof(struct skp_rec_provider),
 		{TEXT(skp_rec_provider, name), TEXT(skp_rec_provider, alarm_msg)},
 		{WORD(skp_rec_provider, is_default, 1), WORD(skp_rec_provider, alarm, 1)}},
@@ -45,6 +46,9 @@ static const struct rec_desc descs[SKP_REC_MAX + 1] = {
 		{WORD(skp_rec_device, reserved, 0), WORD(skp_rec_device, rekey.state, SKP_REKEY_STATE_MAX),
 		 WORD(skp_rec_device, rekey.reserved, 0)}},
 	[SKP_REC_KEYS] = {"keys", sizeof(struct skp_rec_keys), {TEXT(skp_rec_keys, provider)}, {{0, 0}}},
+	[SKP_REC_PENDING] = {"pending", sizeof(struct skp_rec_pending),
+		{TEXT(skp_rec_pending, mapping), TEXT(skp_rec_pending, provider), TEXT(skp_rec_pending, reason)},
+		{WORD(skp_rec_pending, wait, SKP_PENDING_WAIT_MAX), WORD(skp_rec_pending, nofail, 1)}},
 };
 
 void skp_rec_init(void *rec, enum skp_rec_type type)
@@ -176,17 +180,19 @@ static int want_provider(struct skp_rec_iter *it, struct skp_err *err)
 static int want_status(struct skp_rec_iter *it, struct skp_err *err)
 {
 	union skp_rec r;
-	uint32_t np, nb, nr;
+	uint32_t np, nb, nr, ng;
 
 	if (want(it, SKP_REC_STATUS, &r, err) < 0)
 		return -EBADMSG;
 	np = r.status.n_providers;
 	nb = r.status.n_problems;
 	nr = r.status.n_rekeys;
+	ng = r.status.n_pending;
 	for (uint32_t i = 0; i < np; i++)
 		if (want_provider(it, err) < 0)
 			return -EBADMSG;
-	if (want_n(it, SKP_REC_PROBLEM, nb, err) < 0 || want_n(it, SKP_REC_REKEY, nr, err) < 0)
+	if (want_n(it, SKP_REC_PROBLEM, nb, err) < 0 || want_n(it, SKP_REC_REKEY, nr, err) < 0 ||
+	    want_n(it, SKP_REC_PENDING, ng, err) < 0)
 		return -EBADMSG;
 	return 0;
 }

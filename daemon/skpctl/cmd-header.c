@@ -30,6 +30,43 @@ static void hex(const unsigned char *p, size_t n, char *out)
 		sprintf(out + 2 * i, "%02x", p[i]);
 }
 
+/*
+ * A udev property value as blkid writes it: _ENC escapes every byte outside udev's safe
+ * set as \xNN; the plain one replaces it with '_'.  Nothing read from the disk can then
+ * end the line and add a property of its own.
+ */
+static void udev_value(const char *s, char *out, size_t size, int enc)
+{
+	size_t o = 0;
+
+	for (; *s && o + 5 < size; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if ((c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || strchr("#+-.:=@_", c))
+			out[o++] = (char)c;
+		else if (enc)
+			o += (size_t)snprintf(out + o, size - o, "\\x%02x", c);
+		else
+			out[o++] = '_';
+	}
+	out[o] = '\0';
+}
+
+/* What udev imports (60-skp.rules): blkid's properties for a format it does not know. */
+static void dump_udev(const struct skp_header *h)
+{
+	char u[37], l[SKP_LABEL_MAX], le[4 * SKP_LABEL_MAX + 1];
+
+	skp_uuid_format(h->uuid, u);
+	printf("ID_FS_TYPE=skp\nID_FS_USAGE=crypto\nID_FS_UUID=%s\nID_FS_UUID_ENC=%s\nID_FS_VERSION=%u.%u\n",
+	       u, u, h->version_major, h->version_minor);
+	if (h->label[0]) {
+		udev_value(h->label, l, sizeof(l), 0);
+		udev_value(h->label, le, sizeof(le), 1);
+		printf("ID_FS_LABEL=%s\nID_FS_LABEL_ENC=%s\n", l, le);
+	}
+}
+
 int skpctl_cmd_dump(int argc, char **argv)
 {
 	struct skp_header h;
@@ -37,23 +74,34 @@ int skpctl_cmd_dump(int argc, char **argv)
 	struct skp_err err = {0};
 	uint64_t size = 0;
 	char u[37], mac[2 * SKP_MAC_LEN + 1];
-	int fd, r;
+	const char *dev;
+	int fd, r, udev = 0;
 
-	if (argc != 2) {
-		fprintf(stderr, "usage: skpctl dump DEV\n");
+	if (argc == 3 && !strcmp(argv[1], "--udev"))
+		udev = 1;
+	else if (argc != 2) {
+		fprintf(stderr, "usage: skpctl dump [--udev] DEV\n");
 		return SKPCTL_EXIT_USAGE;
 	}
-	fd = dev_open(argv[1], O_RDONLY, &size);
+	dev = argv[argc - 1];
+	fd = dev_open(dev, O_RDONLY, &size);
 	if (fd < 0)
 		return SKPCTL_EXIT_FAIL;
 	r = skp_header_read(fd, size, &h, &info, &err);
 	close(fd);
+	/* udev asks about every block device: one without skp's magic is not worth a word. */
+	if (r == -ENODATA && udev)
+		return SKPCTL_EXIT_NOT_SKP;
 	if (r < 0) {
-		fprintf(stderr, "skpctl: %s: %s\n", argv[1], err.msg);
+		fprintf(stderr, "skpctl: %s: %s\n", dev, err.msg);
 		return SKPCTL_EXIT_FAIL;
 	}
+	if (udev) {
+		dump_udev(&h);
+		return SKPCTL_EXIT_OK;
+	}
 	skp_uuid_format(h.uuid, u);
-	printf("device:        %s\n", argv[1]);
+	printf("device:        %s\n", dev);
 	printf("format:        %u.%u\n", h.version_major, h.version_minor);
 	printf("uuid:          %s\n", u);
 	printf("label:         %s\n", h.label);

@@ -17,7 +17,7 @@ static const struct skpctl_cmd commands[] = {
 	{ "rekey", "rekey NAME --shallow [--provider P] | rekey NAME --deep [--shallow] [--rate MiB/s] [--chunk SIZE] [--wait] | rekey NAME --pause|--resume|--status [--wait] | rekey --all --from-provider X --to-provider Y --shallow", skpctl_cmd_rekey },
 	{ "keys", "keys count: KEKs in use per provider", skpctl_cmd_keys },
 	{ "reload", "re-read skpd.conf (as SIGHUP)", skpctl_cmd_reload },
-	{ "dump", "show the header of DEV (no secrets)", skpctl_cmd_dump },
+	{ "dump", "show the header of DEV (no secrets); --udev: as udev properties", skpctl_cmd_dump },
 	{ "header", "header backup DEV FILE | header restore DEV FILE [--force]", skpctl_cmd_header },
 	{ "kms", "talk to a KMIP key server (test a KMS before configuring it)", skpctl_cmd_kms },
 };

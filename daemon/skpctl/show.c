@@ -182,6 +182,40 @@ static void status_head(FILE *f, const struct skp_rec_status *s, int json)
 	fprintf(f, "devices open: %" PRIu64 ", KEKs cached: %" PRIu64 "\n", s->devices, s->cached_keks);
 }
 
+static const char *wait_name(uint32_t w)
+{
+	return w == SKP_PENDING_DEVICE ? "device" : w == SKP_PENDING_PROVIDER ? "provider" : "open";
+}
+
+/* An skptab entry not open yet: what it waits for, how often it was tried, when next. */
+static int status_pending(FILE *f, struct skp_rec_iter *it, int first, int json, struct skp_err *err)
+{
+	union skp_rec r;
+	const struct skp_rec_pending *p = &r.pending;
+	char t[32];
+
+	if (next(it, SKP_REC_PENDING, &r, err) < 0)
+		return -EBADMSG;
+	if (!json) {
+		fprintf(f, "pending %s: %s (waiting for its %s%s%s; %u attempt(s) since %s, next in %.0fs%s)\n",
+			p->mapping, p->reason, wait_name(p->wait), p->provider[0] ? " " : "", p->provider,
+			p->attempts, iso(p->since, t, sizeof(t)), p->next_s, p->nofail ? ", nofail" : "");
+		return 0;
+	}
+	fprintf(f, "%s{\"mapping\":", first ? "" : ",");
+	json_str(f, p->mapping);
+	fprintf(f, ",\"waiting_for\":\"%s\",\"provider\":", wait_name(p->wait));
+	if (p->provider[0])
+		json_str(f, p->provider);
+	else
+		fprintf(f, "null");
+	fprintf(f, ",\"reason\":");
+	json_str(f, p->reason);
+	fprintf(f, ",\"attempts\":%u,\"since\":\"%s\",\"next_retry_s\":%.1f,\"nofail\":%s,\"timeout\":%u}",
+		p->attempts, iso(p->since, t, sizeof(t)), p->next_s, json_bool(p->nofail), p->timeout);
+	return 0;
+}
+
 static int show_status(FILE *f, struct skp_rec_iter *it, int json, struct skp_err *err)
 {
 	union skp_rec st, r;
@@ -208,20 +242,26 @@ static int show_status(FILE *f, struct skp_rec_iter *it, int json, struct skp_er
 		json_str(f, r.problem.problem);
 		fprintf(f, "}");
 	}
-	if (json) {
-		/* JSON status has no rekeys: list --json and rekey --status --json carry them. */
-		fprintf(f, "]}\n");
-		return 0;
-	}
 	for (uint32_t i = 0; i < s->n_rekeys; i++) {
 		char rk[64];
 
 		if (next(it, SKP_REC_REKEY, &r, err) < 0)
 			return -EBADMSG;
+		/* JSON status has no rekeys: list --json and rekey --status --json carry them. */
+		if (json)
+			continue;
 		rekey_summary(&r.rekey.p, rk, sizeof(rk));
 		fprintf(f, "device %s: rekey %s\n", r.rekey.mapping, rk);
 	}
-	fprintf(f, "status: %s\n", s->alarm ? "ALARM" : "ok");
+	if (json)
+		fprintf(f, "],\"pending\":[");
+	for (uint32_t i = 0; i < s->n_pending; i++)
+		if (status_pending(f, it, i == 0, json, err) < 0)
+			return -EBADMSG;
+	if (json)
+		fprintf(f, "]}\n");
+	else
+		fprintf(f, "status: %s\n", s->alarm ? "ALARM" : "ok");
 	return 0;
 }
 

@@ -7,6 +7,7 @@
 #define SKPCTL_EXIT_OK		0	/* done */
 #define SKPCTL_EXIT_FAIL	1	/* the operation failed (message on stderr) */
 #define SKPCTL_EXIT_USAGE	2	/* bad command line */
+#define SKPCTL_EXIT_NOT_SKP	4	/* dump --udev: the device holds no skp header */
 
 struct skpctl_cmd {
 	const char *name;

@@ -1,11 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Boot: open every skptab device at start.  Headers are read first, then each
- * provider is asked for all the KEKs it must deliver in one batched call
- * (skp_provider_get_keks), so boot costs one round of KMS exchanges per provider
- * rather than one per device.  A device that cannot be opened (bad skptab line, no
- * such device, KEK refused) is logged with the reason and the others go on; main()
- * sends READY=1 when this returns.
+ * Boot: open the skptab devices, and keep trying those that cannot be opened yet.
+ * Headers are read first, then each provider is asked for all the KEKs it must deliver
+ * in one batched call (skp_provider_get_keks_states), so an attempt costs one round of
+ * KMS exchanges per provider rather than one per device; retries go through the same
+ * path with the entries then due.  An entry that fails (no such device yet, KMS down,
+ * KEK refused) stays pending: tried again after 1 s, doubling to 60 s, for ever, and at
+ * once when a block device appears (uevent) or its provider's KMS answers again (health
+ * probe).  Its first failure is logged with its skptab line, a repeat of the same reason
+ * is not.  A mapping already live (skpd restarted) is adopted through op_open.  main()
+ * sends READY=1 when boot_ready() says so (docs/architecture.md, "Boot").
  */
 #include <dirent.h>
 #include <errno.h>
@@ -25,11 +29,13 @@
 #include "skpd.h"
 #include "wrap.h"
 
+/* One attempt's view of a due entry. */
 struct bent {
+	struct boot_ent *be;
 	char path[256];
 	struct skp_header h;
-	int state;			/* 0 pending, 1 header read, -1 failed (logged) */
-	int kek_idx;			/* index into the provider's batch, -1 if cached */
+	int state;			/* 1 header read, -1 failed this attempt, 2 done */
+	int kek_idx[2];			/* slot 0 and (deep rekey) slot 1 in their provider's batch */
 };
 
 struct scan_ent {
@@ -37,7 +43,7 @@ struct scan_ent {
 	char path[256];
 };
 
-static double now_s(void)
+double boot_now(void)
 {
 	struct timespec ts;
 
@@ -115,20 +121,42 @@ static int held_by_twin(const struct scan_ent *v, size_t n, size_t k)
 	return 0;
 }
 
-struct bad_ctx {
-	int n;
-};
-
 static void bad_line(void *ctx, const struct skp_err *e)
 {
-	((struct bad_ctx *)ctx)->n++;
+	(*(int *)ctx)++;
 	log_msg(LOG_E, "%s: line skipped", e->msg);
 }
 
-static void entry_fail(struct skpd *d, const struct skptab_entry *e, struct bent *b, const char *why)
+/* This attempt failed: the entry waits (why, for what), its next attempt after the backoff. */
+static void entry_fail(struct skpd *d, struct bent *b, enum boot_wait wait, const char *provider,
+		       const char *why, double now)
 {
-	log_msg(e->nofail ? LOG_W : LOG_E, "%s:%d: %s: %s", d->cfg.skptab, e->line, e->name, why);
+	struct boot_ent *be = b->be;
+
 	b->state = -1;
+	be->wait = wait;
+	snprintf(be->provider, sizeof(be->provider), "%s", provider ? provider : "");
+	snprintf(be->reason, sizeof(be->reason), "%s", why);
+	be->next_at = now + be->backoff;
+	be->backoff = be->backoff * 2 > BOOT_BACKOFF_MAX ? BOOT_BACKOFF_MAX : be->backoff * 2;
+	/* Tried for ever: the same reason again and again is said once. */
+	if (strcmp(be->logged, be->reason)) {
+		log_msg(be->e.nofail ? LOG_W : LOG_E, "%s:%d: %s: %s%s", d->cfg.skptab, be->e.line, be->e.name,
+			why, be->attempts > 1 ? " (still pending, retrying)" : " (pending, will retry)");
+		snprintf(be->logged, sizeof(be->logged), "%s", be->reason);
+	}
+}
+
+static void entry_done(struct skpd *d, struct bent *b, const char *how, double now)
+{
+	struct boot_ent *be = b->be;
+
+	b->state = 2;
+	be->wait = BOOT_WAIT_NONE;
+	be->reason[0] = be->logged[0] = '\0';
+	if (be->attempts > 1)
+		log_msg(LOG_I, "%s:%d: %s %s after %u attempt(s), %.1f s", d->cfg.skptab, be->e.line,
+			be->e.name, how, be->attempts, now - be->added);
 }
 
 static unsigned long exchanges(struct skpd *d)
@@ -144,179 +172,360 @@ static unsigned long exchanges(struct skpd *d)
 	return n;
 }
 
-int skpd_boot_open(struct skpd *d)
+/* Phase 1: the device of b's entry and its header; 1 when its KEKs are next. */
+static int resolve(struct skpd *d, struct bent *b, const struct scan_ent *scan, size_t n_scan, double now)
 {
-	struct skptab tab;
-	struct skp_err err = {0};
-	struct bad_ctx bad = {0};
-	struct bent *b = NULL;
-	struct scan_ent *scan = NULL;
-	size_t n_scan = 0;
-	int opened = 0, failed = 0, already = 0, batches = 0, fetched = 0;
-	unsigned long ex0 = exchanges(d);
-	double t0 = now_s(), t_fetch = t0, t_open = t0;
+	const struct skptab_entry *e = &b->be->e;
+	struct skp_err le = {0};
+	char why[300];
 
-	if (skptab_load_lenient(d->cfg.skptab, &tab, bad_line, &bad, &err) < 0) {
-		log_msg(LOG_E, "%s: no device opened at start", err.msg);
-		return -1;
+	b->kek_idx[0] = b->kek_idx[1] = -1;
+	/* Opened since by a request (skpctl open): nothing left to do. */
+	if (dev_find(d, e->name)) {
+		entry_done(d, b, "opened on request", now);
+		return 0;
 	}
-	failed = bad.n;
-	if (!tab.n)
-		goto summary;
-	b = calloc(tab.n, sizeof(*b));
-	if (!b) {
-		log_msg(LOG_E, "skptab: out of memory");
-		skptab_free(&tab);
-		return -1;
+	if (e->by_uuid) {
+		size_t hits = 0;
+
+		for (size_t k = 0; k < n_scan; k++)
+			if (!memcmp(scan[k].uuid, e->uuid, 16) && !held_by_twin(scan, n_scan, k) && hits++ == 0)
+				snprintf(b->path, sizeof(b->path), "%s", scan[k].path);
+		if (!hits) {
+			entry_fail(d, b, BOOT_WAIT_DEVICE, NULL, "no device with this UUID found", now);
+			return 0;
+		}
+		/* Copies of one device share its UUID: refuse to guess which one to open. */
+		if (hits > 1) {
+			entry_fail(d, b, BOOT_WAIT_DEVICE, NULL,
+				   "several devices hold this UUID (copies?): name the device by path", now);
+			return 0;
+		}
+	} else {
+		snprintf(b->path, sizeof(b->path), "%s", e->source);
 	}
-	for (size_t i = 0; i < tab.n; i++)
-		if (tab.e[i].by_uuid) {
-			scan_devices(&scan, &n_scan);
+	/* Not O_EXCL: a live mapping of it (skpd restarted) holds the device, and is adopted. */
+	if (skp_header_read_dev(b->path, O_RDONLY, NULL, &b->h, &le) < 0) {
+		entry_fail(d, b, BOOT_WAIT_DEVICE, NULL, le.msg, now);
+		return 0;
+	}
+	for (int s = 0; s < 2; s++) {
+		const struct skp_slot *sl = &b->h.slot[s];
+
+		if (s == 1 && sl->state != SKP_SLOT_NEW)
 			break;
+		if (!skpd_prov(d, sl->provider) && !kek_cache_get(d, sl->provider, sl->kek_uid)) {
+			snprintf(why, sizeof(why), "provider \"%s\" (KEK %s) is not configured", sl->provider,
+				 sl->kek_uid);
+			entry_fail(d, b, BOOT_WAIT_PROVIDER, sl->provider, why, now);
+			return 0;
 		}
-
-	/* 1. Resolve each entry and read its header. */
-	for (size_t i = 0; i < tab.n; i++) {
-		struct skptab_entry *e = &tab.e[i];
-		struct skp_dm_info info;
-		struct skp_err le = {0};
-
-		b[i].kek_idx = -1;
-		/* Left open by an earlier skpd (its key is in the kernel): nothing to do. */
-		if (dev_find(d, e->name) || (skp_dm_info(e->name, &info, NULL) == 0 && info.exists)) {
-			log_msg(LOG_I, "%s:%d: %s is already open", d->cfg.skptab, e->line, e->name);
-			b[i].state = 2;
-			already++;
-			continue;
-		}
-		if (e->by_uuid) {
-			size_t hits = 0;
-
-			for (size_t k = 0; k < n_scan; k++)
-				if (!memcmp(scan[k].uuid, e->uuid, 16) && !held_by_twin(scan, n_scan, k) &&
-				    hits++ == 0)
-					snprintf(b[i].path, sizeof(b[i].path), "%s", scan[k].path);
-			if (!hits) {
-				entry_fail(d, e, &b[i], "no device with this UUID found");
-				continue;
-			}
-			/* Copies of one device share its UUID: refuse to guess which one to open. */
-			if (hits > 1) {
-				entry_fail(d, e, &b[i], "several devices hold this UUID (copies?): name the device by path");
-				continue;
-			}
-		} else {
-			snprintf(b[i].path, sizeof(b[i].path), "%s", e->source);
-		}
-		if (skp_header_read_dev(b[i].path, O_RDONLY, NULL, &b[i].h, &le) < 0) {
-			entry_fail(d, e, &b[i], le.msg);
-			continue;
-		}
-		if (!skpd_prov(d, b[i].h.slot[0].provider) &&
-		    !kek_cache_get(d, b[i].h.slot[0].provider, b[i].h.slot[0].kek_uid)) {
-			char why[300];
-
-			snprintf(why, sizeof(why), "provider \"%s\" (KEK %s) is not configured",
-				 b[i].h.slot[0].provider, b[i].h.slot[0].kek_uid);
-			entry_fail(d, e, &b[i], why);
-			continue;
-		}
-		b[i].state = 1;
 	}
+	b->state = 1;
+	return 1;
+}
 
-	/* 2. One batched fetch per provider of the KEKs not already cached. */
-	t_fetch = now_s();
-	for (size_t p = 0; p < d->n_provs; p++) {
-		struct prov *pv = &d->provs[p];
-		const char **uids = calloc(tab.n, sizeof(*uids));
-		unsigned char **keys = calloc(tab.n, sizeof(*keys));
-		struct skp_err *errs = calloc(tab.n, sizeof(*errs));
-		int *states = calloc(tab.n, sizeof(*states));
-		size_t n = 0;
+/* Phase 2 for one provider: the KEKs its due entries need and the cache lacks, in one
+ * batched request (their States with them: op_open checks them).  Returns 1 if asked. */
+static int fetch(struct skpd *d, struct prov *pv, struct bent *b, size_t nb, int *fetched, double now)
+{
+	const char **uids = calloc(2 * nb, sizeof(*uids));
+	unsigned char **keys = calloc(2 * nb, sizeof(*keys));
+	struct skp_err *errs = calloc(2 * nb, sizeof(*errs));
+	int *states = calloc(2 * nb, sizeof(*states));
+	struct skp_err err = {0};
+	size_t n = 0, failed = 0;
+	int asked = 0;
 
-		if (!uids || !keys || !errs || !states) {
-			log_msg(LOG_E, "skptab: out of memory");
-			goto next;
-		}
-		for (size_t i = 0; i < tab.n; i++) {
-			const struct skp_slot *s = &b[i].h.slot[0];
+	if (!uids || !keys || !errs || !states) {
+		log_msg(LOG_E, "skptab: out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < nb; i++)
+		for (int s = 0; s < 2 && b[i].state == 1; s++) {
+			const struct skp_slot *sl = &b[i].h.slot[s];
 			size_t k;
 
-			if (b[i].state != 1 || strcmp(s->provider, pv->conf->name) ||
-			    kek_cache_get(d, s->provider, s->kek_uid))
+			if ((s == 1 && sl->state != SKP_SLOT_NEW) || strcmp(sl->provider, pv->conf->name) ||
+			    kek_cache_get(d, sl->provider, sl->kek_uid))
 				continue;
 			/* Devices may share a KEK (copies): ask once. */
-			for (k = 0; k < n && strcmp(uids[k], s->kek_uid); k++)
+			for (k = 0; k < n && strcmp(uids[k], sl->kek_uid); k++)
 				;
 			if (k == n)
-				uids[n++] = s->kek_uid;
-			b[i].kek_idx = (int)k;
+				uids[n++] = sl->kek_uid;
+			b[i].kek_idx[s] = (int)k;
 		}
-		if (!n)
-			goto next;
-		batches++;
-		/* The KEKs' States in the same requests: op_open checks them (a superseded KEK). */
-		skp_provider_get_keks_states(pv->p, uids, n, keys, states, errs, &err);
-		for (size_t k = 0; k < n; k++) {
-			struct skp_err ce = {0};
+	if (!n)
+		goto out;
+	asked = 1;
+	skp_provider_get_keks_states(pv->p, uids, n, keys, states, errs, &err);
+	for (size_t k = 0; k < n; k++) {
+		struct skp_err ce = {0};
 
-			if (keys[k] && !errs[k].code) {
-				if (kek_cache_put(d, pv->conf->name, uids[k], keys[k], &ce) < 0) {
-					errs[k] = ce;
-					if (!errs[k].code)
-						errs[k].code = -ENOMEM;
-				} else {
-					kek_state_note(d, pv->conf->name, uids[k], states[k]);
-					fetched++;
-				}
+		if (keys[k] && !errs[k].code) {
+			if (kek_cache_put(d, pv->conf->name, uids[k], keys[k], &ce) < 0) {
+				errs[k] = ce;
+				if (!errs[k].code)
+					errs[k].code = -ENOMEM;
+			} else {
+				kek_state_note(d, pv->conf->name, uids[k], states[k]);
+				(*fetched)++;
 			}
-			if (keys[k])
-				skp_secmem_free(keys[k], SKP_KEK_LEN);
 		}
-		/* A KEK the batch could not deliver fails its devices here, without a second
-		 * request per device. */
-		for (size_t i = 0; i < tab.n; i++) {
+		if (keys[k])
+			skp_secmem_free(keys[k], SKP_KEK_LEN);
+		failed += errs[k].code != 0 || !keys[k];
+	}
+	/* Nothing delivered: the KMS is taken as down, so the health worker's next probe that
+	 * finds it answering retries these entries at once. */
+	if (failed == n)
+		pv->kms_down = 1;
+	/* A KEK the batch could not deliver fails its devices here, without a second
+	 * request per device. */
+	for (size_t i = 0; i < nb; i++)
+		for (int s = 0; s < 2 && b[i].state == 1; s++) {
+			int k = b[i].kek_idx[s];
 			char why[400];
 
-			if (b[i].state != 1 || b[i].kek_idx < 0 || strcmp(b[i].h.slot[0].provider, pv->conf->name))
+			if (k < 0 || strcmp(b[i].h.slot[s].provider, pv->conf->name) || !errs[k].code)
 				continue;
-			if (!errs[b[i].kek_idx].code)
-				continue;
-			snprintf(why, sizeof(why), "getting KEK %s from provider \"%s\": %s", uids[b[i].kek_idx],
-				 pv->conf->name, errs[b[i].kek_idx].msg);
-			entry_fail(d, &tab.e[i], &b[i], why);
+			snprintf(why, sizeof(why), "getting KEK %s from provider \"%s\": %s", uids[k],
+				 pv->conf->name, errs[k].msg);
+			entry_fail(d, &b[i], BOOT_WAIT_PROVIDER, pv->conf->name, why, now);
 		}
-next:
-		free(uids);
-		free(keys);
-		free(errs);
-		free(states);
-	}
+out:
+	free(uids);
+	free(keys);
+	free(errs);
+	free(states);
+	return asked;
+}
 
-	/* 3. Open: every KEK is cached now, with its State, so this talks to the kernel only. */
-	t_open = now_s();
-	for (size_t i = 0; i < tab.n; i++) {
-		struct skptab_entry *e = &tab.e[i];
+static int attempt(struct skpd *d, double now, int summary)
+{
+	struct bent *b;
+	struct scan_ent *scan = NULL;
+	size_t nb = 0, n_scan = 0;
+	int opened = 0, adopted = 0, failed = 0, batches = 0, fetched = 0, want_scan = 0;
+	unsigned long ex0 = exchanges(d);
+	double t0 = boot_now();
+
+	/* Called on every turn of the main loop: nothing due costs nothing. */
+	if (boot_next(d) < 0 || boot_next(d) > now)
+		goto summary;
+	b = calloc(d->n_boot, sizeof(*b));
+	if (!b) {
+		log_msg(LOG_E, "skptab: out of memory");
+		return 0;
+	}
+	for (size_t i = 0; i < d->n_boot; i++) {
+		struct boot_ent *be = &d->boot[i];
+
+		if (be->wait == BOOT_WAIT_NONE || be->next_at > now)
+			continue;
+		be->attempts++;
+		be->last_at = now;
+		want_scan |= be->e.by_uuid;
+		b[nb++].be = be;
+	}
+	if (!nb) {
+		free(b);
+		goto summary;
+	}
+	if (want_scan)
+		scan_devices(&scan, &n_scan);
+
+	/* 1. Resolve each entry and read its header. */
+	for (size_t i = 0; i < nb; i++)
+		resolve(d, &b[i], scan, n_scan, now);
+
+	/* 2. One batched fetch per provider of the KEKs not already cached. */
+	for (size_t p = 0; p < d->n_provs; p++)
+		batches += fetch(d, &d->provs[p], b, nb, &fetched, now);
+
+	/* 3. Open (or adopt): every KEK is cached now, with its State, so this talks to the
+	 * kernel only. */
+	for (size_t i = 0; i < nb; i++) {
+		struct skptab_entry *e = &b[i].be->e;
+		struct skp_dm_info info;
 		struct sbuf out = {0};
+		struct skp_err err = {0};
+		int live;
 
 		if (b[i].state != 1)
 			continue;
-		skp_err_clear(&err);
-		if (op_open(d, b[i].path, e->name, e->discard, 0, &out, &err) < 0)
-			entry_fail(d, e, &b[i], err.msg);
-		else
-			opened++;
+		live = skp_dm_info(e->name, &info, NULL) == 0 && info.exists;
+		if (op_open(d, b[i].path, e->name, e->discard, 0, &out, &err) < 0) {
+			entry_fail(d, &b[i], BOOT_WAIT_OTHER, NULL, err.msg, now);
+		} else {
+			entry_done(d, &b[i], live ? "adopted" : "opened", now);
+			live ? adopted++ : opened++;
+		}
 		sb_free(&out);
 	}
-	for (size_t i = 0; i < tab.n; i++)
+	for (size_t i = 0; i < nb; i++)
 		failed += b[i].state == -1;
-summary:
-	log_msg(failed ? LOG_W : LOG_I, "skptab %s: %d device(s) opened, %d already open, %d failed; "
-		"%d KEK(s) fetched in %d batch(es), %lu KMIP request(s), %.3f s (headers %.3f, KEKs %.3f, "
-		"mappings %.3f)", d->cfg.skptab, opened, already, failed, fetched, batches, exchanges(d) - ex0,
-		now_s() - t0, t_fetch - t0, t_open - t_fetch, t_fetch > t0 ? now_s() - t_open : 0.0);
 	free(scan);
 	free(b);
+summary:
+	if (summary)
+		log_msg(failed || d->boot_bad ? LOG_W : LOG_I, "skptab %s: %d device(s) opened, %d adopted (already "
+			"live), %d pending, %d bad line(s); %d KEK(s) fetched in %d batch(es), %lu KMIP request(s), "
+			"%.3f s", d->cfg.skptab, opened, adopted, failed, d->boot_bad, fetched, batches,
+			exchanges(d) - ex0, boot_now() - t0);
+	return opened + adopted;
+}
+
+int boot_retry(struct skpd *d, double now)
+{
+	return attempt(d, now, 0);
+}
+
+/* Same entry across a reload: same name, same device, same options. */
+static int same_entry(const struct skptab_entry *a, const struct skptab_entry *b)
+{
+	return !strcmp(a->name, b->name) && !strcmp(a->source, b->source) && a->nofail == b->nofail &&
+	       a->discard == b->discard;
+}
+
+int boot_load(struct skpd *d, double now)
+{
+	struct skptab tab;
+	struct skp_err err = {0};
+	struct boot_ent *nb = NULL;
+	int bad = 0;
+
+	if (skptab_load_lenient(d->cfg.skptab, &tab, bad_line, &bad, &err) < 0) {
+		log_msg(LOG_E, "%s: skptab not read%s", err.msg, d->n_boot ? " (the entries read before are kept)" : "");
+		return -1;
+	}
+	if (tab.n) {
+		nb = calloc(tab.n, sizeof(*nb));
+		if (!nb) {
+			log_msg(LOG_E, "skptab: out of memory");
+			skptab_free(&tab);
+			return -1;
+		}
+	}
+	for (size_t i = 0; i < tab.n; i++) {
+		struct boot_ent *o = NULL;
+
+		for (size_t j = 0; j < d->n_boot && !o; j++)
+			if (same_entry(&d->boot[j].e, &tab.e[i]))
+				o = &d->boot[j];
+		if (o) {
+			nb[i] = *o;
+			/* The configuration may have changed under it (a provider added): try now. */
+			if (nb[i].wait != BOOT_WAIT_NONE) {
+				nb[i].next_at = now;
+				nb[i].backoff = BOOT_BACKOFF_MIN;
+			}
+		} else {
+			nb[i].wait = BOOT_WAIT_OTHER;
+			snprintf(nb[i].reason, sizeof(nb[i].reason), "not tried yet");
+			nb[i].added = nb[i].next_at = now;
+			nb[i].backoff = BOOT_BACKOFF_MIN;
+		}
+		nb[i].e = tab.e[i];
+	}
+	/* An entry no longer in skptab is no longer tried; a mapping of it stays open. */
+	free(d->boot);
+	d->boot = nb;
+	d->n_boot = tab.n;
+	d->boot_bad = bad;
 	skptab_free(&tab);
-	return failed ? -1 : 0;
+	attempt(d, now, 1);
+	return 0;
+}
+
+double boot_next(const struct skpd *d)
+{
+	double next = -1;
+
+	for (size_t i = 0; i < d->n_boot; i++)
+		if (d->boot[i].wait != BOOT_WAIT_NONE && (next < 0 || d->boot[i].next_at < next))
+			next = d->boot[i].next_at;
+	return next;
+}
+
+/* Due at once; for device events not twice a second however many come (a disk's
+ * partitions, the mappings skpd itself makes).  The backoff starts again from 1 s, so an
+ * entry that needs what udev makes after the event (a /dev/disk/by-* link) gets it on the
+ * next attempt. */
+static void kick(struct boot_ent *be, double now, int limit)
+{
+	double at = be->last_at + BOOT_BACKOFF_MIN;
+
+	if (!limit || !be->attempts || at < now)
+		at = now;
+	if (at < be->next_at)
+		be->next_at = at;
+	be->backoff = BOOT_BACKOFF_MIN;
+}
+
+void boot_kick_devices(struct skpd *d, double now)
+{
+	for (size_t i = 0; i < d->n_boot; i++)
+		if (d->boot[i].wait == BOOT_WAIT_DEVICE)
+			kick(&d->boot[i], now, 1);
+}
+
+void boot_kick_providers(struct skpd *d, double now)
+{
+	for (size_t p = 0; p < d->n_provs; p++) {
+		if (!d->provs[p].up_kick)
+			continue;
+		d->provs[p].up_kick = 0;
+		for (size_t i = 0; i < d->n_boot; i++)
+			if (d->boot[i].wait == BOOT_WAIT_PROVIDER &&
+			    !strcmp(d->boot[i].provider, d->provs[p].conf->name))
+				kick(&d->boot[i], now, 0);
+	}
+}
+
+int boot_ready(const struct skpd *d, double now, char *status, size_t size, double *wait_s)
+{
+	char list[1024] = "";
+	size_t n = 0, o = 0;
+	double left = 0;
+
+	for (size_t i = 0; i < d->n_boot; i++) {
+		const struct boot_ent *be = &d->boot[i];
+		double l = be->added + be->e.timeout - now;
+
+		if (be->wait == BOOT_WAIT_NONE || be->e.nofail || l <= 0)
+			continue;
+		if (l > left)
+			left = l;
+		if (o < sizeof(list))
+			o += (size_t)snprintf(list + o, sizeof(list) - o, "%s%s (%.80s)", n ? ", " : "", be->e.name,
+					      be->reason);
+		n++;
+	}
+	if (wait_s)
+		*wait_s = left;
+	if (status && size) {
+		status[0] = '\0';
+		if (n)
+			snprintf(status, size, "waiting for %zu device(s): %s", n, list);
+	}
+	return n == 0;
+}
+
+void boot_free(struct skpd *d)
+{
+	free(d->boot);
+	d->boot = NULL;
+	d->n_boot = 0;
+}
+
+int skpd_boot_open(struct skpd *d)
+{
+	if (boot_load(d, boot_now()) < 0)
+		return -1;
+	for (size_t i = 0; i < d->n_boot; i++)
+		if (d->boot[i].wait != BOOT_WAIT_NONE)
+			return -1;
+	return d->boot_bad ? -1 : 0;
 }

@@ -12,6 +12,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "boot.h"
 #include "control.h"
 #include "health.h"
 #include "io.h"
@@ -37,6 +38,8 @@ int control_reload(struct skpd *d, struct sbuf *out, struct skp_err *err)
 		sb_printf(out, "warning: %s: no health checks until the next reload\n", e.msg);
 	}
 	health_request_probe(d);
+	/* skptab too: new entries pending, removed ones no longer tried (never closed). */
+	boot_load(d, boot_now());
 	return 0;
 }
 

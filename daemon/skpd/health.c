@@ -281,6 +281,11 @@ static void apply_probe(struct prov *pv, const struct probe *pr)
 	}
 	if (pr->healthy <= 0)
 		snprintf(msg, sizeof(msg), "no reachable KMS node (%zu configured)", n);
+	/* Back after skpd found it down (a probe, or a KEK batch at boot): skptab entries
+	 * waiting on it are retried at once (boot.c, from the main loop). */
+	if (pr->healthy > 0 && pv->kms_down)
+		pv->up_kick = 1;
+	pv->kms_down = pr->healthy <= 0;
 	pv->alarm = msg[0] != 0;
 	snprintf(pv->alarm_msg, sizeof(pv->alarm_msg), "%s", msg);
 	if (pv->alarm && (!was || pr->healthy <= 0))

@@ -22,6 +22,8 @@
 
 #include "boot.h"
 #include "control.h"
+#include "dm.h"
+#include "fstab.h"
 #include "health.h"
 #include "log.h"
 #include "persist.h"
@@ -31,10 +33,11 @@
 #include "manager.h"
 #include "skpd.h"
 #include "testhooks.h"
+#include "uevent.h"
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: skpd [--config PATH] [--socket PATH] [--skptab PATH]\n");
+	fprintf(stderr, "usage: skpd [--config PATH] [--socket PATH] [--skptab PATH] [--fstab PATH]\n");
 }
 
 int main(int argc, char **argv)
@@ -43,17 +46,20 @@ int main(int argc, char **argv)
 		{"config", required_argument, NULL, 'c'},
 		{"socket", required_argument, NULL, 's'},
 		{"skptab", required_argument, NULL, 't'},
+		{"fstab", required_argument, NULL, 'f'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	static struct skpd d;
-	const char *socket_override = NULL, *skptab_override = NULL;
+	const char *socket_override = NULL, *skptab_override = NULL, *fstab = SKPD_FSTAB;
 	struct skp_err err = {0};
 	sigset_t mask;
-	int c, r, lfd, sfd, running = 1, stop_signal = 0;
+	int c, r, lfd, sfd, ufd, running = 1, ready = 0, stop_signal = 0;
+	double last_status = 0;
+	char status[1200] = "", sent[1200] = "";
 
 	snprintf(d.config_path, sizeof(d.config_path), "/etc/skp/skpd.conf");
-	while ((c = getopt_long(argc, argv, "c:s:t:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:s:t:f:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			snprintf(d.config_path, sizeof(d.config_path), "%s", optarg);
@@ -63,6 +69,9 @@ int main(int argc, char **argv)
 			break;
 		case 't':
 			skptab_override = optarg;
+			break;
+		case 'f':
+			fstab = optarg;
 			break;
 		case 'h':
 			usage();
@@ -121,25 +130,49 @@ int main(int argc, char **argv)
 	if (lfd < 0 || sfd < 0)
 		return 1;
 	d.started = time(NULL);
-	log_msg(LOG_I, "listening on %s, %zu provider(s), dm target %s", d.cfg.socket,
-		d.cfg.n_providers, d.cfg.target);
+	log_msg(LOG_I, "listening on %s, %zu provider(s), dm target %s, %s", d.cfg.socket,
+		d.cfg.n_providers, d.cfg.target, skp_dm_udev_sync() ? "mappings synchronised with udev" :
+		"no udev: device nodes made by skpd");
+	/* Before skptab is read: a device that appears meanwhile is not missed. */
+	ufd = uevent_open();
+	if (ufd < 0)
+		log_msg(LOG_W, "no kernel uevents (%s): skptab entries waiting for a device are retried on "
+			"their backoff only", strerror(-ufd));
 	skpd_persist_start(&d);
-	skpd_boot_open(&d);
+	/* The first attempt asks every provider, each bounded by its timeouts but possibly
+	 * longer than systemd's start timeout with nodes that do not answer; the loop below
+	 * sends the exact wait once it runs. */
+	sd_notify(0, "STATUS=opening skptab devices\nEXTEND_TIMEOUT_USEC=300000000");
+	boot_load(&d, boot_now());
+	fstab_check(&d, fstab);
 	skpd_persist_sync(&d);
 	if (health_start(&d, &err) < 0) {
 		log_msg(LOG_E, "%s", err.msg);
 		return 1;
 	}
-	sd_notify(0, "READY=1\nSTATUS=skptab processed");
 	d.last_health = d.last_remediation = time(NULL);
 	health_request_probe(&d);
 
 	while (running) {
-		struct pollfd p[3] = {{.fd = lfd, .events = POLLIN}, {.fd = sfd, .events = POLLIN},
-				      {.fd = health_fd(&d), .events = POLLIN}};
+		struct pollfd p[4] = {{.fd = lfd, .events = POLLIN}, {.fd = sfd, .events = POLLIN},
+				      {.fd = health_fd(&d), .events = POLLIN}, {.fd = ufd, .events = POLLIN}};
 		time_t now = time(NULL), next;
+		double mono = boot_now(), retry, wait_s = 0;
 		int timeout, rk_ms;
 
+		/* READY once every skptab entry without nofail is open or has waited its timeout
+		 * (crypttab's semantics); until then systemd hears why, and that we are alive. */
+		if (!ready) {
+			ready = boot_ready(&d, mono, status, sizeof(status), &wait_s);
+			if (ready) {
+				sd_notify(0, "READY=1\nSTATUS=skptab processed");
+			} else if (strcmp(status, sent) || mono >= last_status + 10) {
+				sd_notifyf(0, "STATUS=%s\nEXTEND_TIMEOUT_USEC=%llu", status,
+					   (unsigned long long)((wait_s + 30) * 1e6));
+				snprintf(sent, sizeof(sent), "%s", status);
+				last_status = mono;
+			}
+		}
 		next = d.last_health + d.cfg.health_interval;
 		if (d.last_remediation + d.cfg.remediation_interval < next)
 			next = d.last_remediation + d.cfg.remediation_interval;
@@ -147,10 +180,20 @@ int main(int argc, char **argv)
 		rk_ms = rekey_next_ms(&d);
 		if (rk_ms >= 0 && rk_ms < timeout)
 			timeout = rk_ms;
-		if (poll(p, 3, timeout) < 0 && errno != EINTR)
+		retry = boot_next(&d);
+		if (retry >= 0 && (retry - mono) * 1000 < timeout)
+			timeout = retry > mono ? (int)((retry - mono) * 1000) + 1 : 0;
+		/* A timeout passing changes READY: look again within a second. */
+		if (!ready && timeout > 1000)
+			timeout = 1000;
+		if (poll(p, 4, timeout) < 0 && errno != EINTR)
 			break;
-		if (p[2].revents & POLLIN)
+		if (p[3].revents & POLLIN && uevent_drain(ufd))
+			boot_kick_devices(&d, boot_now());
+		if (p[2].revents & POLLIN) {
 			health_collect(&d);
+			boot_kick_providers(&d, boot_now());
+		}
 		if (p[1].revents & POLLIN) {
 			struct signalfd_siginfo si;
 
@@ -172,6 +215,8 @@ int main(int argc, char **argv)
 			control_serve(&d, lfd);
 			skpd_persist_sync(&d);	/* key_persistence follows open/close/rekey */
 		}
+		if (boot_retry(&d, boot_now()) > 0)
+			skpd_persist_sync(&d);
 		rekey_tick(&d);
 		now = time(NULL);
 		/* Asked, not waited for: the worker's answers come through health_fd. */
@@ -196,6 +241,7 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < d.n_devs; i++)
 		rekey_free(&d.devs[i]);
 	free(d.devs);
+	boot_free(&d);
 	kek_cache_free(&d);
 	skpd_providers_free(&d);
 	skp_config_free(&d.cfg);

@@ -14,6 +14,8 @@ struct prov {
 	struct skp_provider *p;
 	int alarm;
 	char alarm_msg[200];
+	int kms_down;			/* a probe or a KEK batch found no node answering */
+	int up_kick;			/* reachable again since: skptab entries waiting on it retry */
 };
 
 int skpd_providers_setup(struct skpd *d, struct skp_err *err);

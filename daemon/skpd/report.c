@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "boot.h"
 #include "dm.h"
 #include "proto.h"
 #include "provider.h"
@@ -43,6 +44,9 @@ FITS(skp_rec_device, kek_uid, device, kek_uid);
 FITS(skp_rec_device, kek_name, device, kek_name);
 FITS(skp_rec_device, problem, device, problem);
 FITS(skp_rec_keys, provider, device, provider);
+FITS(skp_rec_pending, mapping, skptab_entry, name);
+FITS(skp_rec_pending, provider, boot_ent, provider);
+FITS(skp_rec_pending, reason, boot_ent, reason);
 
 #define STR(field, s) skp_rec_str(field, sizeof(field), s)
 
@@ -86,7 +90,27 @@ static void put_rekey(struct sbuf *out, const struct device *v)
 	sb_put(out, &r, sizeof(r));
 }
 
-/* The daemon, its providers with their nodes, device problems, deep rekeys. */
+static void put_pending(struct sbuf *out, const struct boot_ent *be, double mono, time_t now)
+{
+	struct skp_rec_pending r;
+
+	skp_rec_init(&r, SKP_REC_PENDING);
+	r.since = now - (int64_t)(mono - be->added);
+	r.next_s = be->next_at > mono ? be->next_at - mono : 0;
+	r.attempts = be->attempts;
+	/* boot.h's enum is the record's, from 1 on */
+	r.wait = be->wait == BOOT_WAIT_DEVICE ? SKP_PENDING_DEVICE : be->wait == BOOT_WAIT_PROVIDER ?
+		 SKP_PENDING_PROVIDER : SKP_PENDING_OPEN;
+	r.nofail = !!be->e.nofail;
+	r.timeout = (uint32_t)be->e.timeout;
+	STR(r.mapping, be->e.name);
+	STR(r.provider, be->provider);
+	STR(r.reason, be->reason);
+	sb_put(out, &r, sizeof(r));
+}
+
+/* The daemon, its providers with their nodes, device problems, deep rekeys, pending
+ * skptab entries. */
 int rep_status(struct skpd *d, struct sbuf *out, int *alarm)
 {
 	struct skp_rec_status r;
@@ -114,6 +138,8 @@ int rep_status(struct skpd *d, struct sbuf *out, int *alarm)
 	r.n_providers = (uint32_t)d->n_provs;
 	r.n_problems = problems;
 	r.n_rekeys = rekeys;
+	for (size_t i = 0; i < d->n_boot; i++)
+		r.n_pending += d->boot[i].wait != BOOT_WAIT_NONE;
 	STR(r.config, d->config_path);
 	STR(r.target, d->cfg.target);
 	sb_put(out, &r, sizeof(r));
@@ -132,6 +158,9 @@ int rep_status(struct skpd *d, struct sbuf *out, int *alarm)
 	for (size_t i = 0; i < d->n_devs; i++)
 		if (d->devs[i].rk)
 			put_rekey(out, &d->devs[i]);
+	for (size_t i = 0; i < d->n_boot; i++)
+		if (d->boot[i].wait != BOOT_WAIT_NONE)
+			put_pending(out, &d->boot[i], boot_now(), time(NULL));
 	return 0;
 }
 

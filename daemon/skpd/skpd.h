@@ -9,7 +9,8 @@
  *   health                    provider health and device remediation (a worker thread)
  *   rekey                     deep rekey
  *   ops                       format, open, close, shallow rekey, migration
- *   boot, persist, report     skptab at start, key_persistence, what skpctl shows
+ *   uevent, fstab             kernel block uevents; fstab lines without _netdev
+ *   boot, persist, report     skptab (open, retry, READY), key_persistence, what skpctl shows
  *   control                   the control socket
  *   main                      start, the loop, stop
  */
@@ -24,6 +25,8 @@
 #include "keks.h"
 #include "providers.h"
 
+struct boot_ent;
+
 struct skpd {
 	char config_path[SKP_PATH_MAX];
 	struct skp_config cfg;
@@ -36,6 +39,9 @@ struct skpd {
 	time_t started;
 	time_t last_health, last_remediation;
 	struct health *health;		/* the worker that asks the KMS (health.c) */
+	struct boot_ent *boot;		/* skptab entries, open or pending (boot.c) */
+	size_t n_boot;
+	int boot_bad;			/* skptab lines skipped at the last load */
 	unsigned long requests;
 };
 

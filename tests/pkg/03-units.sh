@@ -1,7 +1,8 @@
 #!/bin/bash
 # systemd-analyze verify accepts every unit the skp package ships, inside the package's
 # own tree: its ExecStart finds the packaged skpd, Documentation= its man pages.  Programs
-# the units take from the system (/bin/kill) are copied in from this host.
+# and targets the units take from the system (/bin/kill, sysinit.target) are copied in
+# from this host.
 . tests/lib/common.sh
 deb=$(ls build/deb/skp_*.deb 2>/dev/null | head -n 1)
 [ -n "$deb" ] || fail "no skp package in build/deb (01-deb.sh)"
@@ -13,6 +14,11 @@ units=$(find "$root/lib/systemd/system" -type f \( -name '*.service' -o -name '*
 # shellcheck disable=SC2086
 for p in $(sed -n 's/^Exec[A-Za-z]*=[-@:+!]*\(\/[^ ]*\).*/\1/p' $units | sort -u); do
 	[ -e "$root$p" ] || install -D "$p" "$root$p" || fail "$p: neither packaged nor on this host"
+done
+# The targets a unit is ordered against or pulled in by (sysinit.target by default
+# dependencies, network-online.target...) are the system's: copied in from this host.
+for t in /lib/systemd/system/*.target; do
+	[ -e "$root$t" ] || install -D -m 0644 "$t" "$root$t"
 done
 for u in $units; do
 	out=$(MANPATH="$root/usr/share/man" systemd-analyze verify --root="$root" "$u" 2>&1) ||

@@ -43,7 +43,7 @@ echo "kp UUID=$uuid" > "$W/skptab"
 start_skpd "$W/down.conf" "$W/down.log"
 assert_contains "$(cat "$W/down.log")" "$warn"
 assert_contains "$(cat "$W/down.log")" "key_persistence: 1 KEK(s) loaded"
-assert_contains "$(cat "$W/down.log")" "1 device(s) opened, 0 already open, 0 failed; 0 KEK(s) fetched"
+assert_contains "$(cat "$W/down.log")" "1 device(s) opened, 0 adopted (already live), 0 pending, 0 bad line(s); 0 KEK(s) fetched"
 assert_eq "$(sum_mib /dev/mapper/kp 4)" "$want" "data after a boot from persisted keys"
 
 # Turned off: the file goes, and the same boot with the KMS down opens nothing.

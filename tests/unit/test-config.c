@@ -198,6 +198,34 @@ TEST(skptab)
 	ASSERT_EQ(-EINVAL, skptab_parse("tab", "bad/name /dev/x\n", &tab, &err));
 }
 
+/* timeout=SECONDS bounds how long READY waits for an entry (docs/man/skptab.5). */
+TEST(skptab_timeout)
+{
+	static const char *const bad[] = {"timeout=0", "timeout=3601", "timeout=", "timeout=5s", "timeout=-1",
+					  "timeout=99999999999999999999", "timeout"};
+	struct skptab tab;
+	struct skp_err err = {0};
+
+	ASSERT_EQ(0, skptab_parse("tab", "a /dev/x\nb /dev/y nofail,timeout=5\nc /dev/z timeout=3600\n"
+				  "d /dev/w timeout=1,discard\n", &tab, &err)) TH_LOG("%s", err.msg);
+	ASSERT_EQ(4, tab.n);
+	ASSERT_EQ(SKPTAB_TIMEOUT_DEFAULT, tab.e[0].timeout);
+	ASSERT_EQ(90, tab.e[0].timeout);
+	ASSERT_EQ(5, tab.e[1].timeout);
+	ASSERT_EQ(1, tab.e[1].nofail);
+	ASSERT_EQ(3600, tab.e[2].timeout);
+	ASSERT_EQ(1, tab.e[3].timeout);
+	ASSERT_EQ(1, tab.e[3].discard);
+	skptab_free(&tab);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char text[128];
+
+		snprintf(text, sizeof(text), "ok /dev/v\na /dev/x %s\n", bad[i]);
+		ASSERT_EQ(-EINVAL, skptab_parse("tab", text, &tab, &err)) TH_LOG("%s", bad[i]);
+		ASSERT_NE(NULL, strstr(err.msg, "tab:2:")) TH_LOG("%s", err.msg);
+	}
+}
+
 /* A path under the test directory. */
 static const char *tpath(const char *name)
 {

@@ -323,6 +323,60 @@ TEST(record_text_fields)
 	ASSERT_NE(NULL, strstr(e_.msg, why)) TH_LOG("message: %s", e_.msg); \
 } while (0)
 
+/* Status with pending skptab entries: after the rekeys, as many as n_pending says. */
+TEST(pending_records)
+{
+	struct body b, good;
+	struct skp_rec_pending pd, *pp;
+	size_t off_pd;
+
+	memset(&good, 0, sizeof(good));
+	status_body(&good);
+	((struct skp_rec_status *)good.b)->n_pending = 2;
+	skp_rec_init(&pd, SKP_REC_PENDING);
+	pd.since = 1764590000;
+	pd.next_s = 4.5;
+	pd.attempts = 3;
+	pd.wait = SKP_PENDING_PROVIDER;
+	pd.timeout = 90;
+	skp_rec_str(pd.mapping, sizeof(pd.mapping), "data");
+	skp_rec_str(pd.provider, sizeof(pd.provider), "corp-kms");
+	skp_rec_str(pd.reason, sizeof(pd.reason), "getting KEK 12 from provider \"corp-kms\": timed out");
+	put(&good, &pd);
+	pd.wait = SKP_PENDING_DEVICE;
+	pd.nofail = 1;
+	skp_rec_str(pd.provider, sizeof(pd.provider), "");
+	put(&good, &pd);
+	off_pd = good.len - sizeof(pd);
+	ASSERT_EQ(0, skp_resp_records_check(SKP_CMD_STATUS, good.b, good.len, NULL));
+	ASSERT_EQ(0, same_back(&good));
+
+	b = good;
+	pp = (struct skp_rec_pending *)(b.b + off_pd);
+	pp->wait = SKP_PENDING_WAIT_MAX + 1;
+	REFUSED(SKP_CMD_STATUS, b, "out of range");
+	b = good;
+	pp = (struct skp_rec_pending *)(b.b + off_pd);
+	pp->nofail = 2;
+	REFUSED(SKP_CMD_STATUS, b, "out of range");
+	b = good;
+	pp = (struct skp_rec_pending *)(b.b + off_pd);
+	memset(pp->reason, 'r', sizeof(pp->reason));
+	REFUSED(SKP_CMD_STATUS, b, "without its NUL");
+	b = good;
+	((struct skp_rec_status *)b.b)->reserved = 1;
+	REFUSED(SKP_CMD_STATUS, b, "out of range");
+	b = good;
+	((struct skp_rec_status *)b.b)->n_pending = 3;
+	REFUSED(SKP_CMD_STATUS, b, "ends where a pending record is due");
+	b = good;
+	((struct skp_rec_status *)b.b)->n_pending = 1;
+	REFUSED(SKP_CMD_STATUS, b, "records past the end");
+	b = good;
+	((struct skp_rec_status *)b.b)->n_rekeys = 0;
+	REFUSED(SKP_CMD_STATUS, b, "a rekey record where a pending record is due");
+}
+
 TEST(malformed_records_refused)
 {
 	struct body b, good;
@@ -355,7 +409,7 @@ TEST(malformed_records_refused)
 	REFUSED(SKP_CMD_STATUS, b, "expected 392");
 	b = good;
 	((struct skp_rec_hdr *)b.b)->len = 8;
-	REFUSED(SKP_CMD_STATUS, b, "expected 344");
+	REFUSED(SKP_CMD_STATUS, b, "expected 352");
 
 	/* Unknown types, reserved header bytes. */
 	b = good;

@@ -20,7 +20,9 @@
 #include "fake-dm.h"
 #include "fake-keyring.h"
 #include "fake-kms.h"
+#include "fstab.h"
 #include "skpd.h"
+#include "uevent.h"
 
 #define N_DEVS 6
 
@@ -149,13 +151,15 @@ TEST_F(boot, provider_down_fails_only_its_devices)
 	ASSERT_EQ(3, self->e.d->n_devs);
 }
 
-/* Mappings left by an earlier skpd are not touched (docs/man/skptab.5); a bad line is
- * skipped and the other lines still open. */
+/* A mapping left by an earlier skpd is adopted through op_open (docs/man/skptab.5); the
+ * fakes back mappings with files, which adoption refuses (it checks the backing block
+ * device, fake-dm.h), so here it stays pending with its table untouched (adoption itself:
+ * tests/system/73-boot-retry.sh).  A bad line is skipped and the other lines still open. */
 TEST_F(boot, existing_mappings_and_bad_lines)
 {
 	char tab[8 * PATH_MAX], m[128];
 	struct fake_kms *a = fake_kms("kmsA"), *b = fake_kms("kmsB");
-	unsigned long creates;
+	unsigned long creates, reloads;
 
 	ASSERT_EQ(0, skpd_boot_open(self->e.d));
 	env_stop(&self->e);
@@ -167,15 +171,224 @@ TEST_F(boot, existing_mappings_and_bad_lines)
 	ASSERT_EQ(0, env_start(&self->e, &self->err)) TH_LOG("%s", self->err.msg);
 	a->n_get = a->n_get_items = b->n_get = b->n_get_items = 0;
 	creates = fake_dm_stats.create;
+	reloads = fake_dm_stats.reload;
 
-	ASSERT_EQ(-1, skpd_boot_open(self->e.d));	/* two bad lines */
+	ASSERT_EQ(-1, skpd_boot_open(self->e.d));	/* two bad lines, a1 pending */
 	mapped(m, sizeof(m));
 	ASSERT_STREQ("a1 a1c a2 b1 b1c b2", m);
 	ASSERT_EQ(2, fake_dm_stats.create - creates);
+	ASSERT_EQ(reloads, fake_dm_stats.reload);
+	ASSERT_EQ(2, self->e.d->boot_bad);
+	ASSERT_EQ(3, self->e.d->n_boot);
+	ASSERT_EQ(BOOT_WAIT_OTHER, self->e.d->boot[0].wait);
+	ASSERT_NE(NULL, strstr(self->e.d->boot[0].reason, "refusing to adopt"));
+	/* a1's KEK came in the same batch as a2's. */
 	ASSERT_EQ(1, a->n_get);
-	ASSERT_EQ(1, a->n_get_items);
+	ASSERT_EQ(2, a->n_get_items);
 	ASSERT_EQ(1, b->n_get);
 	ASSERT_EQ(1, b->n_get_items);
+}
+
+static struct prov *prov_of(struct skpd *d, const char *name)
+{
+	for (size_t i = 0; i < d->n_provs; i++)
+		if (!strcmp(d->provs[i].conf->name, name))
+			return &d->provs[i];
+	return NULL;
+}
+
+static struct boot_ent *ent(struct skpd *d, const char *name)
+{
+	for (size_t i = 0; i < d->n_boot; i++)
+		if (!strcmp(d->boot[i].e.name, name))
+			return &d->boot[i];
+	return NULL;
+}
+
+/* KMS down: its entries stay pending and are tried again after 1, 2, 4 ... 60 s (the
+ * clock is the test's); each retry is one batch; up again, they open without a request. */
+TEST_F(boot, pending_retried_with_backoff)
+{
+	struct fake_kms *b = fake_kms("kmsB");
+	struct skpd *d = self->e.d;
+	double t = 1000, expect[] = {1001, 1003, 1007, 1015, 1031, 1063, 1123, 1183};
+	char m[128];
+
+	b->down = 1;
+	ASSERT_EQ(0, boot_load(d, t));
+	mapped(m, sizeof(m));
+	ASSERT_STREQ("a1 a1c a2", m);
+	ASSERT_EQ(BOOT_WAIT_PROVIDER, ent(d, "b1")->wait);
+	ASSERT_STREQ("kmsB", ent(d, "b1")->provider);
+	ASSERT_EQ(1, prov_of(d, "kmsB")->kms_down);
+	ASSERT_EQ(0, prov_of(d, "kmsA")->kms_down);
+	ASSERT_TRUE(boot_next(d) == 1001);
+	ASSERT_EQ(0, boot_retry(d, 1000.9));	/* not due */
+	ASSERT_EQ(1, ent(d, "b1")->attempts);
+	for (size_t i = 0; i + 1 < sizeof(expect) / sizeof(expect[0]); i++) {
+		ASSERT_TRUE(boot_next(d) == expect[i]) TH_LOG("next %f, expected %f", boot_next(d), expect[i]);
+		ASSERT_EQ(0, boot_retry(d, expect[i]));
+		ASSERT_EQ(i + 2, ent(d, "b2")->attempts);
+	}
+	ASSERT_TRUE(boot_next(d) == 1183);	/* capped at 60 s */
+	ASSERT_EQ(0, b->n_get);			/* never reached it */
+	b->down = 0;
+	ASSERT_EQ(3, boot_retry(d, 1183));
+	mapped(m, sizeof(m));
+	ASSERT_STREQ("a1 a1c a2 b1 b1c b2", m);
+	ASSERT_EQ(1, b->n_get);
+	ASSERT_EQ(2, b->n_get_items);
+	ASSERT_TRUE(boot_next(d) < 0);
+	ASSERT_EQ(BOOT_WAIT_NONE, ent(d, "b1c")->wait);
+	ASSERT_EQ(0, fake_keyring_count());
+}
+
+/* The health worker found the KMS answering again (health.c sets up_kick): its entries are
+ * tried at once, not at the end of their backoff; others are not. */
+TEST_F(boot, health_kick_retries_at_once)
+{
+	struct skpd *d = self->e.d;
+	char m[128];
+
+	fake_kms("kmsB")->down = 1;
+	ASSERT_EQ(0, boot_load(d, 1000));
+	ASSERT_EQ(0, boot_retry(d, 1001));
+	ASSERT_TRUE(boot_next(d) == 1003);
+	fake_kms("kmsB")->down = 0;
+	boot_kick_providers(d, 1001.5);		/* no kick yet */
+	ASSERT_TRUE(boot_next(d) == 1003);
+	prov_of(d, "kmsB")->up_kick = 1;
+	boot_kick_providers(d, 1001.5);
+	ASSERT_EQ(0, prov_of(d, "kmsB")->up_kick);
+	ASSERT_TRUE(boot_next(d) == 1001.5);
+	ASSERT_EQ(3, boot_retry(d, 1001.5));
+	mapped(m, sizeof(m));
+	ASSERT_STREQ("a1 a1c a2 b1 b1c b2", m);
+	ASSERT_EQ(3, ent(d, "b1")->attempts);
+}
+
+/* A device that appears (a uevent) is tried at once, at most once a second. */
+TEST_F(boot, device_kick_retries_at_once)
+{
+	struct skpd *d = self->e.d;
+	char late[PATH_MAX + 32], tab[PATH_MAX + 64];
+
+	snprintf(late, sizeof(late), "%s/late.img", self->e.dir);
+	snprintf(tab, sizeof(tab), "late %s timeout=5\n", late);
+	ASSERT_EQ(0, env_write_file(self->e.skptab, tab));
+	fake_kms("kmsB")->down = 1;
+	ASSERT_EQ(0, boot_load(d, 1000));
+	ASSERT_EQ(BOOT_WAIT_DEVICE, ent(d, "late")->wait);
+	ASSERT_EQ(0, boot_retry(d, 1001));
+	ASSERT_TRUE(boot_next(d) == 1003);
+	ASSERT_EQ(0, env_dev(&self->e, "late", 1, late, sizeof(late)));
+	ASSERT_EQ(0, env_format(&self->e, late, "kmsA", 0, &self->err)) TH_LOG("%s", self->err.msg);
+	boot_kick_devices(d, 1001.2);		/* tried at 1001: not before 1002 */
+	ASSERT_TRUE(boot_next(d) == 1002);
+	boot_kick_devices(d, 1002.5);
+	ASSERT_TRUE(boot_next(d) == 1002);
+	ASSERT_EQ(1, boot_retry(d, 1002.5));
+	ASSERT_TRUE(fake_dm_find("late") != NULL);
+	ASSERT_EQ(3, ent(d, "late")->attempts);
+	ASSERT_TRUE(boot_next(d) < 0);
+}
+
+/* READY waits for entries without nofail, each up to its timeout; nofail never delays it. */
+TEST_F(boot, ready_after_open_or_timeout)
+{
+	struct skpd *d = self->e.d;
+	char tab[4 * PATH_MAX], st[1200];
+	double left = 0;
+
+	snprintf(tab, sizeof(tab), "a1 %s timeout=5\nb1 %s nofail\nb2 %s timeout=3\n", self->dev[0],
+		 self->dev[3], self->dev[5]);
+	ASSERT_EQ(0, env_write_file(self->e.skptab, tab));
+	fake_kms("kmsA")->down = fake_kms("kmsB")->down = 1;
+	ASSERT_EQ(0, boot_load(d, 1000));
+	ASSERT_EQ(0, boot_ready(d, 1000, st, sizeof(st), &left));
+	ASSERT_NE(NULL, strstr(st, "waiting for 2 device(s): a1 (getting KEK")) TH_LOG("%s", st);
+	ASSERT_NE(NULL, strstr(st, "b2 (")) TH_LOG("%s", st);
+	ASSERT_EQ(NULL, strstr(st, "b1 ("));
+	ASSERT_TRUE(left == 5);
+	ASSERT_EQ(0, boot_ready(d, 1003, st, sizeof(st), &left));
+	ASSERT_NE(NULL, strstr(st, "waiting for 1 device(s): a1")) TH_LOG("%s", st);
+	ASSERT_EQ(1, boot_ready(d, 1005, st, sizeof(st), &left));
+	ASSERT_STREQ("", st);
+	/* Opened before its timeout: READY at once. */
+	ASSERT_EQ(0, boot_ready(d, 1001, NULL, 0, NULL));
+	fake_kms("kmsA")->down = 0;
+	ASSERT_EQ(1, boot_retry(d, 1001));
+	ASSERT_EQ(0, boot_ready(d, 1001, NULL, 0, NULL));	/* b2 still within its 3 s */
+	ASSERT_EQ(1, boot_ready(d, 1003, NULL, 0, NULL));
+	ASSERT_EQ(BOOT_WAIT_PROVIDER, ent(d, "b1")->wait);	/* nofail: still tried */
+}
+
+/* Reload: a new entry is pending and tried, a removed one is no longer tried and its
+ * mapping stays; an unchanged one keeps its state. */
+TEST_F(boot, reload_adds_and_drops_entries)
+{
+	struct skpd *d = self->e.d;
+	char tab[4 * PATH_MAX];
+
+	snprintf(tab, sizeof(tab), "a1 %s\nb1 %s\n", self->dev[0], self->dev[3]);
+	ASSERT_EQ(0, env_write_file(self->e.skptab, tab));
+	fake_kms("kmsB")->down = 1;
+	ASSERT_EQ(0, boot_load(d, 1000));
+	ASSERT_TRUE(fake_dm_find("a1") != NULL);
+	ASSERT_EQ(BOOT_WAIT_PROVIDER, ent(d, "b1")->wait);
+	snprintf(tab, sizeof(tab), "a2 %s\nb1 %s\n", self->dev[2], self->dev[3]);
+	ASSERT_EQ(0, env_write_file(self->e.skptab, tab));
+	ASSERT_EQ(0, boot_load(d, 1000.5));
+	ASSERT_EQ(2, d->n_boot);
+	ASSERT_EQ(NULL, ent(d, "a1"));
+	ASSERT_TRUE(fake_dm_find("a1") != NULL);	/* never closed */
+	ASSERT_TRUE(fake_dm_find("a2") != NULL);
+	ASSERT_EQ(2, ent(d, "b1")->attempts);		/* kept, and tried again at the reload */
+	ASSERT_TRUE(ent(d, "b1")->added == 1000);
+	snprintf(tab, sizeof(tab), "a2 %s\n", self->dev[2]);
+	ASSERT_EQ(0, env_write_file(self->e.skptab, tab));
+	ASSERT_EQ(0, boot_load(d, 1001));
+	ASSERT_TRUE(boot_next(d) < 0);			/* b1 no longer tried */
+}
+
+/* fstab lines on skptab mappings need _netdev (skpd unlocks after the network), and
+ * nofail when the entry has it; a warning per line that lacks them. */
+TEST_F(boot, fstab_lines_need_netdev)
+{
+	char tab[4 * PATH_MAX], fstab[PATH_MAX + 16];
+
+	snprintf(tab, sizeof(tab), "a1 %s\nb1 %s nofail\n", self->dev[0], self->dev[3]);
+	ASSERT_EQ(0, env_write_file(self->e.skptab, tab));
+	fake_kms("kmsA")->down = fake_kms("kmsB")->down = 1;
+	ASSERT_EQ(0, boot_load(self->e.d, 1000));
+	snprintf(fstab, sizeof(fstab), "%s/fstab", self->e.dir);
+	ASSERT_EQ(0, env_write_file(fstab, "# <file system> <mount point> <type> <options> <dump> <pass>\n"
+				    "UUID=1234 / ext4 errors=remount-ro 0 1\n"
+				    "/dev/mapper/a1 /srv/a ext4 defaults 0 2\n"
+				    "/dev/mapper/a1 /srv/a2 ext4 _netdev 0 2\n"
+				    "/dev/mapper/b1 /srv/b ext4 _netdev 0 2\n"
+				    "/dev/mapper/b1 /srv/b2 ext4 _netdev,nofail 0 2\n"
+				    "/dev/mapper/other /srv/o ext4 defaults 0 2\n"
+				    "/dev/mapper/a10 /srv/o ext4 defaults 0 2\n"
+				    "/dev/mapper/a1 /srv/manual ext4 noauto 0 0\n"));
+	ASSERT_EQ(2, fstab_check(self->e.d, fstab));
+	ASSERT_EQ(0, fstab_check(self->e.d, "/nonexistent/fstab"));
+}
+
+#define EV(s) s, sizeof(s) - 1
+
+/* Which kernel uevents wake entries waiting for a device: a block device's add or change. */
+TEST(uevent_block_add_or_change)
+{
+	ASSERT_EQ(1, uevent_is_block_add(EV("add@/devices/virtual/block/loop0\0ACTION=add\0DEVPATH=/devices/"
+						"virtual/block/loop0\0SUBSYSTEM=block\0MAJOR=7\0MINOR=0\0DEVNAME=loop0\0")));
+	ASSERT_EQ(1, uevent_is_block_add(EV("change@/devices/virtual/block/loop1\0ACTION=change\0SUBSYSTEM=block\0")));
+	ASSERT_EQ(0, uevent_is_block_add(EV("remove@/devices/virtual/block/loop1\0ACTION=remove\0SUBSYSTEM=block\0")));
+	ASSERT_EQ(0, uevent_is_block_add(EV("add@/devices/virtual/net/tap0\0ACTION=add\0SUBSYSTEM=net\0")));
+	ASSERT_EQ(0, uevent_is_block_add(EV("add@/x\0ACTION=addx\0SUBSYSTEM=blocks\0")));
+	/* cut short, no NUL at the end */
+	ASSERT_EQ(1, uevent_is_block_add(EV("add@/x\0SUBSYSTEM=block\0ACTION=add")));
+	ASSERT_EQ(0, uevent_is_block_add(EV("")));
 }
 
 TEST_HARNESS_MAIN
