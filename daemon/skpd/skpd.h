@@ -9,6 +9,7 @@
  *   health                    provider health and device remediation (a worker thread)
  *   rekey                     deep rekey
  *   ops                       format, open, close, shallow rekey, migration
+ *   manager                   asks systemd: shutdown close, mounts of a late unlock
  *   uevent, fstab             kernel block uevents; fstab lines without _netdev
  *   boot, persist, report     skptab (open, retry, READY), key_persistence, what skpctl shows
  *   control                   the control socket
