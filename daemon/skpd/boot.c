@@ -155,12 +155,12 @@ static void entry_done(struct skpd *d, struct bent *b, const char *how, double n
 	b->state = 2;
 	be->wait = BOOT_WAIT_NONE;
 	be->reason[0] = be->logged[0] = '\0';
-	if (be->attempts > 1) {
+	if (be->attempts > 1)
 		log_msg(LOG_I, "%s:%d: %s %s after %u attempt(s), %.1f s", d->cfg.skptab, be->e.line,
 			be->e.name, how, be->attempts, now - be->added);
-		/* Its fstab mount may have given up waiting (device timeout): start it again. */
-		manager_start_mounts(be->e.name);
-	}
+	/* Its fstab mount may have given up already: a device timeout counts from the start
+	 * of the boot, not from skpd's, and the KMS may have been away for minutes. */
+	manager_start_mounts(be->e.name);
 }
 
 static unsigned long exchanges(struct skpd *d)
