@@ -158,9 +158,6 @@ static void entry_done(struct skpd *d, struct bent *b, const char *how, double n
 	if (be->attempts > 1)
 		log_msg(LOG_I, "%s:%d: %s %s after %u attempt(s), %.1f s", d->cfg.skptab, be->e.line,
 			be->e.name, how, be->attempts, now - be->added);
-	/* Its fstab mount may have given up already: a device timeout counts from the start
-	 * of the boot, not from skpd's, and the KMS may have been away for minutes. */
-	manager_start_mounts(be->e.name);
 }
 
 static unsigned long exchanges(struct skpd *d)
@@ -310,7 +307,8 @@ static int attempt(struct skpd *d, double now, int summary)
 {
 	struct bent *b;
 	struct scan_ent *scan = NULL;
-	size_t nb = 0, n_scan = 0;
+	const char **mounts = NULL;
+	size_t nb = 0, n_scan = 0, n_mounts = 0;
 	int opened = 0, adopted = 0, failed = 0, batches = 0, fetched = 0, want_scan = 0;
 	unsigned long ex0 = exchanges(d);
 	double t0 = boot_now();
@@ -319,8 +317,11 @@ static int attempt(struct skpd *d, double now, int summary)
 	if (boot_next(d) < 0 || boot_next(d) > now)
 		goto summary;
 	b = calloc(d->n_boot, sizeof(*b));
-	if (!b) {
+	mounts = calloc(d->n_boot, sizeof(*mounts));
+	if (!b || !mounts) {
 		log_msg(LOG_E, "skptab: out of memory");
+		free(b);
+		free(mounts);
 		return 0;
 	}
 	for (size_t i = 0; i < d->n_boot; i++) {
@@ -335,6 +336,7 @@ static int attempt(struct skpd *d, double now, int summary)
 	}
 	if (!nb) {
 		free(b);
+		free(mounts);
 		goto summary;
 	}
 	if (want_scan)
@@ -365,9 +367,16 @@ static int attempt(struct skpd *d, double now, int summary)
 		} else {
 			entry_done(d, &b[i], live ? "adopted" : "opened", now);
 			live ? adopted++ : opened++;
+			if (!live)
+				mounts[n_mounts++] = e->name;
 		}
 		sb_free(&out);
 	}
+	/* Their fstab mounts may have given up already: a device timeout counts from the
+	 * start of the boot, not from skpd's, and the KMS may have been away for minutes.
+	 * An adopted mapping's mount is up or was unmounted on purpose. */
+	manager_start_mounts(mounts, n_mounts);
+	free(mounts);
 	for (size_t i = 0; i < nb; i++)
 		failed += b[i].state == -1;
 	free(scan);

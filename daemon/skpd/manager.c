@@ -167,16 +167,12 @@ static int unit_inactive(sd_bus *bus, const char *upath)
 	return r;
 }
 
-void manager_start_mounts(const char *name)
+static void start_mounts_of(sd_bus *bus, const char *name)
 {
 	static const char *const props[] = {"RequiredBy", "BoundBy"};
 	char unit[3 * SKP_DM_NAME_MAX + 32], *dev_path;
 	size_t o;
-	sd_bus *bus;
 
-	bus = manager_bus("start the mounts of a device unlocked after boot");
-	if (!bus)
-		return;
 	/* The device unit's name is its escaped path: mapping names are [A-Za-z0-9._-], of
 	 * which only "-" needs escaping. */
 	o = (size_t)snprintf(unit, sizeof(unit), "dev-mapper-");
@@ -198,9 +194,9 @@ void manager_start_mounts(const char *name)
 			if (mpath && boot_mount(bus, mpath) && unit_inactive(bus, mpath)) {
 				if (sd_bus_call_method(bus, SD_DEST, SD_PATH, SD_MANAGER, "StartUnit", &e, NULL,
 						       "ss", *p, "replace") >= 0)
-					log_msg(LOG_I, "%s unlocked after boot: started %s", name, *p);
+					log_msg(LOG_I, "%s open: started %s", name, *p);
 				else
-					log_msg(LOG_W, "%s unlocked after boot: cannot start %s: %s", name, *p,
+					log_msg(LOG_W, "%s open: cannot start %s: %s", name, *p,
 						e.message ? e.message : "no answer");
 			}
 			free(mpath);
@@ -209,5 +205,18 @@ void manager_start_mounts(const char *name)
 		strv_free(v);
 	}
 	free(dev_path);
+}
+
+void manager_start_mounts(const char *const *names, size_t n)
+{
+	sd_bus *bus;
+
+	if (!n)
+		return;
+	bus = manager_bus("start the mounts of the devices it opened");
+	if (!bus)
+		return;
+	for (size_t i = 0; i < n; i++)
+		start_mounts_of(bus, names[i]);
 	sd_bus_flush_close_unref(bus);
 }

@@ -2,9 +2,7 @@
 # Boot time skp adds under systemd: ten skptab devices and one KMS node, the same guest
 # booted with skpd enabled and then disabled (tests/vm/run --systemd, three boots).
 # vm-args: --systemd --kms 1 --disk 32M --disk 32M --disk 32M --disk 32M --disk 32M --disk 32M --disk 32M --disk 32M --disk 32M --disk 32M
-set -uo pipefail
-T=/var/lib/skp-vm
-P=$T/pki
+. "$SKP_REPO/tests/systemd/lib.sh"
 devs=(/dev/vd{a..j})
 
 times() { # label
@@ -29,17 +27,7 @@ times() { # label
 
 case "$SKP_BOOT" in
 1)
-	install -m 0644 "$P/ca.pem" /etc/skp/kms-ca.pem
-	install -m 0644 "$P/client-a.pem" /etc/skp/host.pem
-	install -m 0600 "$P/client-a.key" /etc/skp/host.key
-	cat > /etc/skp/skpd.conf <<CONF
-[provider "corp-kms"]
-server = 127.0.0.1:5696
-ca = /etc/skp/kms-ca.pem
-cert = /etc/skp/host.pem
-key = /etc/skp/host.key
-default = true
-CONF
+	skp_config false
 	systemctl restart skpd.service || exit 1
 	: > /etc/skp/skptab
 	for i in "${!devs[@]}"; do

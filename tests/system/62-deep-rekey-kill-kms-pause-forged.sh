@@ -9,18 +9,6 @@
 . tests/system/lib/skp.sh
 
 default_conf
-restart_node() { # index
-	local conf=$SKP_KMS_DIR/server$1.conf port
-	port=$(sed -n 's/^port=//p' "$conf")
-	setsid /usr/bin/pykmip-server -f "$conf" -l "$SKP_KMS_DIR/server$1.log" \
-		> "$SKP_KMS_DIR/server$1.out" 2>&1 < /dev/null &
-	echo $! > "$SKP_KMS_DIR/server$1.pid"
-	for _ in $(seq 1 600); do
-		(exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && return 0
-		sleep 0.2
-	done
-	fail "KMS node $1 did not come back"
-}
 boundary() { dmsetup status d62 | awk '{print $4}'; }
 fresh /dev/vdb
 dmsetup create --noudevsync lower62 --table "0 65536 linear /dev/vdb 0"

@@ -10,18 +10,6 @@
 . tests/system/lib/skp.sh
 
 read -ra servers <<< "$SKP_KMS_SERVERS"
-restart_node() { # index
-	local conf=$SKP_KMS_DIR/server$1.conf port
-	port=$(sed -n 's/^port=//p' "$conf")
-	setsid /usr/bin/pykmip-server -f "$conf" -l "$SKP_KMS_DIR/server$1.log" \
-		> "$SKP_KMS_DIR/server$1.out" 2>&1 < /dev/null &
-	echo $! > "$SKP_KMS_DIR/server$1.pid"
-	for _ in $(seq 1 600); do
-		(exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && return 0
-		sleep 0.2
-	done
-	fail "KMS node $1 did not come back"
-}
 now() { date +%s.%N; }
 elapsed() { python3 -c "import sys; print('%.1f' % (float(sys.argv[2]) - float(sys.argv[1])))" "$@"; }
 wait_for() { # path seconds

@@ -19,18 +19,6 @@ dd if=/dev/urandom of=/dev/mapper/o bs=1M count=4 oflag=direct status=none
 want=$(sum_mib /dev/mapper/o 4)
 skpctl status "${C[@]}" > /dev/null || fail "status not ok with the KMS up"
 
-restart_node() { # index
-	local conf=$SKP_KMS_DIR/server$1.conf port
-	port=$(sed -n 's/^port=//p' "$conf")
-	setsid /usr/bin/pykmip-server -f "$conf" -l "$SKP_KMS_DIR/server$1.log" \
-		> "$SKP_KMS_DIR/server$1.out" 2>&1 < /dev/null &
-	echo $! > "$SKP_KMS_DIR/server$1.pid"
-	for _ in $(seq 1 600); do
-		(exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && return 0
-		sleep 0.2
-	done
-	fail "KMS node $1 did not come back"
-}
 wait_status() { # expected-exit-code seconds
 	local i rc
 	for i in $(seq 1 "$2"); do

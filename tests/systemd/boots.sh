@@ -13,25 +13,8 @@
 #   boot 4  the KMS still down: all three from the persisted KEKs; clean shutdown of 3
 . "$SKP_REPO/tests/systemd/lib.sh"
 
-P=/var/lib/skp-vm/pki
 SUMS=$T/sums
 LOOPIMG=$T/d.img
-
-conf() { # key_persistence
-	cat > /etc/skp/skpd.conf <<CONF
-[skpd]
-health_interval = 5
-key_persistence = $1
-
-[provider "corp-kms"]
-server = 127.0.0.1:5696
-ca = /etc/skp/kms-ca.pem
-cert = /etc/skp/host.pem
-key = /etc/skp/host.key
-default = true
-timeout = 3
-CONF
-}
 
 sums_ok() {
 	sha256sum --quiet -c "$SUMS"
@@ -76,10 +59,7 @@ case "$SKP_BOOT" in
 	units=$(dpkg -L skp | grep -E '/systemd/system/[^/]+\.(service|target|socket|timer|path)$')
 	check "systemd-analyze verify: every shipped unit clean ($(echo $units | wc -w))" \
 		bash -c 'out=$(systemd-analyze verify "$@" 2>&1); echo "$out"; ! grep -q . <<< "$out"' _ $units
-	install -m 0644 "$P/ca.pem" /etc/skp/kms-ca.pem
-	install -m 0644 "$P/client-a.pem" /etc/skp/host.pem
-	install -m 0600 "$P/client-a.key" /etc/skp/host.key
-	conf false
+	skp_config false 5
 	# The package enabled skpd and this boot started it with the example configuration.
 	need "skpd enabled by the package and running" systemctl -q is-enabled skpd.service
 	need "systemctl restart skpd: the new configuration" systemctl restart skpd.service
@@ -159,7 +139,7 @@ FSTAB
 	check "hot-plug: d unlocks by itself when its disk appears ($lo)" wait_for 30 test -b /dev/mapper/d
 	# Next boot: the KMS down, KEKs persisted for a and b only (c closed after the restart
 	# that wrote them all: the set follows what is open).
-	conf true
+	skp_config true 5
 	check "restart skpd with key_persistence on" systemctl restart skpd.service
 	check "unmount /srv/c" umount /srv/c
 	check "close c: its KEK leaves the persisted set" bash -c 'skpctl close c && skpctl close d'

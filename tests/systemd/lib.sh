@@ -56,3 +56,25 @@ wait_for() {
 journal_lacks() { # boot text
 	! journalctl --no-pager -b "$1" | grep -i -- "$2"
 }
+
+# skp_config KEY_PERSISTENCE [HEALTH_INTERVAL]: the rig's KMS credentials in /etc/skp and
+# an skpd.conf with one provider, corp-kms, on the rig's KMS (skp-vm-kms.service).
+skp_config() {
+	local pki=/var/lib/skp-vm/pki
+	install -m 0644 "$pki/ca.pem" /etc/skp/kms-ca.pem
+	install -m 0644 "$pki/client-a.pem" /etc/skp/host.pem
+	install -m 0600 "$pki/client-a.key" /etc/skp/host.key
+	cat > /etc/skp/skpd.conf <<CONF
+[skpd]
+health_interval = ${2:-60}
+key_persistence = $1
+
+[provider "corp-kms"]
+server = 127.0.0.1:5696
+ca = /etc/skp/kms-ca.pem
+cert = /etc/skp/host.pem
+key = /etc/skp/host.key
+default = true
+timeout = 3
+CONF
+}

@@ -103,3 +103,18 @@ sum_mib() { dd if="$1" bs=1M count="$2" iflag=direct status=none | sha256sum | c
 
 # fresh DEV...: erase skp headers left by an earlier test
 fresh() { local d; for d in "$@"; do dd if=/dev/zero of="$d" bs=64K count=2 conv=fsync status=none; done; }
+
+# restart_node INDEX: start KMS node INDEX again (stopped with tests/kms/stop DIR INDEX),
+# same configuration and database, and wait until it accepts connections.
+restart_node() { # index
+	local conf=$SKP_KMS_DIR/server$1.conf port
+	port=$(sed -n 's/^port=//p' "$conf")
+	setsid /usr/bin/pykmip-server -f "$conf" -l "$SKP_KMS_DIR/server$1.log" \
+		> "$SKP_KMS_DIR/server$1.out" 2>&1 < /dev/null &
+	echo $! > "$SKP_KMS_DIR/server$1.pid"
+	for _ in $(seq 1 600); do
+		(exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && return 0
+		sleep 0.2
+	done
+	fail "KMS node $1 did not come back"
+}
