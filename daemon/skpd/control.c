@@ -33,7 +33,7 @@ int control_reload(struct skpd *d, struct sbuf *out, struct skp_err *err)
 		return r;
 	/* The worker's connections are to the old providers: a new worker for the new ones. */
 	if (health_start(d, &e) < 0) {
-		health_stop(d);
+		health_stop(d, 0);
 		log_msg(LOG_E, "%s: no health checks until the next reload", e.msg);
 		sb_printf(out, "warning: %s: no health checks until the next reload\n", e.msg);
 	}

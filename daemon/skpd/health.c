@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "health.h"
@@ -198,25 +199,45 @@ int health_start(struct skpd *d, struct skp_err *err)
 		health_destroy(h);
 		return skp_err_set(err, -r, "health checks: cannot start a thread: %s", strerror(r));
 	}
-	health_stop(d);
+	health_stop(d, 0);
 	d->health = h;
 	return 0;
 }
 
-void health_stop(struct skpd *d)
+int health_stop(struct skpd *d, int wait_ms)
 {
 	struct health *h = d->health;
+	pthread_t t;
+	struct timespec until;
+	int r;
 
 	if (!h)
-		return;
+		return 0;
 	d->health = NULL;
-	/* Not joined: a probe of a node that does not answer may hold it for its timeout.
-	 * Detached first: once told to stop, the worker frees h, maybe before we return. */
-	pthread_detach(h->thread);
+	t = h->thread;
+	if (wait_ms <= 0)
+		/* Detached first: once told to stop, the worker frees h, maybe before we
+		 * return.  Not joined: a probe of a node that does not answer may hold it for
+		 * its timeout. */
+		pthread_detach(t);
 	pthread_mutex_lock(&h->lock);
 	h->stop = 1;
 	pthread_cond_signal(&h->cond);
 	pthread_mutex_unlock(&h->lock);
+	if (wait_ms <= 0)
+		return 0;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += wait_ms / 1000;
+	until.tv_nsec += (long)(wait_ms % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	r = pthread_timedjoin_np(t, NULL, &until);
+	if (r == 0)
+		return 0;
+	pthread_detach(t);	/* it frees itself when its exchange ends */
+	return -r;
 }
 
 int health_fd(const struct skpd *d)

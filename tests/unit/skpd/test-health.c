@@ -39,7 +39,7 @@ FIXTURE_SETUP(hl)
 FIXTURE_TEARDOWN(hl)
 {
 	if (self->e.d)
-		health_stop(self->e.d);
+		health_stop(self->e.d, 0);
 	env_cleanup(&self->e);
 }
 
@@ -133,6 +133,22 @@ TEST_F(hl, worker_replaced_many_times)
 		ASSERT_EQ(1, answer(d));
 	ASSERT_EQ(1, d->provs[0].alarm);
 	fake_kms("kmsA")->down = 0;
+}
+
+/* skpd's exit waits for the worker (so exit() does not tear OpenSSL down under a probe):
+ * an idle worker ends at once, one mid-probe as soon as its exchange does. */
+TEST_F(hl, stop_waits_for_the_worker)
+{
+	struct skpd *d = self->e.d;
+
+	ASSERT_EQ(0, health_stop(d, 2000));
+	ASSERT_EQ(-1, health_fd(d));
+	for (int i = 0; i < 50; i++) {
+		ASSERT_EQ(0, health_start(d, &self->err)) TH_LOG("%s", self->err.msg);
+		health_request_probe(d);
+		ASSERT_EQ(0, health_stop(d, 2000)) TH_LOG("stop %d", i);
+	}
+	ASSERT_EQ(0, health_start(d, &self->err)) TH_LOG("%s", self->err.msg);
 }
 
 TEST_HARNESS_MAIN
