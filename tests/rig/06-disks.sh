@@ -3,11 +3,12 @@
 source tests/lib/common.sh
 export TMPDIR=$(mktemp -d)
 trap 'rm -rf "$TMPDIR"' EXIT
-out=$(tests/vm/run --quiet --disk 16M --disk 32M -- sh -c 'blockdev --getsize64 /dev/vda /dev/vdb')
-assert_eq "$(echo $out)" "16777216 33554432" "disk sizes in order"
 img=$TMPDIR/persist.img
 truncate -s 8M "$img"
-tests/vm/run --quiet --disk "$img" -- sh -c 'echo skp-marker-123 | dd of=/dev/vda conv=fsync status=none'
+out=$(tests/vm/run --quiet --disk 16M --disk 32M --disk "$img" -- sh -c '
+	blockdev --getsize64 /dev/vda /dev/vdb /dev/vdc
+	echo skp-marker-123 | dd of=/dev/vdc conv=fsync status=none')
+assert_eq "$(echo $out)" "16777216 33554432 8388608" "disk sizes in order"
 out=$(tests/vm/run --quiet --disk "$img" -- sh -c 'head -c 14 /dev/vda')
 assert_eq "$out" "skp-marker-123" "a second boot reads the first boot's write"
 [ -f "$img" ] || fail "--disk PATH removed the image"
