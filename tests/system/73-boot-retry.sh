@@ -26,10 +26,10 @@ cleanup73() {
 }
 trap cleanup73 EXIT
 
-# Devices: late on vda; rk on the first 64 MiB of vdb (a deep rekey later); hot, 40 MiB
+# Devices: late on vda; rk on the first 24 MiB of vdb (deep rekeys later, kept short); hot, 40 MiB
 # further on vdb, seen through a loop device that is detached while skpd starts.
 fresh /dev/vda /dev/vdb
-dmsetup create --noudevsync lower73 --table "0 131072 linear /dev/vdb 0"
+dmsetup create --noudevsync lower73 --table "0 49152 linear /dev/vdb 0"
 dmsetup mknodes
 LOOP=$(losetup -f --show -o $((64 << 20)) --sizelimit $((40 << 20)) /dev/vdb)
 fresh "$LOOP"
@@ -143,14 +143,16 @@ for _ in $(seq 1 100); do grep -q "KMIP request" "$W/restart.log" && break; slee
 assert_contains "$(cat "$W/restart.log")" "0 device(s) opened, 3 adopted (already live), 0 pending"
 assert_contains "$(skpctl list "${C[@]}")" "rk"
 sleep 2
-[ "$(boundary)" -gt "$b" ] || fail "the adopted rekey did not go on (boundary $(boundary), was $b)"
+# Moved on, or already done (boundary 0; generation 2 checked below).
+b2=$(boundary)
+[ "$b2" -gt "$b" ] || [ "$b2" = 0 ] || fail "the adopted rekey did not go on (boundary $b2, was $b)"
 skpctl rekey rk --status --wait "${C[@]}" > /dev/null || { cat "$W/restart.log"; fail "adopted rekey did not finish"; }
 echo "restart -> rekey done: $(elapsed "$t_restart" "$(now)") s"
 assert_contains "$(skpctl dump /dev/mapper/lower73)" "generation:  2"
 assert_eq "$(sum_mib /dev/mapper/rk 8)" "${sum[rk]}" "data of rk after the rekey"
 
 # 5. Paused, then restarted: adopted, still paused.
-skpctl rekey rk --deep --chunk 256K --rate 2 "${C[@]}" > /dev/null
+skpctl rekey rk --deep --chunk 256K --rate 4 "${C[@]}" > /dev/null
 sleep 1
 skpctl rekey rk --pause "${C[@]}" > /dev/null
 b=$(boundary)
