@@ -47,13 +47,19 @@ kernel-extra:
 		( $(call kbuild,$$d/kernel,/lib/modules/$$v/build) ) || exit 1; \
 	done
 
-# The test build (fault-injection hooks, kernel/skp-test-hooks.c) for the default kernel,
-# loaded only by the VM tests that need it; never installed.
+# Test builds for the default kernel, loaded only by the VM tests that need them; never
+# installed: kernel-test-* has the fault-injection hooks (kernel/skp-test-hooks.c);
+# kernel-old-* says it is dm-skp 1.1, a module left loaded by a partial upgrade
+# (tests/system/65-old-target.sh).  Built here: the guest would take minutes.
 kernel-test:
 	@d=$(BUILD)/kernel-test-$(KVER); rm -rf $$d; mkdir -p $$d; \
 		cp -r kernel uapi $$d/; rm -f $$d/kernel/*.o $$d/kernel/*.ko $$d/kernel/.*.cmd; \
 		export SKP_TEST_HOOKS=y; ( $(call kbuild,$$d/kernel,$(KDIR)) ) > /dev/null || \
 		{ cat $$d/kernel/.build.log; exit 1; }
+	@d=$(BUILD)/kernel-old-$(KVER); rm -rf $$d; mkdir -p $$d; \
+		cp -r kernel uapi $$d/; rm -f $$d/kernel/*.o $$d/kernel/*.ko $$d/kernel/.*.cmd; \
+		sed -i 's/^#define DM_SKP_VERSION_MINOR.*/#define DM_SKP_VERSION_MINOR\t1/' $$d/uapi/linux/dm-skp.h; \
+		( $(call kbuild,$$d/kernel,$(KDIR)) ) > /dev/null || { cat $$d/kernel/.build.log; exit 1; }
 
 daemon:
 	@$(MAKE) --no-print-directory -C daemon BUILD=$(BUILD)

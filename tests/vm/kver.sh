@@ -31,3 +31,8 @@ skp_module_path() {
 skp_test_module_path() {
 	echo "$1/build/kernel-test-$2/kernel/dm-skp.ko"
 }
+
+# The module as dm-skp 1.1 (make kernel-test), for the partial-upgrade test.
+skp_old_module_path() {
+	echo "$1/build/kernel-old-$2/kernel/dm-skp.ko"
+}
