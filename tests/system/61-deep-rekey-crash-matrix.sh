@@ -4,7 +4,8 @@
 # the disk, as a power cut), skpd is SIGKILLed and the mapping dropped; a fresh skpd then
 # opens the device (recovery from the progress records), the rekey finishes, and the data
 # must be exactly what was written.  Deterministic points use the test-only knob
-# SKP_TEST_STOP_AT=<step>:<n> (skpd stops itself there); the others cut at random times.
+# SKP_TEST_STOP_AT=<step>:<n> (skpd stops itself there); with SKP_CRASH_RANDOM=N (make
+# check-all), N more cuts come at random times.
 . tests/lib/common.sh
 . tests/system/lib/skp.sh
 
@@ -63,7 +64,7 @@ for point in first-records:1 newslot:1 record:1 record:6 chunk:1 chunk:9 record:
 	grep -q "interrupted deep rekey" "$W/skpd-$n-after.log" && recovered=$((recovered + 1))
 	echo "# point $point: recovered"
 done
-for i in $(seq 1 10); do
+for i in $(seq 1 "${SKP_CRASH_RANDOM:-0}"); do
 	n=$((n + 1))
 	start_skpd "$W/skpd.conf" "$W/skpd-$n.log"
 	skpctl open /dev/mapper/lower61 d61 "${C[@]}" > /dev/null
