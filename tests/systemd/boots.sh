@@ -101,7 +101,7 @@ FSTAB
 	# reload and restart under I/O: fio writes and verifies while skpd goes and comes.
 	ta=$(dmsetup table a)
 	fio --name=io --filename=/srv/a/fio --size=16M --rw=randrw --bs=4k --direct=1 \
-		--ioengine=psync --time_based --runtime=10 --verify=crc32c --verify_fatal=1 \
+		--ioengine=psync --time_based --runtime=7 --verify=crc32c --verify_fatal=1 \
 		--output="$T/fio.out" &
 	fio_pid=$!
 	sleep 2
@@ -116,8 +116,8 @@ FSTAB
 
 	# A deep rekey across a restart: it resumes by itself and finishes.
 	g0=$(skpctl dump /dev/vdb | sed -n 's/^ *generation: *//p' | head -1)
-	check "deep rekey of b started (4 MiB/s)" skpctl rekey b --deep --rate 4
-	sleep 3
+	check "deep rekey of b started (8 MiB/s)" skpctl rekey b --deep --rate 8
+	sleep 2
 	check "systemctl restart skpd during the deep rekey" systemctl restart skpd.service
 	check "the deep rekey resumed after the restart and finished" \
 		timeout 300 skpctl rekey b --status --wait
