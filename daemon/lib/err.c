@@ -6,17 +6,40 @@
 
 #include "err.h"
 
+static int vset(struct skp_err *err, int cls, int code, const char *fmt, va_list ap)
+{
+	if (!err)
+		return code;
+	err->code = code;
+	err->cls = cls;
+	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	return code;
+}
+
 int skp_err_set(struct skp_err *err, int code, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (!err)
-		return code;
-	err->code = code;
 	va_start(ap, fmt);
-	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	code = vset(err, SKP_ERRC_NONE, code, fmt, ap);
 	va_end(ap);
 	return code;
+}
+
+int skp_err_setc(struct skp_err *err, int cls, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	code = vset(err, cls, code, fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+void skp_err_class(struct skp_err *err, int cls)
+{
+	if (err)
+		err->cls = cls;
 }
 
 int skp_err_wrap(struct skp_err *err, const char *fmt, ...)
@@ -38,6 +61,7 @@ void skp_err_clear(struct skp_err *err)
 {
 	if (err) {
 		err->code = 0;
+		err->cls = SKP_ERRC_NONE;
 		err->msg[0] = '\0';
 	}
 }

@@ -430,7 +430,7 @@ static int pick_copy(const unsigned char *area, uint64_t dev_size, struct skp_he
 	}
 	if (best < 0) {
 		if (nodata == 2)
-			return skp_err_set(err, -ENODATA, "not an skp device (no header found)");
+			return skp_err_setc(err, SKP_ERRC_NO_DEVICE, -ENODATA, "not an skp device (no header found)");
 		return skp_err_set(err, e[0].code == -ENODATA ? e[1].code : e[0].code,
 				   "no valid header copy (A: %.90s; B: %.90s)", e[0].msg, e[1].msg);
 	}

@@ -92,9 +92,13 @@ int skp_dev_open(const char *path, int flags, uint64_t *size, struct skp_err *er
 	int fd = open(path, flags | O_CLOEXEC), r;
 
 	if (fd < 0) {
-		if (errno == EBUSY)
-			return skp_err_set(err, -EBUSY, "%s is in use (mounted, or open as a mapping)", path);
-		return skp_err_set(err, -errno, "%s: %s", path, strerror(errno));
+		int e = errno;
+
+		if (e == EBUSY)
+			return skp_err_setc(err, SKP_ERRC_BUSY, -EBUSY, "%s is in use (mounted, or open as a mapping)",
+					    path);
+		return skp_err_setc(err, e == ENOENT || e == ENXIO || e == ENODEV ? SKP_ERRC_NO_DEVICE : SKP_ERRC_NONE,
+				    -e, "%s: %s", path, strerror(e));
 	}
 	r = skp_dev_size(fd, size);
 	if (r < 0) {

@@ -497,9 +497,9 @@ int skp_kmip_result_check(const struct skp_kmip_result *res, uint32_t op, struct
 		return 0;
 	}
 	if (res->status == KMIP_STATUS_FAILED)
-		return skp_err_set(err, reason_errno(res->reason), "%s failed: %s (reason 0x%02X)%s%s",
-				   skp_kmip_op_name(op), skp_kmip_reason_name(res->reason), res->reason,
-				   res->message[0] ? ": " : "", res->message);
+		return skp_err_setc(err, SKP_ERRC_KEY_REFUSED, reason_errno(res->reason), "%s failed: %s (reason 0x%02X)%s%s",
+				    skp_kmip_op_name(op), skp_kmip_reason_name(res->reason), res->reason,
+				    res->message[0] ? ": " : "", res->message);
 	if (res->status == KMIP_STATUS_PENDING)
 		return skp_err_set(err, -EINPROGRESS, "%s: server answered Pending (asynchronous operations unsupported)",
 				   skp_kmip_op_name(op));

@@ -25,7 +25,7 @@ static const unsigned char fields[SKP_CMD_MAX + 1][NF] = {
 static const unsigned int flags_ok[SKP_CMD_MAX + 1] = {
 	[SKP_CMD_REKEY] = SKP_REQ_SHALLOW | SKP_REQ_DEEP | SKP_REQ_PAUSE | SKP_REQ_RESUME | SKP_REQ_QUERY,
 	[SKP_CMD_MIGRATE] = SKP_REQ_SHALLOW | SKP_REQ_ALL,
-	[SKP_CMD_OPEN] = SKP_REQ_SUPERSEDED,
+	[SKP_CMD_OPEN] = SKP_REQ_SUPERSEDED | SKP_REQ_DISCARDS | SKP_REQ_READONLY,
 };
 static const char *const names[SKP_CMD_MAX + 1] = {
 	[SKP_CMD_STATUS] = "status", [SKP_CMD_PROVIDER_LIST] = "provider-list",
@@ -135,7 +135,8 @@ int skp_req_validate(const void *buf, size_t len, struct skp_err *err)
 
 int skp_resp_validate(const struct skp_resp *r, uint16_t cmd, struct skp_err *err)
 {
-	if (r->magic != SKP_PROTO_MAGIC || r->reserved || (r->flags & ~SKP_RESP_FLAGS_KNOWN))
+	if (r->magic != SKP_PROTO_MAGIC || (r->flags & ~SKP_RESP_FLAGS_KNOWN) || r->err_class > SKP_ERRC_MAX ||
+	    (r->err_class && !r->status))
 		return skp_err_set(err, -EBADMSG, "malformed response from skpd");
 	if (r->version != SKP_PROTO_VERSION)
 		return skp_err_set(err, -EPROTONOSUPPORT, "skpd speaks protocol %u, skpctl %d", r->version,

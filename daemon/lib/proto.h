@@ -17,7 +17,7 @@
 #include "err.h"
 
 #define SKP_PROTO_MAGIC		0x31504b53u	/* "SKP1" */
-#define SKP_PROTO_VERSION	3
+#define SKP_PROTO_VERSION	4
 #define SKP_PROTO_MAX_BODY	(8u << 20)
 
 enum skp_cmd {
@@ -44,6 +44,8 @@ enum {
 	SKP_REQ_RESUME = 1u << 5,	/* rekey: resume it */
 	SKP_REQ_QUERY = 1u << 6,	/* rekey: report its progress */
 	SKP_REQ_SUPERSEDED = 1u << 7,	/* open: read-write although the KMS retired the KEK */
+	SKP_REQ_DISCARDS = 1u << 9,	/* open: pass discards down (allow_discards) */
+	SKP_REQ_READONLY = 1u << 10,	/* open: a read-only mapping; nothing written to the device */
 };
 
 enum {
@@ -75,7 +77,7 @@ struct skp_resp {
 	int32_t status;			/* 0 or a negative errno */
 	uint32_t flags;
 	uint32_t len;			/* body bytes that follow */
-	uint32_t reserved;		/* must be zero */
+	uint32_t err_class;		/* with a failure: enum skp_err_class (err.h); else zero */
 };
 
 _Static_assert(sizeof(struct skp_req) == 624, "request layout");
@@ -176,11 +178,17 @@ struct skp_rec_device {
 	uint64_t generation;		/* DEK generation */
 	uint64_t data_length;		/* bytes */
 	uint32_t sector_size;
-	uint32_t reserved;		/* zero */
+	uint32_t flags;			/* SKP_DEV_* */
 	uint8_t uuid[16];
 	char mapping[128], dev[256], label[64], provider[64], kek_uid[128], kek_name[128];
 	char problem[200];		/* "" if fine */
 	struct skp_rekey_progress rekey;	/* state NONE: no deep rekey */
+};
+
+enum {
+	SKP_DEV_READONLY = 1u << 0,	/* a read-only mapping (asked, or a superseded DEK) */
+	SKP_DEV_DISCARDS = 1u << 1,	/* discards pass down */
+	SKP_DEV_FLAGS_KNOWN = (1u << 2) - 1,
 };
 
 struct skp_rec_keys {

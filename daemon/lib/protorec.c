@@ -43,7 +43,7 @@ static const struct rec_desc descs[SKP_REC_MAX + 1] = {
 		{TEXT(skp_rec_device, mapping), TEXT(skp_rec_device, dev), TEXT(skp_rec_device, label),
 		 TEXT(skp_rec_device, provider), TEXT(skp_rec_device, kek_uid), TEXT(skp_rec_device, kek_name),
 		 TEXT(skp_rec_device, problem), TEXT(skp_rec_device, rekey.error)},
-		{WORD(skp_rec_device, reserved, 0), WORD(skp_rec_device, rekey.state, SKP_REKEY_STATE_MAX),
+		{WORD(skp_rec_device, flags, SKP_DEV_FLAGS_KNOWN), WORD(skp_rec_device, rekey.state, SKP_REKEY_STATE_MAX),
 		 WORD(skp_rec_device, rekey.reserved, 0)}},
 	[SKP_REC_KEYS] = {"keys", sizeof(struct skp_rec_keys), {TEXT(skp_rec_keys, provider)}, {{0, 0}}},
 	[SKP_REC_PENDING] = {"pending", sizeof(struct skp_rec_pending),

@@ -660,8 +660,11 @@ static int gave_up(struct skp_provider *p, const struct job *job, size_t npend, 
 		   int late, struct skp_err *err)
 {
 	if (!ps->tried)
-		return skp_err_set(err, -ETIMEDOUT, "provider %s: no KMS node could be tried in time", p->name);
+		return skp_err_setc(err, SKP_ERRC_KMS_DOWN, -ETIMEDOUT, "provider %s: no KMS node could be tried in time",
+				    p->name);
 	skp_err_set(err, ps->last.code ? ps->last.code : -EIO, "%s", ps->last.msg);
+	/* A node that answered "no" said so for the KMS; else none could be reached. */
+	skp_err_class(err, ps->last.cls == SKP_ERRC_KEY_REFUSED ? SKP_ERRC_KEY_REFUSED : SKP_ERRC_KMS_DOWN);
 	if (npend < job->n)
 		return skp_err_wrap(err, "provider %s: %zu of %zu items left (%d attempt(s)%s); last", p->name,
 				    npend, job->n, ps->tried, late ? ", time budget exhausted" : "");

@@ -282,7 +282,9 @@ static void device_json(FILE *f, const struct skp_rec_device *v, const char *u, 
 	fprintf(f, ",\"dek_generation\":%" PRIu64 ",\"rekey_state\":\"%s\",\"rekey\":", v->generation,
 		skp_rekey_state_name(v->rekey.state));
 	json_str(f, rk);
-	fprintf(f, ",\"sector_size\":%u,\"data_bytes\":%" PRIu64 ",\"problem\":", v->sector_size, v->data_length);
+	fprintf(f, ",\"sector_size\":%u,\"data_bytes\":%" PRIu64 ",\"read_only\":%s,\"discards\":%s,\"problem\":",
+		v->sector_size, v->data_length, v->flags & SKP_DEV_READONLY ? "true" : "false",
+		v->flags & SKP_DEV_DISCARDS ? "true" : "false");
 	if (v->problem[0])
 		json_str(f, v->problem);
 	else
@@ -312,8 +314,8 @@ static int show_list(FILE *f, struct skp_rec_iter *it, int json, struct skp_err 
 			fprintf(f, "%s", first ? "" : ",");
 			device_json(f, v, u, rk);
 		} else {
-			fprintf(f, "%-16s %-14s %-36s %-12s %-20s %4" PRIu64 " %s\n", v->mapping, v->dev, u, v->provider,
-				v->kek_uid, v->generation, rk);
+			fprintf(f, "%-16s %-14s %-36s %-12s %-20s %4" PRIu64 " %s%s\n", v->mapping, v->dev, u, v->provider,
+				v->kek_uid, v->generation, rk, v->flags & SKP_DEV_READONLY ? " (read-only)" : "");
 		}
 		first = 0;
 	}

@@ -43,11 +43,11 @@ int control_reload(struct skpd *d, struct sbuf *out, struct skp_err *err)
 	return 0;
 }
 
-static void respond(int fd, uint16_t cmd, int status, uint32_t flags, const char *body, size_t len)
+static void respond(int fd, uint16_t cmd, int status, int cls, uint32_t flags, const char *body, size_t len)
 {
 	struct skp_resp r = {
 		.magic = SKP_PROTO_MAGIC, .version = SKP_PROTO_VERSION, .cmd = cmd,
-		.status = status, .flags = flags, .len = (uint32_t)len,
+		.status = status, .flags = flags, .len = (uint32_t)len, .err_class = (uint32_t)cls,
 	};
 
 	if (skp_send_full(fd, &r, sizeof(r)) == 0 && len)
@@ -75,7 +75,7 @@ static void dispatch(struct skpd *d, const struct skp_req *q, struct sbuf *out, 
 		r = op_format(d, q, out, err);
 		break;
 	case SKP_CMD_OPEN:
-		r = op_open(d, q->dev, q->name, 0, q->flags, out, err);
+		r = op_open(d, q->dev, q->name, !!(q->flags & SKP_REQ_DISCARDS), q->flags, out, err);
 		break;
 	case SKP_CMD_CLOSE:
 		r = op_close(d, q->name, out, err);
@@ -144,17 +144,17 @@ void control_serve(struct skpd *d, int lfd)
 	/* Root only, whatever the socket's mode: the directory is the first fence, this the second. */
 	if (cred.uid != 0) {
 		log_msg(LOG_W, "refused request from uid %u (pid %d): not root", cred.uid, cred.pid);
-		skp_err_set(&err, -EPERM, "permission denied: skpd serves root only");
+		skp_err_setc(&err, SKP_ERRC_PERM, -EPERM, "permission denied: skpd serves root only");
 	} else if (skp_req_validate(&q, sizeof(q), &err) == 0) {
 		dispatch(d, &q, &out, &flags, &err);
 	}
 	if (err.code) {
 		/* the command code is echoed only when it is one the client could have sent */
-		respond(fd, q.cmd, err.code, 0, err.msg, strlen(err.msg));
+		respond(fd, q.cmd, err.code, err.cls, 0, err.msg, strlen(err.msg));
 		if (cred.uid == 0)
 			log_msg(LOG_W, "%s: %s", skp_cmd_name(q.cmd), err.msg);
 	} else {
-		respond(fd, q.cmd, 0, (uint32_t)flags, out.s ? out.s : "", out.len);
+		respond(fd, q.cmd, 0, 0, (uint32_t)flags, out.s ? out.s : "", out.len);
 	}
 	sb_free(&out);
 	close(fd);

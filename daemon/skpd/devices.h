@@ -25,6 +25,7 @@ struct device {
 	uint64_t data_length;
 	uint32_t sector_size;
 	int discard;			/* allow_discards in its table */
+	int read_only;			/* opened read-only: nothing is written to dev */
 	char problem[200];		/* remediation finding, "" if fine */
 	time_t opened;
 	struct rekey *rk;		/* deep rekey state (rekey.c), NULL if none */

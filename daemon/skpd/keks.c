@@ -134,7 +134,7 @@ int kek_get(struct skpd *d, const char *provider, const char *uid, const unsigne
 				   provider, uid);
 	r = skp_provider_get_keks_states(pv->p, &uid, 1, &key, &state, &item, err);
 	if (r >= 0 && item.code)
-		r = skp_err_set(err, item.code, "%s", item.msg);
+		*err = item, r = item.code;
 	if (r < 0) {
 		if (key)
 			skp_secmem_free(key, SKP_KEK_LEN);

@@ -50,7 +50,7 @@ int op_format(struct skpd *d, const struct skp_req *q, struct sbuf *out, struct 
 	/* Formatting over a live skp header would orphan its data: refuse, say how to proceed. */
 	if (skp_header_read(fd, size, &old, NULL, NULL) == 0) {
 		skp_uuid_format(old.uuid, u);
-		r = skp_err_set(err, -EEXIST, "%s already holds an skp header (UUID %s); erase its first "
+		r = skp_err_setc(err, SKP_ERRC_BUSY, -EEXIST, "%s already holds an skp header (UUID %s); erase its first "
 				"128 KiB to format it again", q->dev, u);
 		goto out;
 	}
@@ -102,13 +102,13 @@ static int check_backing(const char *name, const char *dev, const struct skp_hea
 	if (stat(dev, &st) < 0)
 		return skp_err_set(err, -errno, "%s: %s", dev, strerror(errno));
 	if (!skp_target_type_ok(type) || skp_target_table_parse(params, &t) < 0)
-		return skp_err_set(err, -EEXIST, "mapping %s already exists and is not an skp mapping (target %s): "
+		return skp_err_setc(err, SKP_ERRC_BUSY, -EEXIST, "mapping %s already exists and is not an skp mapping (target %s): "
 				   "refusing to adopt it", name, type);
 	if (!S_ISBLK(st.st_mode) || t.major != major(st.st_rdev) || t.minor != minor(st.st_rdev))
-		return skp_err_set(err, -EEXIST, "mapping %s already exists on device %u:%u, not on %s: refusing to "
+		return skp_err_setc(err, SKP_ERRC_BUSY, -EEXIST, "mapping %s already exists on device %u:%u, not on %s: refusing to "
 				   "adopt it (close it, or open %s under another name)", name, t.major, t.minor, dev, dev);
 	if (t.offset_sectors != h->data_offset / 512)
-		return skp_err_set(err, -EEXIST, "mapping %s maps %s from sector %llu, not from the header's data "
+		return skp_err_setc(err, SKP_ERRC_BUSY, -EEXIST, "mapping %s maps %s from sector %llu, not from the header's data "
 				   "offset %llu: refusing to adopt it", name, dev, (unsigned long long)t.offset_sectors,
 				   (unsigned long long)(h->data_offset / 512));
 	return 0;
@@ -133,7 +133,7 @@ static int adopt(struct skpd *d, const char *dev, const char *name, const struct
 	skp_uuid_format(h.uuid, u);
 	snprintf(want, sizeof(want), "SKP-%s-", u);
 	if (strncmp(info->uuid, want, strlen(want)))
-		return skp_err_set(err, -EEXIST, "mapping %s already exists and is not %s", name, dev);
+		return skp_err_setc(err, SKP_ERRC_BUSY, -EEXIST, "mapping %s already exists and is not %s", name, dev);
 	r = check_backing(name, dev, &h, err);
 	if (r < 0)
 		return r;
@@ -202,18 +202,22 @@ int op_open(struct skpd *d, const char *dev, const char *name, int discard, unsi
 	if (r < 0)
 		return r;
 	if (dev_find(d, name))
-		return skp_err_set(err, -EEXIST, "mapping %s already exists", name);
+		return skp_err_setc(err, SKP_ERRC_BUSY, -EEXIST, "mapping %s already exists", name);
 	if (info.exists)
 		return adopt(d, dev, name, &info, discard, out, err);
 	r = skp_header_read_dev(dev, O_RDONLY | O_EXCL, NULL, &h, err);
 	if (r < 0)
 		return r;
-	if (h.slot[1].state == SKP_SLOT_NEW)
+	if (h.slot[1].state == SKP_SLOT_NEW) {
+		if (flags & SKP_REQ_READONLY)
+			return skp_err_setc(err, SKP_ERRC_BUSY, -EBUSY, "%s: a deep rekey is in progress: it goes on "
+					    "when the device opens read-write", dev);
 		return rekey_open(d, dev, name, &h, discard, 0, out, err);
+	}
 	r = kek_unwrap_slot(d, &h, 0, &dek, err);
 	if (r < 0)
 		return skp_err_wrap(err, "opening %s", dev);
-	ro = rollback_check(d, dev, &h.slot[0], flags, out);
+	ro = (flags & SKP_REQ_READONLY) || rollback_check(d, dev, &h.slot[0], flags, out);
 	r = dev_load_table(d, name, dev, &h, &(struct dev_keys){.key = dek}, discard, ro, 1, err);
 	skp_secmem_free(dek, SKP_DEK_LEN);
 	if (r < 0)
@@ -221,6 +225,7 @@ int op_open(struct skpd *d, const char *dev, const char *name, int discard, unsi
 	r = dev_add(d, name, dev, &h, discard, err);
 	if (r < 0)
 		return r;
+	dev_find(d, name)->read_only = ro;
 	skp_uuid_format(h.uuid, u);
 	sb_printf(out, "opened %s as /dev/mapper/%s (UUID %s, provider %s, KEK %s%s)\n", dev, name, u,
 		  h.slot[0].provider, h.slot[0].kek_uid, ro ? ", read-only" : "");
@@ -243,12 +248,12 @@ int op_close(struct skpd *d, const char *name, struct sbuf *out, struct skp_err 
 			rekey_free(v);
 			dev_del(d, v);
 		}
-		return skp_err_set(err, -ENOENT, "no mapping %s", name);
+		return skp_err_setc(err, SKP_ERRC_NO_DEVICE, -ENOENT, "no mapping %s", name);
 	}
 	if (strncmp(info.uuid, "SKP-", 4))
-		return skp_err_set(err, -EPERM, "mapping %s is not an skp device", name);
+		return skp_err_setc(err, SKP_ERRC_NO_DEVICE, -EPERM, "mapping %s is not an skp device", name);
 	if (info.open_count)
-		return skp_err_set(err, -EBUSY, "mapping %s is in use (open count %u)", name, info.open_count);
+		return skp_err_setc(err, SKP_ERRC_BUSY, -EBUSY, "mapping %s is in use (open count %u)", name, info.open_count);
 	if (v && rekey_on_close(v, err) < 0)
 		return err->code;
 	r = skp_dm_remove(name, err);
@@ -274,9 +279,11 @@ int op_rekey(struct skpd *d, const char *name, const char *provider, struct sbuf
 	int fd = -1, r;
 
 	if (!v)
-		return skp_err_set(err, -ENOENT, "%s is not a device opened by this skpd", name);
+		return skp_err_setc(err, SKP_ERRC_NO_DEVICE, -ENOENT, "%s is not a device opened by this skpd", name);
 	if (rekey_in_progress(v))
-		return skp_err_set(err, -EBUSY, "a deep rekey of %s is in progress; a shallow rekey waits for it", name);
+		return skp_err_setc(err, SKP_ERRC_BUSY, -EBUSY, "a deep rekey of %s is in progress; a shallow rekey waits for it", name);
+	if (v->read_only)
+		return skp_err_set(err, -EROFS, "%s is open read-only: a rekey writes its header", name);
 	pv = skpd_prov(d, provider ? provider : v->provider);
 	if (!pv)
 		return skp_err_set(err, -ENOENT, "provider \"%s\" is not configured", provider ? provider : v->provider);

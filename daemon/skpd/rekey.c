@@ -542,14 +542,16 @@ int rekey_start(struct skpd *d, const char *name, const char *provider, uint32_t
 	int r;
 
 	if (!v)
-		return skp_err_set(err, -ENOENT, "%s is not a device opened by this skpd", name);
+		return skp_err_setc(err, SKP_ERRC_NO_DEVICE, -ENOENT, "%s is not a device opened by this skpd", name);
 	/* dm-crypt (target = crypt) has no two-key mode: its reload would fail after the header
 	 * already names the rekey. */
 	if (strcmp(d->cfg.target, DM_SKP_TARGET_NAME))
 		return skp_err_set(err, -EOPNOTSUPP, "a deep rekey needs the %s target; skpd.conf sets target = %s",
 				   DM_SKP_TARGET_NAME, d->cfg.target);
+	if (v->read_only)
+		return skp_err_set(err, -EROFS, "%s is open read-only: a deep rekey writes it", name);
 	if (v->rk && (v->rk->state == RK_RUNNING || v->rk->state == RK_PAUSED || v->rk->state == RK_FAILED))
-		return skp_err_set(err, -EBUSY, "a deep rekey of %s is already in progress (%s); use --status, --pause or --resume",
+		return skp_err_setc(err, SKP_ERRC_BUSY, -EBUSY, "a deep rekey of %s is already in progress (%s); use --status, --pause or --resume",
 				   name, v->rk->state == RK_RUNNING ? "running" : v->rk->state == RK_PAUSED ? "paused" : "stopped on an error");
 	if (chunk_kib) {
 		if (chunk_kib % 4 || chunk_kib > SKP_RENC_MAX_HOT / 2 || chunk_kib * 2 % (v->sector_size / 512))
@@ -566,9 +568,9 @@ int rekey_start(struct skpd *d, const char *name, const char *provider, uint32_t
 	if (memcmp(h.uuid, v->uuid, 16))
 		return skp_err_set(err, -ESTALE, "%s no longer holds the header of %s", v->dev, name);
 	if (h.slot[1].state != SKP_SLOT_EMPTY)
-		return skp_err_set(err, -EBUSY, "%s: the header already records a deep rekey; close and open to resume it", name);
+		return skp_err_setc(err, SKP_ERRC_BUSY, -EBUSY, "%s: the header already records a deep rekey; close and open to resume it", name);
 	if (kernel_two_key(name) != 0)
-		return skp_err_set(err, -EBUSY, "mapping %s is not in single-key mode", name);
+		return skp_err_setc(err, SKP_ERRC_BUSY, -EBUSY, "mapping %s is not in single-key mode", name);
 	r = rk_target_ok(err);
 	if (r < 0)
 		return r;
@@ -806,7 +808,7 @@ int rekey_control(struct skpd *d, const char *name, unsigned int flags, uint32_t
 	int r;
 
 	if (!v)
-		return skp_err_set(err, -ENOENT, "%s is not a device opened by this skpd", name);
+		return skp_err_setc(err, SKP_ERRC_NO_DEVICE, -ENOENT, "%s is not a device opened by this skpd", name);
 	if (!rk || rk->state == RK_DONE)
 		return skp_err_set(err, -ENOENT, "no deep rekey of %s is in progress", name);
 	if (flags & SKP_REQ_PAUSE) {
@@ -898,7 +900,7 @@ void rekey_progress(const struct device *v, struct skp_rekey_progress *p)
 int rekey_on_close(struct device *v, struct skp_err *err)
 {
 	if (v->rk && v->rk->state == RK_RUNNING)
-		return skp_err_set(err, -EBUSY, "a deep rekey of %s is running: pause it first (skpctl rekey %s --pause)",
+		return skp_err_setc(err, SKP_ERRC_BUSY, -EBUSY, "a deep rekey of %s is running: pause it first (skpctl rekey %s --pause)",
 				   v->name, v->name);
 	rekey_free(v);
 	return 0;

@@ -172,6 +172,7 @@ static void put_device(struct sbuf *out, const struct device *v)
 	r.generation = v->generation;
 	r.data_length = v->data_length;
 	r.sector_size = v->sector_size;
+	r.flags = (v->read_only ? SKP_DEV_READONLY : 0) | (v->discard ? SKP_DEV_DISCARDS : 0);
 	memcpy(r.uuid, v->uuid, sizeof(r.uuid));
 	STR(r.mapping, v->name);
 	STR(r.dev, v->dev);

@@ -111,7 +111,13 @@ TEST(responses)
 	r.flags = 1u << 2;			/* unknown flag */
 	ASSERT_EQ(-EBADMSG, skp_resp_validate(&r, SKP_CMD_LIST, &err));
 	r.flags = 0;
-	r.reserved = 1;
+	/* An error class with a failure only, and a known one. */
+	r.err_class = SKP_ERRC_KMS_DOWN;
+	ASSERT_EQ(0, skp_resp_validate(&r, SKP_CMD_LIST, &err));
+	r.err_class = SKP_ERRC_MAX + 1;
+	ASSERT_EQ(-EBADMSG, skp_resp_validate(&r, SKP_CMD_LIST, &err));
+	r.err_class = SKP_ERRC_BUSY;
+	r.status = 0;
 	ASSERT_EQ(-EBADMSG, skp_resp_validate(&r, SKP_CMD_LIST, &err));
 }
 
