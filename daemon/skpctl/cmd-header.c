@@ -9,9 +9,11 @@
 #include <syslog.h>
 #include <unistd.h>
 
-#include "cmd-skpd.h"
+#include "cli.h"
+#include "cmds.h"
 #include "header.h"
 #include "io.h"
+#include "show.h"
 #include "skpctl.h"
 
 static int dev_open(const char *path, int flags, uint64_t *size)
@@ -67,37 +69,83 @@ static void dump_udev(const struct skp_header *h)
 	}
 }
 
-int skpctl_cmd_dump(int argc, char **argv)
+static void dump_json(const char *dev, const struct skp_header *h, const struct skp_header_info *info)
+{
+	char u[37], mac[2 * SKP_MAC_LEN + 1];
+
+	skp_uuid_format(h->uuid, u);
+	printf("{\"device\":");
+	show_json_str(stdout, dev);
+	printf(",\"format\":\"%u.%u\",\"uuid\":\"%s\",\"label\":", h->version_major, h->version_minor, u);
+	show_json_str(stdout, h->label);
+	printf(",\"cipher\":");
+	show_json_str(stdout, h->cipher);
+	printf(",\"sector_size\":%u,\"data_offset\":%llu,\"data_length\":%llu,\"resilience_offset\":%llu,"
+	       "\"resilience_size\":%llu,\"sequence\":%llu,\"copy_in_use\":\"%c\",\"copies\":[",
+	       h->sector_size, (unsigned long long)h->data_offset, (unsigned long long)h->data_length,
+	       (unsigned long long)h->resil_offset, (unsigned long long)h->resil_size, (unsigned long long)h->seq,
+	       'A' + info->used);
+	for (int i = 0; i < 2; i++) {
+		printf("%s{\"copy\":\"%c\",\"valid\":%s,\"error\":", i ? "," : "", 'A' + i,
+		       info->copy_ok[i] ? "true" : "false");
+		if (info->copy_ok[i])
+			printf("null}");
+		else
+			show_json_str(stdout, info->copy_err[i]), printf("}");
+	}
+	printf("],\"slots\":[");
+	for (int i = 0; i < SKP_SLOTS; i++) {
+		const struct skp_slot *s = &h->slot[i];
+
+		printf("%s{\"slot\":%d,\"state\":\"%s\"", i ? "," : "", i,
+		       s->state == SKP_SLOT_EMPTY ? "empty" : s->state == SKP_SLOT_ACTIVE ? "active" : "new");
+		if (s->state != SKP_SLOT_EMPTY) {
+			hex(s->mac, SKP_MAC_LEN, mac);
+			printf(",\"dek_generation\":%llu,\"provider\":", (unsigned long long)s->generation);
+			show_json_str(stdout, s->provider);
+			printf(",\"kek_uid\":");
+			show_json_str(stdout, s->kek_uid);
+			printf(",\"kek_name\":");
+			show_json_str(stdout, s->kek_name);
+			printf(",\"wrapped_dek_bytes\":%u,\"header_mac\":\"%s\"", s->wrapped_len, mac);
+		}
+		printf("}");
+	}
+	printf("]}\n");
+}
+
+int skpctl_cmd_dump(const struct cli *c)
 {
 	struct skp_header h;
 	struct skp_header_info info;
 	struct skp_err err = {0};
 	uint64_t size = 0;
 	char u[37], mac[2 * SKP_MAC_LEN + 1];
-	const char *dev;
-	int fd, r, udev = 0;
+	const char *dev = c->args[0];
+	int fd, r, udev = cli_has(c, OPT_UDEV);
 
-	if (argc == 3 && !strcmp(argv[1], "--udev"))
-		udev = 1;
-	else if (argc != 2) {
-		fprintf(stderr, "usage: skpctl dump [--udev] DEV\n");
+	if (udev && cli_has(c, OPT_JSON)) {
+		fprintf(stderr, "skpctl: dump: --udev or --json, not both\n");
 		return SKPCTL_EXIT_USAGE;
 	}
-	dev = argv[argc - 1];
 	fd = dev_open(dev, O_RDONLY, &size);
 	if (fd < 0)
-		return SKPCTL_EXIT_FAIL;
+		return fd == -ENOENT || fd == -ENXIO || fd == -ENODEV ? SKPCTL_EXIT_NO_DEVICE : SKPCTL_EXIT_FAIL;
 	r = skp_header_read(fd, size, &h, &info, &err);
 	close(fd);
 	/* udev asks about every block device: one without skp's magic is not worth a word. */
 	if (r == -ENODATA && udev)
-		return SKPCTL_EXIT_NOT_SKP;
+		return SKPCTL_EXIT_NO_DEVICE;
 	if (r < 0) {
 		fprintf(stderr, "skpctl: %s: %s\n", dev, err.msg);
-		return SKPCTL_EXIT_FAIL;
+		return skpctl_exit_code((unsigned int)err.cls);
 	}
 	if (udev) {
 		dump_udev(&h);
+		return SKPCTL_EXIT_OK;
+	}
+	if (cli_has(c, OPT_JSON)) {
+		dump_json(dev, &h, &info);
 		return SKPCTL_EXIT_OK;
 	}
 	skp_uuid_format(h.uuid, u);
@@ -237,14 +285,12 @@ done:
 	return rc;
 }
 
-int skpctl_cmd_header(int argc, char **argv)
+int skpctl_cmd_header_backup(const struct cli *c)
 {
-	if (argc == 4 && !strcmp(argv[1], "backup"))
-		return backup(argv[2], argv[3]);
-	if (argc == 4 && !strcmp(argv[1], "restore"))
-		return restore(argv[2], argv[3], 0);
-	if (argc == 5 && !strcmp(argv[1], "restore") && !strcmp(argv[4], "--force"))
-		return restore(argv[2], argv[3], 1);
-	fprintf(stderr, "usage: skpctl header backup DEV FILE | skpctl header restore DEV FILE [--force]\n");
-	return SKPCTL_EXIT_USAGE;
+	return backup(c->args[0], c->args[1]);
+}
+
+int skpctl_cmd_header_restore(const struct cli *c)
+{
+	return restore(c->args[0], c->args[1], cli_has(c, OPT_FORCE));
 }

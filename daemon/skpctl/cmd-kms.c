@@ -1,10 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * skpctl kms --server HOST:PORT [--server ...] --ca F --cert F --key F [--protocol 1.x|auto]
- *            [--timeout S] [--username U --password-file F] [--health] <command>
- * Commands: query, versions, create NAME, create-kek NAME, activate UID, get UID,
- * attrs UID, locate NAME, revoke UID, destroy UID, check; get-batch FILE (UIDs, one
- * per line, fetched with the batched multi-node path; for tests and benchmarks).
+ * skpctl kms COMMAND: talk to a KMIP key server directly, without skpd (test a KMS before
+ * configuring it).  Connection options: cli.h OPTS_KMS; commands: main.c's "kms" rows.
  * `get` prints the key length and a fingerprint, never the key.
  */
 #include <errno.h>
@@ -18,25 +15,17 @@
 
 #include "provider.h"
 #include "secmem.h"
+#include "cli.h"
+#include "cmds.h"
+#include "confirm.h"
 #include "skpctl.h"
 
 #define MAX_SERVERS SKP_PROVIDER_MAX_NODES
 
-static void usage(FILE *f)
-{
-	fprintf(f,
-		"usage: skpctl kms --server HOST[:PORT] [--server ...] --ca FILE --cert FILE --key FILE\n"
-		"                  [--protocol 1.0-1.4|auto] [--timeout SECONDS] [--retries N]\n"
-		"                  [--username U --password-file F] [--health] COMMAND\n"
-		"commands: query | versions | create NAME | create-kek NAME | activate UID | get UID |\n"
-		"          attrs UID | locate NAME | revoke UID [REASON] | destroy UID | check |\n"
-		"          get-batch FILE\n");
-}
-
 static int fail(const struct skp_err *e)
 {
 	fprintf(stderr, "skpctl kms: %s\n", e->msg[0] ? e->msg : strerror(-e->code));
-	return SKPCTL_EXIT_FAIL;
+	return skpctl_exit_code((unsigned int)e->cls);
 }
 
 static void fingerprint(const unsigned char *key, size_t len, char out[17])
@@ -93,7 +82,7 @@ static int read_password(const char *file, char **ret, struct skp_err *err)
 /* Copies an option value into a fixed conf field; too long is a usage error. */
 static int set_opt(char *dst, size_t size, const char *v, const char *opt)
 {
-	if (snprintf(dst, size, "%s", v) < (int)size)
+	if (!v || snprintf(dst, size, "%s", v) < (int)size)
 		return 0;
 	fprintf(stderr, "skpctl kms: --%s too long\n", opt);
 	return -1;
@@ -159,106 +148,61 @@ out:
 	return r;
 }
 
-int skpctl_cmd_kms(int argc, char **argv)
+/* destroy and revoke cannot be undone: what the key wraps may be lost with it. */
+static int confirm_kms(const char *cmd, const char *uid)
 {
-	static const struct option opts[] = {
-		{ "server", required_argument, NULL, 's' },
-		{ "ca", required_argument, NULL, 'a' },
-		{ "cert", required_argument, NULL, 'c' },
-		{ "key", required_argument, NULL, 'k' },
-		{ "protocol", required_argument, NULL, 'p' },
-		{ "timeout", required_argument, NULL, 't' },
-		{ "retries", required_argument, NULL, 'r' },
-		{ "username", required_argument, NULL, 'u' },
-		{ "password-file", required_argument, NULL, 'P' },
-		{ "health", no_argument, NULL, 'H' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 }
-	};
+	char what[512];
+	int r;
+
+	snprintf(what, sizeof(what), "This will %s key %s in the KMS. Every device whose header is wrapped by "
+		 "it can then no longer be opened after its cached copies go.", cmd, uid);
+	r = skpctl_confirm(what);
+	if (r == -ENOTTY)
+		fprintf(stderr, "skpctl kms %s: not on a terminal: add --batch to %s without asking\n", cmd, cmd);
+	else if (r < 0)
+		fprintf(stderr, "skpctl kms %s: not confirmed; nothing done\n", cmd);
+	return r;
+}
+
+int skpctl_cmd_kms(const struct cli *c)
+{
 	struct skp_provider_conf conf;
 	struct skp_provider *p = NULL;
 	struct skp_err err = { 0 };
-	const char *cmd, *arg = NULL, *pwfile = NULL;
-	int c, health = 0, r = 0, rc, bad = 0;
+	const char *cmd = c->cmd->name + 4, *arg = c->nargs ? c->args[0] : NULL;
+	int health = cli_has(c, OPT_HEALTH), r = 0, rc;
+	unsigned long reason = KMIP_REVOKE_CESSATION;
 
-	skp_provider_conf_init(&conf, "skpctl");
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+	if (!c->n_servers || !c->ca || !c->cert || !c->key) {
+		fprintf(stderr, "skpctl kms: need --server, --ca, --cert and --key (see skpctl kms %s --help)\n", cmd);
+		return SKPCTL_EXIT_USAGE;
+	}
+	if (!strcmp(cmd, "revoke") && c->nargs == 2) {
 		char *end;
-		double d;
 
-		switch (c) {
-		case 's':
-			if (conf.n_servers == MAX_SERVERS) {
-				fprintf(stderr, "skpctl kms: at most %d servers\n", MAX_SERVERS);
-				return SKPCTL_EXIT_USAGE;
-			}
-			bad = set_opt(conf.servers[conf.n_servers++], SKP_SERVER_MAX, optarg, "server");
-			break;
-		case 'a': bad = set_opt(conf.ca, sizeof(conf.ca), optarg, "ca"); break;
-		case 'c': bad = set_opt(conf.cert, sizeof(conf.cert), optarg, "cert"); break;
-		case 'k': bad = set_opt(conf.key, sizeof(conf.key), optarg, "key"); break;
-		case 'u': bad = set_opt(conf.username, sizeof(conf.username), optarg, "username"); break;
-		case 'P': pwfile = optarg; break;
-		case 'H': health = 1; break;
-		case 'p':
-			if (!strcmp(optarg, "auto")) {
-				conf.protocol_minor = -1;
-				break;
-			}
-			if (strlen(optarg) != 3 || strncmp(optarg, "1.", 2) || optarg[2] < '0' || optarg[2] > '4') {
-				fprintf(stderr, "skpctl kms: --protocol must be 1.0 to 1.4 or auto\n");
-				return SKPCTL_EXIT_USAGE;
-			}
-			conf.protocol_minor = optarg[2] - '0';
-			break;
-		case 't':
-			d = strtod(optarg, &end);
-			if (*end || d <= 0 || d > 3600) {
-				fprintf(stderr, "skpctl kms: bad --timeout '%s'\n", optarg);
-				return SKPCTL_EXIT_USAGE;
-			}
-			conf.timeout_ms = (int)(d * 1000);
-			break;
-		case 'r':
-			conf.retries = (int)strtol(optarg, &end, 10);
-			if (*end || conf.retries < 0 || conf.retries > 10) {
-				fprintf(stderr, "skpctl kms: bad --retries '%s'\n", optarg);
-				return SKPCTL_EXIT_USAGE;
-			}
-			break;
-		case 'h':
-			usage(stdout);
-			return SKPCTL_EXIT_OK;
-		default:
-			usage(stderr);
+		reason = strtoul(c->args[1], &end, 0);
+		if (*end || !reason || reason > 0xffff) {
+			fprintf(stderr, "skpctl kms: bad revocation reason '%s'\n", c->args[1]);
 			return SKPCTL_EXIT_USAGE;
 		}
-		if (bad)
+	}
+	if ((!strcmp(cmd, "destroy") || !strcmp(cmd, "revoke")) && confirm_kms(cmd, arg) < 0)
+		return SKPCTL_EXIT_FAIL;
+	skp_provider_conf_init(&conf, "skpctl");
+	for (size_t i = 0; i < c->n_servers; i++)
+		if (set_opt(conf.servers[conf.n_servers++], SKP_SERVER_MAX, c->servers[i], "server") < 0)
 			return SKPCTL_EXIT_USAGE;
-	}
-	if (optind >= argc || !conf.n_servers || !conf.ca[0] || !conf.cert[0] || !conf.key[0]) {
-		fprintf(stderr, "skpctl kms: need --server, --ca, --cert, --key and a command\n");
+	if (set_opt(conf.ca, sizeof(conf.ca), c->ca, "ca") || set_opt(conf.cert, sizeof(conf.cert), c->cert, "cert") ||
+	    set_opt(conf.key, sizeof(conf.key), c->key, "key") ||
+	    set_opt(conf.username, sizeof(conf.username), c->username, "username"))
 		return SKPCTL_EXIT_USAGE;
-	}
-	cmd = argv[optind++];
-	if (!strcmp(cmd, "create") || !strcmp(cmd, "create-kek") || !strcmp(cmd, "activate") ||
-	    !strcmp(cmd, "get") || !strcmp(cmd, "attrs") || !strcmp(cmd, "locate") ||
-	    !strcmp(cmd, "revoke") || !strcmp(cmd, "destroy") || !strcmp(cmd, "get-batch")) {
-		if (optind >= argc) {
-			fprintf(stderr, "skpctl kms: %s needs an argument\n", cmd);
-			return SKPCTL_EXIT_USAGE;
-		}
-		arg = argv[optind++];
-	} else if (strcmp(cmd, "query") && strcmp(cmd, "versions") && strcmp(cmd, "check")) {
-		fprintf(stderr, "skpctl kms: unknown command '%s'\n", cmd);
-		return SKPCTL_EXIT_USAGE;
-	}
-	if (optind < argc && strcmp(cmd, "revoke")) {
-		fprintf(stderr, "skpctl kms: unexpected argument '%s'\n", argv[optind]);
-		return SKPCTL_EXIT_USAGE;
-	}
-	if (pwfile && read_password(pwfile, &conf.password, &err))
+	if (cli_has(c, OPT_PROTOCOL))
+		conf.protocol_minor = c->protocol_minor;
+	if (c->timeout_ms)
+		conf.timeout_ms = c->timeout_ms;
+	if (c->retries >= 0)
+		conf.retries = c->retries;
+	if (c->pwfile && read_password(c->pwfile, &conf.password, &err))
 		return fail(&err);
 	p = skp_provider_new(&conf, &err);
 	skp_provider_conf_free(&conf);	/* the provider keeps its own copy of the password */
@@ -302,18 +246,6 @@ int skpctl_cmd_kms(int argc, char **argv)
 	} else if (!strcmp(cmd, "destroy")) {
 		r = skp_provider_destroy(p, arg, &err);
 	} else if (!strcmp(cmd, "revoke")) {
-		unsigned long reason = KMIP_REVOKE_CESSATION;
-
-		if (optind < argc) {
-			char *end;
-
-			reason = strtoul(argv[optind], &end, 0);
-			if (*end || !reason || reason > 0xffff) {
-				fprintf(stderr, "skpctl kms: bad revocation reason '%s'\n", argv[optind]);
-				skp_provider_free(p);
-				return SKPCTL_EXIT_USAGE;
-			}
-		}
 		r = skp_provider_revoke(p, arg, (uint32_t)reason, "revoked by skpctl", &err);
 	} else if (!strcmp(cmd, "get")) {
 		unsigned char *key = NULL;

@@ -10,11 +10,12 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "cmd-skpd.h"
+#include "cmds.h"
 #include "config.h"
 #include "io.h"
 #include "proto.h"
 #include "show.h"
+#include "cli.h"
 #include "skpctl.h"
 
 /* --socket wins, then the socket named by --config, then the default. */
@@ -86,7 +87,16 @@ static int call_ex(const char *path, struct skp_req *q, int alarm_exit, const st
 	strcpy(sa.sun_path, path);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		fprintf(stderr, "skpctl: cannot reach skpd at %s: %s\n", path, strerror(errno));
+		if (errno == ENOENT || errno == ECONNREFUSED) {
+			fprintf(stderr, "skpctl: skpd is not running (nothing listens at %s); start it with "
+				"systemctl start skpd\n", path);
+			rc = SKPCTL_EXIT_NO_DAEMON;
+		} else if (errno == EACCES || errno == EPERM) {
+			fprintf(stderr, "skpctl: permission denied on %s: skpctl must run as root\n", path);
+			rc = SKPCTL_EXIT_PERM;
+		} else {
+			fprintf(stderr, "skpctl: cannot reach skpd at %s: %s\n", path, strerror(errno));
+		}
 		goto out;
 	}
 	if (skp_send_full(fd, q, sizeof(*q)) < 0 || skp_recv_full(fd, &r, sizeof(r)) < 0) {
@@ -103,8 +113,9 @@ static int call_ex(const char *path, struct skp_req *q, int alarm_exit, const st
 		goto out;
 	}
 	if (r.status < 0) {
-		/* one line: the daemon's message */
+		/* one line: the daemon's message; the class says what kind of failure */
 		fprintf(stderr, "skpctl: %s\n", body);
+		rc = skpctl_exit_code(r.err_class);
 		goto out;
 	}
 	if (take_body(q, &r, body, a, &err) < 0) {
@@ -126,121 +137,6 @@ static int call(const char *path, struct skp_req *q, int alarm_exit, int json)
 	return call_ex(path, q, alarm_exit, &a);
 }
 
-enum { O_SOCKET = 1000, O_CONFIG, O_JSON, O_PROVIDER, O_LABEL, O_SECTOR, O_SHALLOW, O_ALL, O_FROM, O_TO,
-       O_DEEP, O_RATE, O_CHUNK, O_PAUSE, O_RESUME, O_STATUS, O_WAIT, O_SUPERSEDED };
-static const struct option long_opts[] = {
-	{"socket", required_argument, NULL, O_SOCKET},
-	{"config", required_argument, NULL, O_CONFIG},
-	{"json", no_argument, NULL, O_JSON},
-	{"provider", required_argument, NULL, O_PROVIDER},
-	{"label", required_argument, NULL, O_LABEL},
-	{"sector-size", required_argument, NULL, O_SECTOR},
-	{"shallow", no_argument, NULL, O_SHALLOW},
-	{"all", no_argument, NULL, O_ALL},
-	{"from-provider", required_argument, NULL, O_FROM},
-	{"to-provider", required_argument, NULL, O_TO},
-	{"deep", no_argument, NULL, O_DEEP},
-	{"rate", required_argument, NULL, O_RATE},
-	{"chunk", required_argument, NULL, O_CHUNK},
-	{"pause", no_argument, NULL, O_PAUSE},
-	{"resume", no_argument, NULL, O_RESUME},
-	{"status", no_argument, NULL, O_STATUS},
-	{"wait", no_argument, NULL, O_WAIT},
-	{"allow-superseded", no_argument, NULL, O_SUPERSEDED},
-	{NULL, 0, NULL, 0},
-};
-
-struct args {
-	const char *sock, *conf, *provider, *label, *from, *to;
-	int json, shallow, all, deep, pause, resume, status, wait, superseded;
-	unsigned long sector, rate, chunk_kib;
-	int npos;
-	char *pos[4];
-	unsigned int allowed;	/* bit per option index above */
-};
-
-#define A(o) (1u << ((o) - O_SOCKET))
-
-static int parse(int argc, char **argv, struct args *a, unsigned int allowed, int min_pos, int max_pos,
-		 const char *usage)
-{
-	int c;
-	char *end;
-
-	memset(a, 0, sizeof(*a));
-	allowed |= A(O_SOCKET) | A(O_CONFIG);
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "", long_opts, NULL)) != -1) {
-		if (c < O_SOCKET || !(allowed & A(c))) {
-			fprintf(stderr, "skpctl: %s: unknown or misplaced option '%s'\nusage: skpctl %s\n", argv[0],
-				argv[optind - 1], usage);
-			return -1;
-		}
-		switch (c) {
-		case O_SOCKET: a->sock = optarg; break;
-		case O_CONFIG: a->conf = optarg; break;
-		case O_JSON: a->json = 1; break;
-		case O_PROVIDER: a->provider = optarg; break;
-		case O_LABEL: a->label = optarg; break;
-		case O_SHALLOW: a->shallow = 1; break;
-		case O_ALL: a->all = 1; break;
-		case O_FROM: a->from = optarg; break;
-		case O_TO: a->to = optarg; break;
-		case O_DEEP: a->deep = 1; break;
-		case O_PAUSE: a->pause = 1; break;
-		case O_RESUME: a->resume = 1; break;
-		case O_STATUS: a->status = 1; break;
-		case O_WAIT: a->wait = 1; break;
-		case O_SUPERSEDED: a->superseded = 1; break;
-		case O_RATE:
-			errno = 0;
-			a->rate = strtoul(optarg, &end, 10);
-			if (errno || *end || !a->rate || a->rate > 1000000) {
-				fprintf(stderr, "skpctl: --rate takes MiB/s, a whole number from 1\n");
-				return -1;
-			}
-			break;
-		case O_CHUNK:
-			errno = 0;
-			a->chunk_kib = strtoul(optarg, &end, 10);
-			if (!errno && (*end == 'M' || *end == 'm') && !end[1] && a->chunk_kib <= 4)
-				a->chunk_kib *= 1024;
-			else if (!errno && (*end == 'K' || *end == 'k') && !end[1])
-				;
-			else
-				errno = EINVAL;
-			if (errno || !a->chunk_kib || a->chunk_kib > 4096 || a->chunk_kib % 4) {
-				fprintf(stderr, "skpctl: --chunk takes a size such as 512K or 4M (multiple of 4K, at most 4M)\n");
-				return -1;
-			}
-			break;
-		case O_SECTOR:
-			errno = 0;
-			a->sector = strtoul(optarg, &end, 10);
-			if (errno || *end || (a->sector != 512 && a->sector != 1024 && a->sector != 2048 &&
-					      a->sector != 4096)) {
-				fprintf(stderr, "skpctl: --sector-size must be 512, 1024, 2048 or 4096\n");
-				return -1;
-			}
-			break;
-		}
-	}
-	for (; optind < argc; optind++) {
-		if (a->npos == max_pos || a->npos == 4) {
-			fprintf(stderr, "skpctl: %s: unexpected argument '%s'\nusage: skpctl %s\n", argv[0],
-				argv[optind], usage);
-			return -1;
-		}
-		a->pos[a->npos++] = argv[optind];
-	}
-	if (a->npos < min_pos) {
-		fprintf(stderr, "usage: skpctl %s\n", usage);
-		return -1;
-	}
-	return 0;
-}
-
 static int set(char *field, size_t size, const char *s)
 {
 	struct skp_err err = {0};
@@ -252,123 +148,106 @@ static int set(char *field, size_t size, const char *s)
 	return 0;
 }
 
-static int simple(int argc, char **argv, enum skp_cmd cmd, unsigned int json_ok, const char *usage)
+/* DEV as an absolute path (skpd opens it): a missing one is "no such device". */
+static int dev_path(const char *dev, char *abs)
 {
-	struct args a;
+	if (realpath(dev, abs))
+		return 0;
+	fprintf(stderr, "skpctl: %s: %s\n", dev, strerror(errno));
+	return errno == ENOENT || errno == ENOTDIR ? SKPCTL_EXIT_NO_DEVICE : SKPCTL_EXIT_FAIL;
+}
+
+static int simple(const struct cli *c, enum skp_cmd cmd)
+{
 	struct skp_req q;
 
-	if (parse(argc, argv, &a, json_ok ? A(O_JSON) : 0, 0, 0, usage) < 0)
-		return SKPCTL_EXIT_USAGE;
 	skp_req_init(&q, cmd);
-	return call(socket_path(a.sock, a.conf), &q, cmd == SKP_CMD_STATUS, a.json);
+	return call(socket_path(c->sock, c->conf), &q, cmd == SKP_CMD_STATUS, cli_has(c, OPT_JSON));
 }
 
-int skpctl_cmd_status(int argc, char **argv)
+int skpctl_cmd_status(const struct cli *c)
 {
-	return simple(argc, argv, SKP_CMD_STATUS, 1, "status [--json]");
+	return simple(c, SKP_CMD_STATUS);
 }
 
-int skpctl_cmd_reload(int argc, char **argv)
+int skpctl_cmd_reload(const struct cli *c)
 {
-	return simple(argc, argv, SKP_CMD_RELOAD, 0, "reload");
+	return simple(c, SKP_CMD_RELOAD);
 }
 
-int skpctl_cmd_keys(int argc, char **argv)
+int skpctl_cmd_keys_count(const struct cli *c)
 {
-	if (argc < 2 || strcmp(argv[1], "count")) {
-		fprintf(stderr, "usage: skpctl keys count [--json]\n");
-		return SKPCTL_EXIT_USAGE;
-	}
-	return simple(argc - 1, argv + 1, SKP_CMD_KEYS_COUNT, 1, "keys count [--json]");
+	return simple(c, SKP_CMD_KEYS_COUNT);
 }
 
-int skpctl_cmd_provider(int argc, char **argv)
+int skpctl_cmd_provider_list(const struct cli *c)
 {
-	static const char usage[] = "provider list [--json] | provider test NAME [--json]";
-	struct args a;
+	return simple(c, SKP_CMD_PROVIDER_LIST);
+}
+
+int skpctl_cmd_provider_test(const struct cli *c)
+{
 	struct skp_req q;
 
-	if (argc >= 2 && !strcmp(argv[1], "list"))
-		return simple(argc - 1, argv + 1, SKP_CMD_PROVIDER_LIST, 1, usage);
-	if (argc < 2 || strcmp(argv[1], "test")) {
-		fprintf(stderr, "usage: skpctl %s\n", usage);
-		return SKPCTL_EXIT_USAGE;
-	}
-	if (parse(argc - 1, argv + 1, &a, A(O_JSON), 1, 1, usage) < 0)
-		return SKPCTL_EXIT_USAGE;
 	skp_req_init(&q, SKP_CMD_PROVIDER_TEST);
-	if (set(q.provider, sizeof(q.provider), a.pos[0]) < 0)
+	if (set(q.provider, sizeof(q.provider), c->args[0]) < 0)
 		return SKPCTL_EXIT_USAGE;
-	return call(socket_path(a.sock, a.conf), &q, 0, a.json);
+	return call(socket_path(c->sock, c->conf), &q, 0, cli_has(c, OPT_JSON));
 }
 
-int skpctl_cmd_format(int argc, char **argv)
+int skpctl_cmd_format(const struct cli *c)
 {
-	static const char usage[] = "format DEV [--provider P] [--label L] [--sector-size N]";
-	struct args a;
 	struct skp_req q;
 	char abs[PATH_MAX];
+	int rc;
 
-	if (parse(argc, argv, &a, A(O_PROVIDER) | A(O_LABEL) | A(O_SECTOR), 1, 1, usage) < 0)
-		return SKPCTL_EXIT_USAGE;
 	skp_req_init(&q, SKP_CMD_FORMAT);
-	if (!realpath(a.pos[0], abs)) {
-		fprintf(stderr, "skpctl: %s: %s\n", a.pos[0], strerror(errno));
-		return SKPCTL_EXIT_FAIL;
-	}
+	rc = dev_path(c->args[0], abs);
+	if (rc)
+		return rc;
 	if (set(q.dev, sizeof(q.dev), abs) < 0 ||
-	    (a.provider && set(q.provider, sizeof(q.provider), a.provider) < 0) ||
-	    (a.label && set(q.label, sizeof(q.label), a.label) < 0))
+	    (c->provider && set(q.provider, sizeof(q.provider), c->provider) < 0) ||
+	    (c->label && set(q.label, sizeof(q.label), c->label) < 0))
 		return SKPCTL_EXIT_USAGE;
-	q.sector_size = (uint32_t)a.sector;
-	return call(socket_path(a.sock, a.conf), &q, 0, 0);
+	q.sector_size = (uint32_t)c->sector;
+	return call(socket_path(c->sock, c->conf), &q, 0, 0);
 }
 
-int skpctl_cmd_open(int argc, char **argv)
+int skpctl_cmd_open(const struct cli *c)
 {
-	static const char usage[] = "open DEV NAME [--allow-superseded]";
-	struct args a;
 	struct skp_req q;
 	char abs[PATH_MAX];
+	int rc;
 
-	if (parse(argc, argv, &a, A(O_SUPERSEDED), 2, 2, usage) < 0)
-		return SKPCTL_EXIT_USAGE;
 	skp_req_init(&q, SKP_CMD_OPEN);
-	if (a.superseded)
-		q.flags |= SKP_REQ_SUPERSEDED;
-	if (!realpath(a.pos[0], abs)) {
-		fprintf(stderr, "skpctl: %s: %s\n", a.pos[0], strerror(errno));
-		return SKPCTL_EXIT_FAIL;
-	}
-	if (set(q.dev, sizeof(q.dev), abs) < 0 || set(q.name, sizeof(q.name), a.pos[1]) < 0)
+	q.flags = (cli_has(c, OPT_SUPERSEDED) ? SKP_REQ_SUPERSEDED : 0) |
+		  (cli_has(c, OPT_DISCARDS) ? SKP_REQ_DISCARDS : 0) | (cli_has(c, OPT_READONLY) ? SKP_REQ_READONLY : 0);
+	rc = dev_path(c->args[0], abs);
+	if (rc)
+		return rc;
+	if (set(q.dev, sizeof(q.dev), abs) < 0 || set(q.name, sizeof(q.name), c->args[1]) < 0)
 		return SKPCTL_EXIT_USAGE;
-	return call(socket_path(a.sock, a.conf), &q, 0, 0);
+	return call(socket_path(c->sock, c->conf), &q, 0, 0);
 }
 
-int skpctl_cmd_close(int argc, char **argv)
+int skpctl_cmd_close(const struct cli *c)
 {
-	struct args a;
 	struct skp_req q;
 
-	if (parse(argc, argv, &a, 0, 1, 1, "close NAME") < 0)
-		return SKPCTL_EXIT_USAGE;
 	skp_req_init(&q, SKP_CMD_CLOSE);
-	if (set(q.name, sizeof(q.name), a.pos[0]) < 0)
+	if (set(q.name, sizeof(q.name), c->args[0]) < 0)
 		return SKPCTL_EXIT_USAGE;
-	return call(socket_path(a.sock, a.conf), &q, 0, 0);
+	return call(socket_path(c->sock, c->conf), &q, 0, 0);
 }
 
-int skpctl_cmd_list(int argc, char **argv)
+int skpctl_cmd_list(const struct cli *c)
 {
-	struct args a;
 	struct skp_req q;
 
-	if (parse(argc, argv, &a, A(O_PROVIDER) | A(O_JSON), 0, 0, "list [--provider P] [--json]") < 0)
-		return SKPCTL_EXIT_USAGE;
 	skp_req_init(&q, SKP_CMD_LIST);
-	if (a.provider && set(q.provider, sizeof(q.provider), a.provider) < 0)
+	if (c->provider && set(q.provider, sizeof(q.provider), c->provider) < 0)
 		return SKPCTL_EXIT_USAGE;
-	return call(socket_path(a.sock, a.conf), &q, 0, a.json);
+	return call(socket_path(c->sock, c->conf), &q, 0, cli_has(c, OPT_JSON));
 }
 
 /* The bar: 40 columns for 100%, as wide as the percent shown (one decimal) says. */
@@ -425,65 +304,58 @@ static int rekey_wait(const char *path, const char *name)
 	}
 }
 
-int skpctl_cmd_rekey(int argc, char **argv)
+static int rekey_usage(const char *why)
 {
-	static const char usage[] = "rekey NAME --shallow [--provider P] | "
-				    "rekey NAME --deep [--shallow] [--rate MiB/s] [--chunk SIZE] [--wait] | "
-				    "rekey NAME --pause | --resume [--rate MiB/s] | --status [--wait] [--json] | "
-				    "rekey --all --from-provider X --to-provider Y --shallow";
-	struct args a;
-	struct skp_req q;
-	const char *path;
-	int rc, verbs;
+	fprintf(stderr, "skpctl: rekey: %s (see skpctl rekey --help)\n", why);
+	return SKPCTL_EXIT_USAGE;
+}
 
-	if (parse(argc, argv, &a, A(O_SHALLOW) | A(O_PROVIDER) | A(O_ALL) | A(O_FROM) | A(O_TO) | A(O_DEEP) |
-		  A(O_RATE) | A(O_CHUNK) | A(O_PAUSE) | A(O_RESUME) | A(O_STATUS) | A(O_WAIT) | A(O_JSON),
-		  0, 1, usage) < 0)
-		return SKPCTL_EXIT_USAGE;
-	verbs = a.deep + a.pause + a.resume + a.status;
-	if (!verbs && !a.shallow) {
-		fprintf(stderr, "skpctl: rekey: say which: --shallow, --deep, --pause, --resume or --status\n");
-		return SKPCTL_EXIT_USAGE;
+int skpctl_cmd_rekey(const struct cli *c)
+{
+	int shallow = cli_has(c, OPT_SHALLOW), deep = cli_has(c, OPT_DEEP), pause = cli_has(c, OPT_PAUSE);
+	int resume = cli_has(c, OPT_RESUME), status = cli_has(c, OPT_STATUS), wait = cli_has(c, OPT_WAIT);
+	int verbs = deep + pause + resume + status, rc;
+	const char *path;
+	struct skp_req q;
+
+	if (!verbs && !shallow)
+		return rekey_usage("say which: --shallow, --deep, --pause, --resume or --status");
+	if (verbs > 1)
+		return rekey_usage("one of --deep, --pause, --resume and --status at a time");
+	if (cli_has(c, OPT_ALL)) {
+		if (verbs || c->nargs || c->provider || !c->from || !c->to)
+			return rekey_usage("--all migrates providers: rekey --all --from-provider X --to-provider Y --shallow");
+	} else if (c->nargs != 1 || c->from || c->to) {
+		return rekey_usage(c->nargs != 1 ? "name one mapping (or --all)" : "--from-provider and --to-provider go with --all");
 	}
-	if (a.all && verbs) {
-		fprintf(stderr, "skpctl: rekey --all migrates providers: only --shallow is possible\n");
-		return SKPCTL_EXIT_USAGE;
-	}
-	if (verbs > 1 || (!verbs && !a.shallow) || (verbs && (a.all || a.npos != 1)) ||
-	    ((a.pause || a.resume || a.status) && (a.shallow || a.provider)) ||
-	    (a.rate && !a.deep && !a.resume) || (a.chunk_kib && !a.deep) || (a.json && !a.status) ||
-	    (a.wait && !a.deep && !a.status && !a.resume)) {
-		fprintf(stderr, "usage: skpctl %s\n", usage);
-		return SKPCTL_EXIT_USAGE;
-	}
-	path = socket_path(a.sock, a.conf);
-	if (a.all) {
-		if (a.npos || a.provider || !a.from || !a.to) {
-			fprintf(stderr, "usage: skpctl %s\n", usage);
-			return SKPCTL_EXIT_USAGE;
-		}
+	if ((pause || resume || status) && (shallow || c->provider))
+		return rekey_usage("--shallow and --provider start a rekey; not with --pause, --resume or --status");
+	if ((c->rate && !deep && !resume) || (c->chunk_kib && !deep))
+		return rekey_usage("--rate goes with --deep or --resume, --chunk with --deep");
+	if (cli_has(c, OPT_JSON) && !status)
+		return rekey_usage("--json goes with --status");
+	if (wait && !deep && !status && !resume)
+		return rekey_usage("--wait goes with --deep, --resume or --status");
+	path = socket_path(c->sock, c->conf);
+	if (cli_has(c, OPT_ALL)) {
 		skp_req_init(&q, SKP_CMD_MIGRATE);
 		q.flags = SKP_REQ_SHALLOW | SKP_REQ_ALL;
-		if (set(q.provider, sizeof(q.provider), a.from) < 0 || set(q.provider2, sizeof(q.provider2), a.to) < 0)
+		if (set(q.provider, sizeof(q.provider), c->from) < 0 || set(q.provider2, sizeof(q.provider2), c->to) < 0)
 			return SKPCTL_EXIT_USAGE;
 		return call(path, &q, 0, 0);
 	}
-	if (a.npos != 1 || a.from || a.to) {
-		fprintf(stderr, "usage: skpctl %s\n", usage);
-		return SKPCTL_EXIT_USAGE;
-	}
 	skp_req_init(&q, SKP_CMD_REKEY);
-	q.flags = (a.shallow ? SKP_REQ_SHALLOW : 0) | (a.deep ? SKP_REQ_DEEP : 0) | (a.pause ? SKP_REQ_PAUSE : 0) |
-		  (a.resume ? SKP_REQ_RESUME : 0) | (a.status ? SKP_REQ_QUERY : 0);
-	q.rate_mib = (uint32_t)a.rate;
-	q.chunk_kib = (uint32_t)a.chunk_kib;
-	if (set(q.name, sizeof(q.name), a.pos[0]) < 0 ||
-	    (a.provider && set(q.provider, sizeof(q.provider), a.provider) < 0))
+	q.flags = (shallow ? SKP_REQ_SHALLOW : 0) | (deep ? SKP_REQ_DEEP : 0) | (pause ? SKP_REQ_PAUSE : 0) |
+		  (resume ? SKP_REQ_RESUME : 0) | (status ? SKP_REQ_QUERY : 0);
+	q.rate_mib = (uint32_t)c->rate;
+	q.chunk_kib = (uint32_t)c->chunk_kib;
+	if (set(q.name, sizeof(q.name), c->args[0]) < 0 ||
+	    (c->provider && set(q.provider, sizeof(q.provider), c->provider) < 0))
 		return SKPCTL_EXIT_USAGE;
-	if (a.status && a.wait)
-		return rekey_wait(path, a.pos[0]);
-	rc = call(path, &q, 0, a.json);
-	if (rc == SKPCTL_EXIT_OK && a.wait)
-		rc = rekey_wait(path, a.pos[0]);
+	if (status && wait)
+		return rekey_wait(path, c->args[0]);
+	rc = call(path, &q, 0, cli_has(c, OPT_JSON));
+	if (rc == SKPCTL_EXIT_OK && wait)
+		rc = rekey_wait(path, c->args[0]);
 	return rc;
 }

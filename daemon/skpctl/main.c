@@ -1,52 +1,59 @@
 // SPDX-License-Identifier: GPL-2.0
-/* skpctl: administration tool of skp.  Add a command: write cmd-<name>.c with a
- * run function, declare it in skpctl.h and add a row to the table below. */
-#include <stdio.h>
-#include <string.h>
-
-#include "cmd-skpd.h"
+/*
+ * skpctl: administration tool of skp.  Add a command: a run function in a cmd-*.c file,
+ * declared in cmds.h, and a row below (cli.h: its words, arguments, options).
+ */
+#include "cli.h"
+#include "cmds.h"
 #include "skpctl.h"
 
-static const struct skpctl_cmd commands[] = {
-	{ "status", "daemon, provider and node health (--json); exit 3 on alarm", skpctl_cmd_status },
-	{ "provider", "list the providers, or test one: provider list | provider test NAME", skpctl_cmd_provider },
-	{ "format", "make DEV an encrypted device: format DEV [--provider P] [--label L] [--sector-size N]", skpctl_cmd_format },
-	{ "open", "open DEV as /dev/mapper/NAME", skpctl_cmd_open },
-	{ "close", "close mapping NAME", skpctl_cmd_close },
-	{ "list", "audit of open devices: list [--provider P] [--json]", skpctl_cmd_list },
-	{ "rekey", "rekey NAME --shallow [--provider P] | rekey NAME --deep [--shallow] [--rate MiB/s] [--chunk SIZE] [--wait] | rekey NAME --pause|--resume|--status [--wait] | rekey --all --from-provider X --to-provider Y --shallow", skpctl_cmd_rekey },
-	{ "keys", "keys count: KEKs in use per provider", skpctl_cmd_keys },
-	{ "reload", "re-read skpd.conf (as SIGHUP)", skpctl_cmd_reload },
-	{ "dump", "show the header of DEV (no secrets); --udev: as udev properties", skpctl_cmd_dump },
-	{ "header", "header backup DEV FILE | header restore DEV FILE [--force]", skpctl_cmd_header },
-	{ "kms", "talk to a KMIP key server (test a KMS before configuring it)", skpctl_cmd_kms },
+static const struct cli_cmd commands[] = {
+	{"status", "", "skpd, its providers and nodes, problems, rekeys, pending skptab entries; exit 3 on alarm",
+	 OPT(OPT_JSON), 0, 0, skpctl_cmd_status},
+	{"list", "", "the open devices: mapping, device, UUID, provider, KEK, DEK generation, rekey",
+	 OPT(OPT_PROVIDER) | OPT(OPT_JSON), 0, 0, skpctl_cmd_list},
+	{"format", "DEV", "make DEV an skp device: a new KEK in the KMS, a new DEK wrapped in its header",
+	 OPT(OPT_PROVIDER) | OPT(OPT_LABEL) | OPT(OPT_SECTOR), 1, 1, skpctl_cmd_format},
+	{"open", "DEV NAME", "open DEV as /dev/mapper/NAME (its KEK from the KMS or skpd's cache)",
+	 OPT(OPT_SUPERSEDED) | OPT(OPT_DISCARDS) | OPT(OPT_READONLY), 2, 2, skpctl_cmd_open},
+	{"close", "NAME", "close the mapping NAME (its keys leave the kernel)", 0, 1, 1, skpctl_cmd_close},
+	{"rekey", "NAME|--all", "rotate keys online: --shallow (new KEK), --deep (new DEK, data re-encrypted); "
+	 "--pause, --resume, --status of a deep rekey; --all --from-provider X --to-provider Y --shallow migrates",
+	 OPT(OPT_SHALLOW) | OPT(OPT_DEEP) | OPT(OPT_PROVIDER) | OPT(OPT_RATE) | OPT(OPT_CHUNK) | OPT(OPT_WAIT) |
+	 OPT(OPT_PAUSE) | OPT(OPT_RESUME) | OPT(OPT_STATUS) | OPT(OPT_JSON) | OPT(OPT_ALL) | OPT(OPT_FROM) |
+	 OPT(OPT_TO), 0, 1, skpctl_cmd_rekey},
+	{"provider list", "", "the configured key providers", OPT(OPT_JSON), 0, 0, skpctl_cmd_provider_list},
+	{"provider test", "NAME", "ask every KMS node of provider NAME", OPT(OPT_JSON), 1, 1,
+	 skpctl_cmd_provider_test},
+	{"keys count", "", "KEKs in use per provider", OPT(OPT_JSON), 0, 0, skpctl_cmd_keys_count},
+	{"reload", "", "re-read skpd.conf and skptab (as SIGHUP)", 0, 0, 0, skpctl_cmd_reload},
+	{"dump", "DEV", "the header of DEV, without skpd (no secrets)", OPT(OPT_UDEV) | OPT(OPT_JSON), 1, 1,
+	 skpctl_cmd_dump},
+	{"header backup", "DEV FILE", "save DEV's header area (wrapped keys only) to FILE", 0, 2, 2,
+	 skpctl_cmd_header_backup},
+	{"header restore", "DEV FILE", "write a header backup back to DEV (refuses another device's, or an "
+	 "older one without --force)", OPT(OPT_FORCE), 2, 2, skpctl_cmd_header_restore},
+	{"kms query", "", "a KMS's vendor, operations and object types (without skpd)", OPTS_KMS, 0, 0,
+	 skpctl_cmd_kms},
+	{"kms versions", "", "the KMIP versions a KMS offers", OPTS_KMS, 0, 0, skpctl_cmd_kms},
+	{"kms check", "", "is each KMS node healthy", OPTS_KMS, 0, 0, skpctl_cmd_kms},
+	{"kms create", "NAME", "create an AES-256 key named NAME", OPTS_KMS, 1, 1, skpctl_cmd_kms},
+	{"kms create-kek", "NAME", "create and activate a KEK named NAME, as format does", OPTS_KMS, 1, 1,
+	 skpctl_cmd_kms},
+	{"kms activate", "UID", "activate a key", OPTS_KMS, 1, 1, skpctl_cmd_kms},
+	{"kms get", "UID", "fetch a key: its length and fingerprint, never the key", OPTS_KMS, 1, 1,
+	 skpctl_cmd_kms},
+	{"kms attrs", "UID", "a key's state, name, algorithm and length", OPTS_KMS, 1, 1, skpctl_cmd_kms},
+	{"kms locate", "NAME", "the UIDs of the keys named NAME", OPTS_KMS, 1, 1, skpctl_cmd_kms},
+	{"kms revoke", "UID [REASON]", "revoke a key (asks first; REASON: a KMIP revocation reason code, "
+	 "default 5, cessation of operation)", OPTS_KMS, 1, 2, skpctl_cmd_kms},
+	{"kms destroy", "UID", "destroy a key (asks first): what it wraps is lost", OPTS_KMS, 1, 1,
+	 skpctl_cmd_kms},
+	{"kms get-batch", "FILE", "fetch the UIDs listed in FILE in batches (tests, benchmarks)", OPTS_KMS, 1, 1,
+	 skpctl_cmd_kms},
 };
-
-static void usage(FILE *f)
-{
-	size_t i;
-
-	fprintf(f, "usage: skpctl <command> [options]\n\ncommands:\n");
-	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
-	fprintf(f, "\nexit status: 0 ok, 1 operation failed, 2 usage error\n");
-}
 
 int main(int argc, char **argv)
 {
-	size_t i;
-
-	if (argc < 2) {
-		usage(stderr);
-		return SKPCTL_EXIT_USAGE;
-	}
-	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
-		usage(stdout);
-		return SKPCTL_EXIT_OK;
-	}
-	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		if (!strcmp(argv[1], commands[i].name))
-			return commands[i].run(argc - 1, argv + 1);
-	fprintf(stderr, "skpctl: unknown command '%s' (see skpctl --help)\n", argv[1]);
-	return SKPCTL_EXIT_USAGE;
+	return cli_main(argc, argv, commands, sizeof(commands) / sizeof(commands[0]));
 }

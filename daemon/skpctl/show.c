@@ -28,7 +28,7 @@ static const char *iso(int64_t t, char *buf, size_t size)
 }
 
 /* A JSON string: '"' and '\' escaped, control characters as \uXXXX, the rest as is. */
-static void json_str(FILE *f, const char *s)
+void show_json_str(FILE *f, const char *s)
 {
 	fputc('"', f);
 	for (; *s; s++) {
@@ -75,12 +75,12 @@ void show_rekey(FILE *f, const struct skp_rec_rekey *r, int json)
 
 	if (json) {
 		fprintf(f, "{\"mapping\":");
-		json_str(f, r->mapping);
+		show_json_str(f, r->mapping);
 		fprintf(f, ",\"state\":\"%s\",\"boundary\":%" PRIu64 ",\"length\":%" PRIu64
 			",\"percent\":%.1f,\"mib_per_s\":%.1f,\"eta_s\":%.0f,\"dek_generation\":%" PRIu64 ",\"error\":",
 			skp_rekey_state_name(p->state), p->boundary, p->length, p->percent, p->mib_per_s, p->eta_s,
 			p->generation);
-		json_str(f, p->error);
+		show_json_str(f, p->error);
 		fprintf(f, "}\n");
 		return;
 	}
@@ -99,11 +99,11 @@ static void status_node_json(FILE *f, const struct skp_rec_node *n)
 	char t[32];
 
 	fprintf(f, "{\"server\":");
-	json_str(f, n->server);
+	show_json_str(f, n->server);
 	fprintf(f, ",\"state\":\"%s\",\"failing_since\":\"%s\",\"consecutive_failures\":%u,"
 		"\"latency_ms\":%.1f,\"error\":", node_state(n->state), iso(n->failing_since, t, sizeof(t)), n->fails,
 		n->latency_ms);
-	json_str(f, n->error);
+	show_json_str(f, n->error);
 	fprintf(f, "}");
 }
 
@@ -129,10 +129,10 @@ static int status_provider(FILE *f, struct skp_rec_iter *it, int first, int json
 		return -EBADMSG;
 	if (json) {
 		fprintf(f, "%s{\"name\":", first ? "" : ",");
-		json_str(f, p->name);
+		show_json_str(f, p->name);
 		fprintf(f, ",\"default\":%s,\"alarm\":", json_bool(p->is_default));
 		if (p->alarm)
-			json_str(f, p->alarm_msg);
+			show_json_str(f, p->alarm_msg);
 		else
 			fprintf(f, "null");
 		fprintf(f, ",\"nodes\":[");
@@ -163,7 +163,7 @@ static void status_head(FILE *f, const struct skp_rec_status *s, int json)
 
 	if (json) {
 		fprintf(f, "{\"version\":1,\"started\":\"%s\",\"config\":", iso(s->started, t, sizeof(t)));
-		json_str(f, s->config);
+		show_json_str(f, s->config);
 		fprintf(f, ",\"target\":\"%s\",\"target_version\":", s->target);
 		if (s->target_loaded)
 			fprintf(f, "\"%u.%u.%u\"", kv[0], kv[1], kv[2]);
@@ -203,14 +203,14 @@ static int status_pending(FILE *f, struct skp_rec_iter *it, int first, int json,
 		return 0;
 	}
 	fprintf(f, "%s{\"mapping\":", first ? "" : ",");
-	json_str(f, p->mapping);
+	show_json_str(f, p->mapping);
 	fprintf(f, ",\"waiting_for\":\"%s\",\"provider\":", wait_name(p->wait));
 	if (p->provider[0])
-		json_str(f, p->provider);
+		show_json_str(f, p->provider);
 	else
 		fprintf(f, "null");
 	fprintf(f, ",\"reason\":");
-	json_str(f, p->reason);
+	show_json_str(f, p->reason);
 	fprintf(f, ",\"attempts\":%u,\"since\":\"%s\",\"next_retry_s\":%.1f,\"nofail\":%s,\"timeout\":%u}",
 		p->attempts, iso(p->since, t, sizeof(t)), p->next_s, json_bool(p->nofail), p->timeout);
 	return 0;
@@ -237,9 +237,9 @@ static int show_status(FILE *f, struct skp_rec_iter *it, int json, struct skp_er
 			continue;
 		}
 		fprintf(f, "%s{\"mapping\":", i ? "," : "");
-		json_str(f, r.problem.mapping);
+		show_json_str(f, r.problem.mapping);
 		fprintf(f, ",\"problem\":");
-		json_str(f, r.problem.problem);
+		show_json_str(f, r.problem.problem);
 		fprintf(f, "}");
 	}
 	for (uint32_t i = 0; i < s->n_rekeys; i++) {
@@ -268,25 +268,25 @@ static int show_status(FILE *f, struct skp_rec_iter *it, int json, struct skp_er
 static void device_json(FILE *f, const struct skp_rec_device *v, const char *u, const char *rk)
 {
 	fprintf(f, "{\"mapping\":");
-	json_str(f, v->mapping);
+	show_json_str(f, v->mapping);
 	fprintf(f, ",\"device\":");
-	json_str(f, v->dev);
+	show_json_str(f, v->dev);
 	fprintf(f, ",\"uuid\":\"%s\",\"label\":", u);
-	json_str(f, v->label);
+	show_json_str(f, v->label);
 	fprintf(f, ",\"provider\":");
-	json_str(f, v->provider);
+	show_json_str(f, v->provider);
 	fprintf(f, ",\"kek_uid\":");
-	json_str(f, v->kek_uid);
+	show_json_str(f, v->kek_uid);
 	fprintf(f, ",\"kek_name\":");
-	json_str(f, v->kek_name);
+	show_json_str(f, v->kek_name);
 	fprintf(f, ",\"dek_generation\":%" PRIu64 ",\"rekey_state\":\"%s\",\"rekey\":", v->generation,
 		skp_rekey_state_name(v->rekey.state));
-	json_str(f, rk);
+	show_json_str(f, rk);
 	fprintf(f, ",\"sector_size\":%u,\"data_bytes\":%" PRIu64 ",\"read_only\":%s,\"discards\":%s,\"problem\":",
 		v->sector_size, v->data_length, v->flags & SKP_DEV_READONLY ? "true" : "false",
 		v->flags & SKP_DEV_DISCARDS ? "true" : "false");
 	if (v->problem[0])
-		json_str(f, v->problem);
+		show_json_str(f, v->problem);
 	else
 		fprintf(f, "null");
 	fprintf(f, "}");
@@ -337,7 +337,7 @@ static int show_providers(FILE *f, struct skp_rec_iter *it, int json, struct skp
 			return -EBADMSG;
 		if (json) {
 			fprintf(f, "%s{\"name\":", first ? "" : ",");
-			json_str(f, p->name);
+			show_json_str(f, p->name);
 			fprintf(f, ",\"default\":%s,\"devices\":%" PRIu64 ",\"servers\":[", json_bool(p->is_default),
 				p->devices);
 		} else {
@@ -349,7 +349,7 @@ static int show_providers(FILE *f, struct skp_rec_iter *it, int json, struct skp
 				return -EBADMSG;
 			if (json) {
 				fprintf(f, "%s", j ? "," : "");
-				json_str(f, n.node.server);
+				show_json_str(f, n.node.server);
 			} else {
 				fprintf(f, " %s", n.node.server);
 			}
@@ -380,9 +380,9 @@ static int show_provider_test(FILE *f, struct skp_rec_iter *it, int json, struct
 		ok = nd->state == SKP_NODE_OK;
 		if (json) {
 			fprintf(f, "%s{\"server\":", j ? "," : "");
-			json_str(f, nd->server);
+			show_json_str(f, nd->server);
 			fprintf(f, ",\"ok\":%s,\"latency_ms\":%.1f,\"error\":", json_bool(ok), nd->latency_ms);
-			json_str(f, ok ? "" : nd->error);
+			show_json_str(f, ok ? "" : nd->error);
 			fprintf(f, "}");
 		} else if (ok) {
 			/* whole milliseconds (skpd's probe measures no finer); no cast of a double */
@@ -408,7 +408,7 @@ static int show_keys(FILE *f, struct skp_rec_iter *it, int json, struct skp_err 
 			return -EBADMSG;
 		if (json) {
 			fprintf(f, "%s", first ? "" : ",");
-			json_str(f, r.keys.provider);
+			show_json_str(f, r.keys.provider);
 			fprintf(f, ":%" PRIu64, r.keys.keks);
 		} else {
 			fprintf(f, "%-20s %" PRIu64 "\n", r.keys.provider, r.keys.keks);

@@ -11,6 +11,8 @@
 
 /* cmd's answer, already checked whole by skp_resp_records_check: 0, or -EBADMSG. */
 int show_records(FILE *f, uint16_t cmd, const void *body, size_t len, int json, struct skp_err *err);
+/* s as a JSON string, quoted and escaped. */
+void show_json_str(FILE *f, const char *s);
 /* rekey NAME --status: "NAME: state=... percent=..." or its JSON. */
 void show_rekey(FILE *f, const struct skp_rec_rekey *r, int json);
 

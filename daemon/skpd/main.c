@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <linux/dm-skp.h>
 #include <systemd/sd-daemon.h>
 
 #include "boot.h"
@@ -40,7 +41,7 @@
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: skpd [--config PATH] [--socket PATH] [--skptab PATH] [--fstab PATH]\n");
+	fprintf(stderr, "usage: skpd [--config PATH] [--socket PATH] [--skptab PATH] [--fstab PATH] [--version]\n");
 }
 
 int main(int argc, char **argv)
@@ -51,6 +52,7 @@ int main(int argc, char **argv)
 		{"skptab", required_argument, NULL, 't'},
 		{"fstab", required_argument, NULL, 'f'},
 		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
 	};
 	static struct skpd d;
@@ -62,7 +64,7 @@ int main(int argc, char **argv)
 	char status[1200] = "", sent[1200] = "";
 
 	snprintf(d.config_path, sizeof(d.config_path), "/etc/skp/skpd.conf");
-	while ((c = getopt_long(argc, argv, "c:s:t:f:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:s:t:f:hV", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			snprintf(d.config_path, sizeof(d.config_path), "%s", optarg);
@@ -78,6 +80,9 @@ int main(int argc, char **argv)
 			break;
 		case 'h':
 			usage();
+			return 0;
+		case 'V':
+			printf("skpd %s (for the dm-skp target %d.%d)\n", SKP_VERSION, DM_SKP_VERSION_MAJOR, DM_SKP_VERSION_MINOR);
 			return 0;
 		default:
 			usage();

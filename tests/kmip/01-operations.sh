@@ -30,14 +30,25 @@ assert_eq "$(echo "$out" | sort | tr '\n' ' ')" "$(printf '%s\n' "$uid" "$u2" "$
 kek=$("${K[@]}" create-kek "kek-$name")
 assert_contains "$("${K[@]}" attrs "$kek")" "state Active (2)"
 
-# Destroy of an Active key is refused by PyKMIP: a clear error, exit 1.
-expect_fail "${K[@]}" destroy "$uid"; assert_contains "$out" "Destroy failed"
-"${K[@]}" revoke "$uid"
+# destroy and revoke ask first: without a terminal, only with --batch (nothing done).
+set +e; out=$("${K[@]}" destroy "$uid" < /dev/null 2>&1); rc=$?; set -e
+assert_eq "$rc" 1 "destroy without --batch, not on a terminal"
+assert_contains "$out" "not on a terminal: add --batch"
+assert_contains "$("${K[@]}" attrs "$uid")" "state Active (2)"
+# Destroy of an Active key is refused by PyKMIP: a clear error, exit 7 (refused by the KMS).
+set +e; out=$("${K[@]}" --batch destroy "$uid" 2>&1); rc=$?; set -e
+assert_contains "$out" "Destroy failed"
+assert_eq "$rc" 7 "exit code of an operation the KMS refused"
+"${K[@]}" revoke "$uid" -q
 assert_contains "$("${K[@]}" attrs "$uid")" "state Deactivated (3)"
-"${K[@]}" destroy "$uid"
+"${K[@]}" destroy "$uid" --batch
 expect_fail "${K[@]}" attrs "$uid"; assert_contains "$out" "Item Not Found"
 set +e; "${K[@]}" get "$uid" >/dev/null 2>&1; rc=$?; set -e
-assert_eq "$rc" 1 "exit code of a failed operation"
+assert_eq "$rc" 7 "exit code of a get of a destroyed key"
+# No node answers: exit 6.
+set +e; out=$("$skpctl" kms --server 127.0.0.1:1 --ca "$SKP_KMS_CA" --cert "$SKP_KMS_CERT" \
+	--key "$SKP_KMS_KEY" --timeout 2 get "$uid" 2>&1); rc=$?; set -e
+assert_eq "$rc" 6 "exit code with no KMS node answering ($out)"
 set +e; "${K[@]}" frobnicate >/dev/null 2>&1; rc=$?; set -e
 assert_eq "$rc" 2 "exit code of a usage error"
 echo "all operations ok"

@@ -38,9 +38,9 @@ wait_status() { # expected-exit-code seconds
 
 # Revoked as compromised (reason 2): Compromised in the KMS.  r2 is revoked and then
 # destroyed (PyKMIP destroys only non-Active keys).
-"${KMS[@]}" revoke "$k1" 2
-"${KMS[@]}" revoke "$k2"
-"${KMS[@]}" destroy "$k2"
+"${KMS[@]}" --batch revoke "$k1" 2
+"${KMS[@]}" --batch revoke "$k2"
+"${KMS[@]}" --batch destroy "$k2"
 wait_status 3 30
 cat "$W/st"
 assert_contains "$(cat "$W/st")" "device r1: PROBLEM: KEK $k1 is Compromised in the KMS, not Active"
