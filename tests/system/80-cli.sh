@@ -79,14 +79,15 @@ want 9 "skpctl must run as root" setpriv --reuid=65534 --regid=65534 --clear-gro
 # kms destroy asks first: not on a terminal, only with --batch.
 want 1 "not on a terminal: add --batch" "${KMS[@]}" destroy "$kek"
 
-# KMS down: a fresh skpd has no cached KEK.
+# KMS down: a fresh skpd (no cached KEK) whose corp-kms node does not answer (a port where
+# nothing listens: the real node stays up for what follows).
 skpctl close c1 "${C[@]}" > /dev/null
 stop_skpd "$SKPD_PID"
-tests/kms/stop "$SKP_KMS_DIR" 0
-start_skpd "$W/skpd.conf" "$W/skpd2.log"
+write_conf "$W/down.conf" "$S"
+provider_section corp-kms a true 127.0.0.1:1 >> "$W/down.conf"
+start_skpd "$W/down.conf" "$W/skpd2.log"
 want 6 "all 1 KMS node(s) failed" skpctl open /dev/vdb c2 "${C[@]}"
 stop_skpd "$SKPD_PID"
-restart_node 0
 
 # Refused by the KMS: vdb's KEK revoked and destroyed behind skpd's back.
 "${KMS[@]}" --batch revoke "$kek" > /dev/null
