@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* skpctl commands served by skpd over its control socket (docs/protocol.md). */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -12,7 +13,10 @@
 
 #include "cmd-skpd.h"
 #include "config.h"
+#include "confirm.h"
+#include "header.h"
 #include "io.h"
+#include "probe.h"
 #include "proto.h"
 #include "show.h"
 #include "skpctl.h"
@@ -127,7 +131,7 @@ static int call(const char *path, struct skp_req *q, int alarm_exit, int json)
 }
 
 enum { O_SOCKET = 1000, O_CONFIG, O_JSON, O_PROVIDER, O_LABEL, O_SECTOR, O_SHALLOW, O_ALL, O_FROM, O_TO,
-       O_DEEP, O_RATE, O_CHUNK, O_PAUSE, O_RESUME, O_STATUS, O_WAIT, O_SUPERSEDED };
+       O_DEEP, O_RATE, O_CHUNK, O_PAUSE, O_RESUME, O_STATUS, O_WAIT, O_SUPERSEDED, O_FORCE, O_BATCH };
 static const struct option long_opts[] = {
 	{"socket", required_argument, NULL, O_SOCKET},
 	{"config", required_argument, NULL, O_CONFIG},
@@ -147,12 +151,14 @@ static const struct option long_opts[] = {
 	{"status", no_argument, NULL, O_STATUS},
 	{"wait", no_argument, NULL, O_WAIT},
 	{"allow-superseded", no_argument, NULL, O_SUPERSEDED},
+	{"force", no_argument, NULL, O_FORCE},
+	{"batch", no_argument, NULL, O_BATCH},	/* and -q */
 	{NULL, 0, NULL, 0},
 };
 
 struct args {
 	const char *sock, *conf, *provider, *label, *from, *to;
-	int json, shallow, all, deep, pause, resume, status, wait, superseded;
+	int json, shallow, all, deep, pause, resume, status, wait, superseded, force;
 	unsigned long sector, rate, chunk_kib;
 	int npos;
 	char *pos[4];
@@ -171,7 +177,9 @@ static int parse(int argc, char **argv, struct args *a, unsigned int allowed, in
 	allowed |= A(O_SOCKET) | A(O_CONFIG);
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "q", long_opts, NULL)) != -1) {
+		if (c == 'q')
+			c = O_BATCH;
 		if (c < O_SOCKET || !(allowed & A(c))) {
 			fprintf(stderr, "skpctl: %s: unknown or misplaced option '%s'\nusage: skpctl %s\n", argv[0],
 				argv[optind - 1], usage);
@@ -193,6 +201,8 @@ static int parse(int argc, char **argv, struct args *a, unsigned int allowed, in
 		case O_STATUS: a->status = 1; break;
 		case O_WAIT: a->wait = 1; break;
 		case O_SUPERSEDED: a->superseded = 1; break;
+		case O_FORCE: a->force = 1; break;
+		case O_BATCH: skpctl_batch = 1; break;
 		case O_RATE:
 			errno = 0;
 			a->rate = strtoul(optarg, &end, 10);
@@ -302,16 +312,62 @@ int skpctl_cmd_provider(int argc, char **argv)
 	return call(socket_path(a.sock, a.conf), &q, 0, a.json);
 }
 
+/*
+ * Before a format: asked on a terminal always, and without one when --force is about to
+ * wipe what dev holds (a script says --batch).  A device without foreign signatures
+ * formats unasked from a script, as before.  Nothing is asked where skpd will refuse: a
+ * signature without --force (skpd names it), an skp header.
+ */
+static int format_confirm(const char *dev, int force)
+{
+	struct skp_header h;
+	struct skp_sigs sigs;
+	struct skp_err err = {0};
+	char held[200], what[640];
+	int r;
+
+	if (skp_header_read_dev(dev, O_RDONLY, NULL, &h, NULL) == 0)
+		return SKPCTL_EXIT_OK;
+	if (skp_probe_sigs_dev(dev, &sigs, &err) < 0) {
+		fprintf(stderr, "skpctl: cannot tell what %s holds: %s\n", dev, err.msg);
+		return SKPCTL_EXIT_FAIL;
+	}
+	if (sigs.n ? !force : !isatty(STDIN_FILENO))
+		return SKPCTL_EXIT_OK;
+	skp_sigs_describe(&sigs, 0, held, sizeof(held));
+	if (sigs.n)
+		snprintf(what, sizeof(what), "This will overwrite data on %s irrevocably.\nIt holds %s, which "
+			 "will be wiped.", dev, held);
+	else
+		snprintf(what, sizeof(what), "This will overwrite data on %s irrevocably.", dev);
+	r = skpctl_confirm(what);
+	if (r == -ENOTTY) {
+		fprintf(stderr, "skpctl: %s holds %s: not wiping it without a confirmation; run on a "
+			"terminal, or add --batch\n", dev, held);
+		return SKPCTL_EXIT_FAIL;
+	}
+	if (r < 0) {
+		fprintf(stderr, "skpctl: format of %s cancelled; nothing written\n", dev);
+		return SKPCTL_EXIT_FAIL;
+	}
+	return SKPCTL_EXIT_OK;
+}
+
 int skpctl_cmd_format(int argc, char **argv)
 {
-	static const char usage[] = "format DEV [--provider P] [--label L] [--sector-size N]";
+	static const char usage[] = "format DEV [--provider P] [--label L] [--sector-size N] [--force] "
+				    "[--batch|-q]";
 	struct args a;
 	struct skp_req q;
 	char abs[PATH_MAX];
+	int rc;
 
-	if (parse(argc, argv, &a, A(O_PROVIDER) | A(O_LABEL) | A(O_SECTOR), 1, 1, usage) < 0)
+	if (parse(argc, argv, &a, A(O_PROVIDER) | A(O_LABEL) | A(O_SECTOR) | A(O_FORCE) | A(O_BATCH), 1, 1,
+		  usage) < 0)
 		return SKPCTL_EXIT_USAGE;
 	skp_req_init(&q, SKP_CMD_FORMAT);
+	if (a.force)
+		q.flags |= SKP_REQ_FORCE;
 	if (!realpath(a.pos[0], abs)) {
 		fprintf(stderr, "skpctl: %s: %s\n", a.pos[0], strerror(errno));
 		return SKPCTL_EXIT_FAIL;
@@ -321,6 +377,9 @@ int skpctl_cmd_format(int argc, char **argv)
 	    (a.label && set(q.label, sizeof(q.label), a.label) < 0))
 		return SKPCTL_EXIT_USAGE;
 	q.sector_size = (uint32_t)a.sector;
+	rc = format_confirm(q.dev, a.force);
+	if (rc != SKPCTL_EXIT_OK)
+		return rc;
 	return call(socket_path(a.sock, a.conf), &q, 0, 0);
 }
 
