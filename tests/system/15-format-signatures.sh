@@ -19,6 +19,8 @@ trap cleanup15 EXIT
 default_conf
 start_skpd "$W/skpd.conf" "$W/skpd.log"
 head -c 32 /dev/urandom > "$W/luks.key"
+head -c 1M /dev/urandom > "$W/payload"
+payload=$(sha256sum < "$W/payload" | cut -d' ' -f1)
 
 # newdev NAME MiB [losetup options]: a loop device over a new sparse file, in $dev.
 newdev() {
@@ -49,28 +51,27 @@ nothing_foreign() {
 
 # data_path DEV NAME: open, write and read back 1 MiB, close.
 data_path() {
-	local want
 	MAPPINGS+=("$2")
 	skpctl open "$1" "$2" "${C[@]}" > /dev/null
-	head -c 1M /dev/urandom > "$W/payload"
-	want=$(sha256sum < "$W/payload" | cut -d' ' -f1)
 	dd if="$W/payload" of="/dev/mapper/$2" bs=1M oflag=direct status=none
-	assert_eq "$(sum_mib "/dev/mapper/$2" 1)" "$want" "$2: read back"
+	assert_eq "$(sum_mib "/dev/mapper/$2" 1)" "$payload" "$2: read back"
 	skpctl close "$2" "${C[@]}" > /dev/null
 }
 
-# refused_then_forced NAME WANT: the signature on $dev is named and refused, twice without
-# writing (no --force; --force without a terminal or --batch), then wiped by --force --batch.
+# refused_then_forced NAME WANT [--no-batch]: the signature on $dev is named and refused
+# without writing (and, with --no-batch, refused again by --force without a terminal or
+# --batch), then wiped by --force --batch.
 refused_then_forced() {
 	local name=$1 want=$2 before
 	before=$(ends "$dev")
 	expect_fail skpctl format "$dev" "${C[@]}"
 	assert_contains "$out" "$dev holds $want" "$name: refusal names it"
 	assert_contains "$out" "refusing to format; --force to overwrite it"
+	if [ "${3:-}" = --no-batch ]; then
+		expect_fail skpctl format "$dev" --force "${C[@]}"
+		assert_contains "$out" "not wiping it without a confirmation"
+	fi
 	assert_eq "$(ends "$dev")" "$before" "$name: first and last MiB after the refusal"
-	expect_fail skpctl format "$dev" --force "${C[@]}"
-	assert_contains "$out" "not wiping it without a confirmation"
-	assert_eq "$(ends "$dev")" "$before" "$name: first and last MiB after --force without --batch"
 	out=$(skpctl format "$dev" --force --batch "${C[@]}") || fail "$name: format --force --batch failed"
 	assert_contains "$out" "wiped from $dev: "
 	assert_contains "$out" "formatted $dev"
@@ -82,7 +83,7 @@ refused_then_forced() {
 newdev ext4 32
 mkfs.ext4 -q -L data "$dev"
 uuid=$(blkid -p -o value -s UUID "$dev")
-refused_then_forced ext4 "ext4 (label \"data\", UUID $uuid)"
+refused_then_forced ext4 "ext4 (label \"data\", UUID $uuid)" --no-batch
 
 # LUKS2: the secondary header at 0x4000 is what survived a format before.
 newdev luks 32
