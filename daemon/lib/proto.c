@@ -26,6 +26,7 @@ static const unsigned int flags_ok[SKP_CMD_MAX + 1] = {
 	[SKP_CMD_REKEY] = SKP_REQ_SHALLOW | SKP_REQ_DEEP | SKP_REQ_PAUSE | SKP_REQ_RESUME | SKP_REQ_QUERY,
 	[SKP_CMD_MIGRATE] = SKP_REQ_SHALLOW | SKP_REQ_ALL,
 	[SKP_CMD_OPEN] = SKP_REQ_SUPERSEDED | SKP_REQ_DISCARDS | SKP_REQ_READONLY,
+	[SKP_CMD_FORMAT] = SKP_REQ_FORCE,
 };
 static const char *const names[SKP_CMD_MAX + 1] = {
 	[SKP_CMD_STATUS] = "status", [SKP_CMD_PROVIDER_LIST] = "provider-list",

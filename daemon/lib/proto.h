@@ -44,6 +44,7 @@ enum {
 	SKP_REQ_RESUME = 1u << 5,	/* rekey: resume it */
 	SKP_REQ_QUERY = 1u << 6,	/* rekey: report its progress */
 	SKP_REQ_SUPERSEDED = 1u << 7,	/* open: read-write although the KMS retired the KEK */
+	SKP_REQ_FORCE = 1u << 8,	/* format: wipe the foreign signatures the device holds */
 	SKP_REQ_DISCARDS = 1u << 9,	/* open: pass discards down (allow_discards) */
 	SKP_REQ_READONLY = 1u << 10,	/* open: a read-only mapping; nothing written to the device */
 };

@@ -29,7 +29,8 @@ static const struct opt_desc opt_descs[OPT_N] = {
 	[OPT_PROVIDER] = {"provider", "NAME", "the key provider (default: the configured default)"},
 	[OPT_LABEL] = {"label", "TEXT", "a label stored in the header (printable ASCII)"},
 	[OPT_SECTOR] = {"sector-size", "N", "encryption sector size: 512, 1024, 2048 or 4096 (default)"},
-	[OPT_FORCE] = {"force", NULL, "overwrite what the device holds"},
+	[OPT_FORCE] = {"force", NULL, "format: wipe the signatures (filesystem, LUKS, partition table...) the "
+		       "device holds; header restore: an older backup"},
 	[OPT_SHALLOW] = {"shallow", NULL, "new KEK, DEK rewrapped (no data rewritten)"},
 	[OPT_DEEP] = {"deep", NULL, "new DEK, data re-encrypted online"},
 	[OPT_ALL] = {"all", NULL, "every open device of --from-provider"},

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* skpctl commands served by skpd over its control socket (docs/protocol.md). */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -12,7 +13,10 @@
 
 #include "cmds.h"
 #include "config.h"
+#include "confirm.h"
+#include "header.h"
 #include "io.h"
+#include "probe.h"
 #include "proto.h"
 #include "show.h"
 #include "cli.h"
@@ -195,6 +199,47 @@ int skpctl_cmd_provider_test(const struct cli *c)
 	return call(socket_path(c->sock, c->conf), &q, 0, cli_has(c, OPT_JSON));
 }
 
+/*
+ * Before a format: asked on a terminal always, and without one when --force is about to
+ * wipe what dev holds (a script says --batch).  A device without foreign signatures
+ * formats unasked from a script, as before.  Nothing is asked where skpd will refuse: a
+ * signature without --force (skpd names it), an skp header.
+ */
+static int format_confirm(const char *dev, int force)
+{
+	struct skp_header h;
+	struct skp_sigs sigs;
+	struct skp_err err = {0};
+	char held[200], what[640];
+	int r;
+
+	if (skp_header_read_dev(dev, O_RDONLY, NULL, &h, NULL) == 0)
+		return SKPCTL_EXIT_OK;
+	if (skp_probe_sigs_dev(dev, &sigs, &err) < 0) {
+		fprintf(stderr, "skpctl: cannot tell what %s holds: %s\n", dev, err.msg);
+		return skpctl_exit_code((unsigned int)err.cls);
+	}
+	if (sigs.n ? !force : !isatty(STDIN_FILENO))
+		return SKPCTL_EXIT_OK;
+	skp_sigs_describe(&sigs, 0, held, sizeof(held));
+	if (sigs.n)
+		snprintf(what, sizeof(what), "This will overwrite data on %s irrevocably.\nIt holds %s, which "
+			 "will be wiped.", dev, held);
+	else
+		snprintf(what, sizeof(what), "This will overwrite data on %s irrevocably.", dev);
+	r = skpctl_confirm(what);
+	if (r == -ENOTTY) {
+		fprintf(stderr, "skpctl: %s holds %s: not wiping it without a confirmation; run on a "
+			"terminal, or add --batch\n", dev, held);
+		return SKPCTL_EXIT_FAIL;
+	}
+	if (r < 0) {
+		fprintf(stderr, "skpctl: format of %s cancelled; nothing written\n", dev);
+		return SKPCTL_EXIT_FAIL;
+	}
+	return SKPCTL_EXIT_OK;
+}
+
 int skpctl_cmd_format(const struct cli *c)
 {
 	struct skp_req q;
@@ -210,6 +255,11 @@ int skpctl_cmd_format(const struct cli *c)
 	    (c->label && set(q.label, sizeof(q.label), c->label) < 0))
 		return SKPCTL_EXIT_USAGE;
 	q.sector_size = (uint32_t)c->sector;
+	if (cli_has(c, OPT_FORCE))
+		q.flags |= SKP_REQ_FORCE;
+	rc = format_confirm(q.dev, cli_has(c, OPT_FORCE));
+	if (rc != SKPCTL_EXIT_OK)
+		return rc;
 	return call(socket_path(c->sock, c->conf), &q, 0, 0);
 }
 

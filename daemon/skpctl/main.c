@@ -13,7 +13,7 @@ static const struct cli_cmd commands[] = {
 	{"list", "", "the open devices: mapping, device, UUID, provider, KEK, DEK generation, rekey",
 	 OPT(OPT_PROVIDER) | OPT(OPT_JSON), 0, 0, skpctl_cmd_list},
 	{"format", "DEV", "make DEV an skp device: a new KEK in the KMS, a new DEK wrapped in its header",
-	 OPT(OPT_PROVIDER) | OPT(OPT_LABEL) | OPT(OPT_SECTOR), 1, 1, skpctl_cmd_format},
+	 OPT(OPT_PROVIDER) | OPT(OPT_LABEL) | OPT(OPT_SECTOR) | OPT(OPT_FORCE), 1, 1, skpctl_cmd_format},
 	{"open", "DEV NAME", "open DEV as /dev/mapper/NAME (its KEK from the KMS or skpd's cache)",
 	 OPT(OPT_SUPERSEDED) | OPT(OPT_DISCARDS) | OPT(OPT_READONLY), 2, 2, skpctl_cmd_open},
 	{"close", "NAME", "close the mapping NAME (its keys leave the kernel)", 0, 1, 1, skpctl_cmd_close},

@@ -14,6 +14,7 @@
 #include "kmip.h"
 #include "log.h"
 #include "ops.h"
+#include "probe.h"
 #include "proto.h"
 #include "provider.h"
 #include "rekey.h"
@@ -22,10 +23,48 @@
 #include "skpd.h"
 #include "wrap.h"
 
+/*
+ * What else dev holds (filesystems, partition tables, LUKS, swap, RAID: lib/probe.c) refuses
+ * the format, named, unless the request says FORCE.  An skp header is not in the list.
+ */
+static int foreign_check(int fd, const struct skp_req *q, struct skp_sigs *sigs, struct skp_err *err)
+{
+	char what[160];
+
+	if (skp_probe_sigs(fd, sigs, err) < 0)
+		return skp_err_wrap(err, "%s", q->dev);
+	if (sigs->n && !(q->flags & SKP_REQ_FORCE))
+		return skp_err_set(err, -EEXIST, "%s holds %s: refusing to format; --force to overwrite it",
+				   q->dev, skp_sigs_describe(sigs, 0, what, sizeof(what)));
+	return 0;
+}
+
+/* FORCE: every signature erased, what went logged (also what went before a failure). */
+static int foreign_wipe(int fd, const char *dev, struct sbuf *out, struct skp_err *err)
+{
+	struct skp_sigs w;
+	char what[512];
+	int r = skp_probe_wipe(fd, &w, err);
+
+	skp_sigs_describe(&w, SKP_SIGS_OFFSETS, what, sizeof(what));
+	if (r < 0) {
+		if (w.n)
+			log_msg(LOG_W, "format --force of %s failed after wiping %s", dev, what);
+		return skp_err_wrap(err, "%s: wiping what it held (no header written)", dev);
+	}
+	sb_printf(out, "wiped from %s: %s\n", dev, what);
+	log_msg(LOG_W, "format --force of %s: wiped %s", dev, what);
+	if (w.rrpart)
+		log_msg(LOG_W, "%s: the kernel did not re-read its partition table (%s): its old partitions "
+			"stay until it does", dev, strerror(-w.rrpart));
+	return 0;
+}
+
 int op_format(struct skpd *d, const struct skp_req *q, struct sbuf *out, struct skp_err *err)
 {
 	const char *pname = q->provider[0] ? q->provider : NULL;
 	struct skp_header h, old;
+	struct skp_sigs sigs;
 	struct prov *pv;
 	unsigned char *dek = NULL;
 	const unsigned char *deks[SKP_SLOTS] = {NULL, NULL};
@@ -54,6 +93,9 @@ int op_format(struct skpd *d, const struct skp_req *q, struct sbuf *out, struct 
 				"128 KiB to format it again", q->dev, u);
 		goto out;
 	}
+	r = foreign_check(fd, q, &sigs, err);
+	if (r < 0)
+		goto out;
 	r = skp_header_init(&h, size, q->sector_size ? q->sector_size : 4096,
 			    q->label[0] ? q->label : NULL, err);
 	if (r < 0)
@@ -72,6 +114,12 @@ int op_format(struct skpd *d, const struct skp_req *q, struct sbuf *out, struct 
 	if (r < 0)
 		goto out;
 	deks[0] = dek;
+	/* Last, once nothing that can fail without writing is left: the KEK exists. */
+	if (sigs.n) {
+		r = foreign_wipe(fd, q->dev, out, err);
+		if (r < 0)
+			goto out;
+	}
 	r = skp_header_write(fd, &h, deks, err);
 	if (r < 0)
 		goto out;

@@ -25,6 +25,8 @@ TEST(valid_requests)
 	strcpy(q.dev, "/dev/vdb");
 	q.sector_size = 512;
 	ASSERT_EQ(0, skp_req_validate(&q, sizeof(q), &err));
+	q.flags = SKP_REQ_FORCE;		/* format --force */
+	ASSERT_EQ(0, skp_req_validate(&q, sizeof(q), &err)) TH_LOG("%s", err.msg);
 }
 
 TEST(refused_requests)
@@ -49,6 +51,8 @@ TEST(refused_requests)
 	ASSERT_EQ(-EOPNOTSUPP, skp_req_validate(&q, sizeof(q), &err));
 	q.cmd = SKP_CMD_CLOSE;
 	q.flags = SKP_REQ_SHALLOW;		/* close takes no flags */
+	ASSERT_EQ(-EINVAL, skp_req_validate(&q, sizeof(q), &err));
+	q.flags = SKP_REQ_FORCE;		/* FORCE belongs to format */
 	ASSERT_EQ(-EINVAL, skp_req_validate(&q, sizeof(q), &err));
 	q.cmd = SKP_CMD_STATUS;
 	q.flags = 1u << 0;			/* version 1's JSON: skpctl formats now */
