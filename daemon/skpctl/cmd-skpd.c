@@ -373,7 +373,9 @@ int skpctl_cmd_rekey(const struct cli *c)
 	if (verbs > 1)
 		return rekey_usage("one of --deep, --pause, --resume and --status at a time");
 	if (cli_has(c, OPT_ALL)) {
-		if (verbs || c->nargs || c->provider || !c->from || !c->to)
+		if (verbs)
+			return rekey_usage("--all migrates providers: only --shallow is possible");
+		if (c->nargs || c->provider || !c->from || !c->to)
 			return rekey_usage("--all migrates providers: rekey --all --from-provider X --to-provider Y --shallow");
 	} else if (c->nargs != 1 || c->from || c->to) {
 		return rekey_usage(c->nargs != 1 ? "name one mapping (or --all)" : "--from-provider and --to-provider go with --all");

@@ -53,11 +53,13 @@ assert_contains "$(cat "$W/skpd.log")" "unknown provider setting 'colour' ignore
 
 # Non-root peers: the 0700 directory stops them, and SO_PEERCRED stops one that gets past it.
 assert_eq "$(stat -c %a "$(dirname "$S")")" 700 "socket directory mode"
-expect_fail setpriv --reuid=65534 --regid=65534 --clear-groups -- skpctl status --socket "$S"
-assert_contains "$out" "Permission denied"
-expect_fail setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=+dac_override \
-	--ambient-caps=+dac_override -- skpctl status --socket "$S"
+rc=0; out=$(setpriv --reuid=65534 --regid=65534 --clear-groups -- skpctl status --socket "$S" 2>&1) || rc=$?
+assert_contains "$out" "skpctl must run as root"
+assert_eq "$rc" 9 "exit code of a non-root skpctl stopped by the directory"
+rc=0; out=$(setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=+dac_override \
+	--ambient-caps=+dac_override -- skpctl status --socket "$S" 2>&1) || rc=$?
 assert_contains "$out" "permission denied: skpd serves root only"
+assert_eq "$rc" 9 "exit code of a non-root skpctl stopped by skpd (SO_PEERCRED)"
 assert_contains "$(cat "$W/skpd.log")" "refused request from uid 65534"
 # malformed requests are refused before dispatch, and the daemon lives on
 /usr/bin/python3 - "$S" <<'PY'
