@@ -70,13 +70,13 @@ def ask(version, command):
     s.sendall(req); hdr = s.recv(24)
     magic, ver, cmd, status, flags, ln, rsv = struct.unpack("<IHHiIII", hdr)
     return status, s.recv(ln).decode()
-status, body = ask(3, 99)
+status, body = ask(4, 99)
 assert status < 0 and "unknown command 99" in body, (status, body)
-# older versions (1: text answers; 2: no pending skptab entries in status) are refused
-# by name: an old skpctl says why
-for v in (1, 2):
+# older versions (1: text answers; 2: no pending skptab entries in status; 3: no error
+# class) are refused by name: an old skpctl says why
+for v in (1, 2, 3):
     status, body = ask(v, 1)
-    assert status < 0 and "protocol version %d not supported (skpd speaks 3)" % v in body, (status, body)
+    assert status < 0 and "protocol version %d not supported (skpd speaks 4)" % v in body, (status, body)
 PY
 skpctl status "${C[@]}" > /dev/null
 
