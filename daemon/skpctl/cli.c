@@ -350,8 +350,6 @@ int cli_main(int argc, char **argv, const struct cli_cmd *cmds, size_t n)
 			cmd->args[0] ? " " : "", cmd->args, cmd->name);
 		return SKPCTL_EXIT_USAGE;
 	}
-	c.nwords = nw < CLI_MAX_WORDS ? nw : CLI_MAX_WORDS;
-	memcpy(c.words, w, (size_t)c.nwords * sizeof(*w));
 	skpctl_batch = cli_has(&c, OPT_BATCH);
 	return cmd->run(&c);
 }

@@ -30,8 +30,6 @@ enum cli_opt {
 #define OPTS_KMS	(OPT(OPT_SERVER) | OPT(OPT_CA) | OPT(OPT_CERT) | OPT(OPT_KEY) | OPT(OPT_PROTOCOL) | \
 			 OPT(OPT_TIMEOUT) | OPT(OPT_RETRIES) | OPT(OPT_USERNAME) | OPT(OPT_PWFILE) | OPT(OPT_HEALTH))
 
-#define CLI_MAX_WORDS	8
-
 struct cli;
 
 struct cli_cmd {
@@ -53,9 +51,6 @@ struct cli {
 	const char *ca, *cert, *key, *username, *pwfile;
 	int protocol_minor;		/* -1: auto; with OPT_PROTOCOL only */
 	int timeout_ms, retries;
-	/* The words that are not options, in order: the command's, then its arguments. */
-	int nwords;
-	char *words[CLI_MAX_WORDS];
 	const struct cli_cmd *cmd;
 	int nargs;
 	char **args;			/* words after the command's own */

@@ -16,13 +16,17 @@
 #include "show.h"
 #include "skpctl.h"
 
-static int dev_open(const char *path, int flags, uint64_t *size)
+/* The device open, or -1 with the message printed and *rc its exit code. */
+static int dev_open(const char *path, int flags, uint64_t *size, int *rc)
 {
 	struct skp_err err = {0};
 	int fd = skp_dev_open(path, flags, size, &err);
 
-	if (fd < 0)
+	if (fd < 0) {
 		fprintf(stderr, "skpctl: %s\n", err.msg);
+		*rc = skpctl_exit_code((unsigned int)err.cls);
+		return -1;
+	}
 	return fd;
 }
 
@@ -122,15 +126,15 @@ int skpctl_cmd_dump(const struct cli *c)
 	uint64_t size = 0;
 	char u[37], mac[2 * SKP_MAC_LEN + 1];
 	const char *dev = c->args[0];
-	int fd, r, udev = cli_has(c, OPT_UDEV);
+	int fd, r, rc, udev = cli_has(c, OPT_UDEV);
 
 	if (udev && cli_has(c, OPT_JSON)) {
 		fprintf(stderr, "skpctl: dump: --udev or --json, not both\n");
 		return SKPCTL_EXIT_USAGE;
 	}
-	fd = dev_open(dev, O_RDONLY, &size);
+	fd = dev_open(dev, O_RDONLY, &size, &rc);
 	if (fd < 0)
-		return fd == -ENOENT || fd == -ENXIO || fd == -ENODEV ? SKPCTL_EXIT_NO_DEVICE : SKPCTL_EXIT_FAIL;
+		return rc;
 	r = skp_header_read(fd, size, &h, &info, &err);
 	close(fd);
 	/* udev asks about every block device: one without skp's magic is not worth a word. */
@@ -189,7 +193,7 @@ static int backup(const char *dev, const char *file)
 	uint64_t size = 0;
 	int fd, out, rc = SKPCTL_EXIT_FAIL;
 
-	fd = dev_open(dev, O_RDONLY, &size);
+	fd = dev_open(dev, O_RDONLY, &size, &rc);
 	if (fd < 0 || !area)
 		goto done;
 	if (skp_pread_full(fd, area, SKP_HDR_AREA_SIZE, 0) < 0) {
@@ -244,7 +248,7 @@ static int restore(const char *dev, const char *file, int force)
 	}
 	close(in);
 	/* O_EXCL: never rewrite the header under an open mapping. */
-	fd = dev_open(dev, O_RDWR | O_EXCL, &size);
+	fd = dev_open(dev, O_RDWR | O_EXCL, &size, &rc);
 	if (fd < 0)
 		goto done;
 	if (skp_header_check_area(area, SKP_HDR_AREA_SIZE, size, &h, &err) < 0) {
