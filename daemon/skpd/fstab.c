@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * skpd unlocks with a remote KMS, so it runs after the network and before the remote
- * mounts (skpd.service).  A local fstab mount of an skp mapping is ordered before the
+ * skpd unlocks with a remote KMS, so it runs after the network (skpd.service), and
+ * skp-generator orders the _netdev mounts of its mappings after it.  A local fstab mount of an skp mapping is ordered before the
  * network and would time out waiting for /dev/mapper/NAME (boot drops to emergency
  * mode): it needs _netdev, as crypttab devices unlocked over the network do; and nofail
  * when its skptab entry is nofail, or a device that may never open fails the boot.

@@ -5,7 +5,8 @@
  *
  * Shutdown.  Mappings outlive skpd: a restart (upgrade, `systemctl restart`) must leave
  * them alone.  At system shutdown they are closed instead, after systemd unmounted them
- * (skpd is ordered before remote-fs-pre.target, so it stops after the _netdev mounts), as
+ * (skp-generator orders the _netdev mounts of its mappings after skpd, so skpd stops
+ * after them), as
  * systemd-cryptsetup's units close their volumes.  Both arrive as SIGTERM, so skpd asks
  * the manager for its state.
  *

@@ -135,6 +135,11 @@ FSTAB
 	check "data intact" sums_ok
 	check "systemctl --failed is empty" no_failed_units
 	check "READY=1 only after the mappings exist (journal order)" ready_after_mappings
+	# skp-generator's order, as systemd loaded it: /srv/a waits for skpd (and is
+	# unmounted before skpd stops), through blockdev@dev-mapper-a.target.
+	check "skp-generator: skpd.service is before blockdev@dev-mapper-a.target, /srv/a after it" \
+		bash -c 'systemctl show -p Before --value skpd.service | grep -qw "blockdev@dev-mapper-a.target" &&
+			systemctl show -p After --value srv-a.mount | grep -qw "blockdev@dev-mapper-a.target"'
 	check "d is pending: its disk is not there" bash -c 'skpctl status | grep -w d'
 	lo=$(losetup -f --show "$LOOPIMG")
 	check "hot-plug: d unlocks by itself when its disk appears ($lo)" wait_for 30 test -b /dev/mapper/d
