@@ -58,8 +58,8 @@ static const struct opt_desc opt_descs[OPT_N] = {
 	[OPT_HEALTH] = {"health", NULL, "print each node's health after the command"},
 	[OPT_POLICY] = {"operation-policy-name", "NAME", "Operation Policy Name on the new key"},
 	[OPT_GROUP] = {"object-group", "NAME", "Object Group of the new key"},
-	[OPT_ATTR] = {"attribute", "'NAME: VALUE'", "another attribute on the new key: x-NAME or Contact "
-		      "Information (repeat for more)"},
+	[OPT_ATTR] = {"attribute", "'NAME: VALUE'", "x-NAME or Contact Information on the new key "
+		      "(repeatable)"},
 };
 
 /* getopt_long's value for a long option: past every short option's character. */

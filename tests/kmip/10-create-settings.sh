@@ -62,6 +62,9 @@ expect_fail "${KB[@]}" get "$plain"; assert_contains "$out" "Permission Denied"
 rc=0; out=$("${K[@]}" create-kek "deny-$name" --operation-policy-name skp-deny 2>&1) || rc=$?
 assert_eq "$rc" 7 "exit code of a refused KEK"
 assert_contains "$out" "created but not activated: Activate failed: Permission Denied (reason 0x0C)"
+# So does a policy name the server does not know.
+expect_fail "${K[@]}" create-kek "nopol-$name" --operation-policy-name no-such-policy
+assert_contains "$out" "Activate failed: Permission Denied"
 
 # PyKMIP 0.10 stores no Custom Attribute and no Contact Information: it says so.
 expect_fail "${K[@]}" create-kek "x-$name" --attribute "x-site: fra1"
