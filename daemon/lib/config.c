@@ -80,6 +80,96 @@ static int set_path(char *dst, const char *v)
 	return 0;
 }
 
+/* Printable ASCII, no space at either end: what every KMS takes in a Text String, and
+ * what shows unambiguously in logs, errors and skpctl output. */
+static int text_ok(const char *v, size_t size)
+{
+	size_t n = strlen(v);
+
+	if (!n || n >= size || v[0] == ' ' || v[n - 1] == ' ')
+		return 0;
+	for (const unsigned char *c = (const unsigned char *)v; *c; c++)
+		if (*c < 0x20 || *c > 0x7e)
+			return 0;
+	return 1;
+}
+
+/* What skp puts on a KEK itself: a second value would contradict or duplicate it. */
+static const char *const own_attrs[] = { "Name", "Object Type", "Cryptographic Algorithm",
+	"Cryptographic Length", "Cryptographic Usage Mask" };
+
+static int create_attr(struct skp_provider_conf *p, const char *v, struct skp_err *err)
+{
+	char buf[SKP_CREATE_NAME_MAX + SKP_CREATE_TEXT_MAX + 8], *colon, *name, *value;
+	struct skp_create_attr *a;
+
+	if (strlen(v) >= sizeof(buf))
+		return skp_err_set(err, -EINVAL, "attribute too long (name < %d, value < %d characters)",
+				   SKP_CREATE_NAME_MAX, SKP_CREATE_TEXT_MAX);
+	strcpy(buf, v);
+	colon = strchr(buf, ':');
+	if (colon)
+		*colon = '\0';
+	name = trim(buf);
+	value = colon ? trim(colon + 1) : "";
+	if (!colon || !*name || !*value)
+		return skp_err_set(err, -EINVAL, "attribute must be 'NAME: VALUE', e.g. 'x-site: fra1'");
+	if (!strncmp(name, "x-", 2)) {
+		if (!name[2] || strlen(name) >= SKP_CREATE_NAME_MAX ||
+		    strspn(name + 2, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789 ._-")
+		    != strlen(name + 2))
+			return skp_err_set(err, -EINVAL, "bad attribute name '%.64s': x- then 1..%d of "
+					   "[A-Za-z0-9 ._-]", name, SKP_CREATE_NAME_MAX - 3);
+	} else if (!strcmp(name, "Operation Policy Name") || !strcmp(name, "Object Group")) {
+		return skp_err_set(err, -EINVAL, "attribute '%s': use %s", name,
+				   !strcmp(name, "Object Group") ? "object_group" : "operation_policy_name");
+	} else if (!strncmp(name, "y-", 2)) {
+		return skp_err_set(err, -EINVAL, "attribute '%.64s': y- names are the server's own; "
+				   "a client's start with x-", name);
+	} else if (strcmp(name, "Contact Information")) {
+		for (size_t i = 0; i < sizeof(own_attrs) / sizeof(own_attrs[0]); i++)
+			if (!strcmp(name, own_attrs[i]))
+				return skp_err_set(err, -EINVAL, "attribute '%s' is set by skp", name);
+		return skp_err_set(err, -EINVAL, "attribute '%.64s' not supported: x-NAME (custom) or "
+				   "Contact Information", name);
+	}
+	if (!text_ok(value, SKP_CREATE_TEXT_MAX))
+		return skp_err_set(err, -EINVAL, "value of attribute '%s' must be 1..%d printable ASCII "
+				   "characters", name, SKP_CREATE_TEXT_MAX - 1);
+	for (size_t i = 0; i < p->n_attrs; i++)
+		if (!strcmp(p->attrs[i].name, name))
+			return skp_err_set(err, -EEXIST, "attribute '%s' given twice", name);
+	if (p->n_attrs >= SKP_MAX_CREATE_ATTRS)
+		return skp_err_set(err, -E2BIG, "more than %d attributes", SKP_MAX_CREATE_ATTRS);
+	a = &p->attrs[p->n_attrs++];
+	strcpy(a->name, name);
+	strcpy(a->value, value);
+	return 0;
+}
+
+int skp_provider_conf_create_setting(struct skp_provider_conf *p, const char *key, const char *value,
+				     struct skp_err *err)
+{
+	char *dst;
+
+	if (!strcmp(key, "attribute"))
+		return create_attr(p, value, err);
+	if (!strcmp(key, "operation_policy_name"))
+		dst = p->operation_policy_name;
+	else if (!strcmp(key, "object_group"))
+		dst = p->object_group;
+	else
+		return skp_err_set(err, -ENOENT, "'%.64s' is not a Create setting", key);
+	/* One each: KMIP allows several Object Groups, but one group is one grant to ask for. */
+	if (dst[0])
+		return skp_err_set(err, -EEXIST, "%s given twice", key);
+	if (!text_ok(value, SKP_CREATE_TEXT_MAX))
+		return skp_err_set(err, -EINVAL, "%s must be 1..%d printable ASCII characters", key,
+				   SKP_CREATE_TEXT_MAX - 1);
+	strcpy(dst, value);
+	return 0;
+}
+
 static int provider_key(struct skp_config *cfg, struct skp_provider_conf *p, const char *file,
 			int line, const char *k, const char *v, struct skp_err *err)
 {
@@ -153,6 +243,10 @@ static int provider_key(struct skp_config *cfg, struct skp_provider_conf *p, con
 		if (parse_int(v, 1, 300, &s) < 0)
 			return skp_err_set(err, -EINVAL, "%s:%d: timeout must be 1..300 seconds", file, line);
 		p->timeout_ms = s * 1000;
+	} else if (!strcmp(k, "operation_policy_name") || !strcmp(k, "object_group") ||
+		   !strcmp(k, "attribute")) {
+		if (skp_provider_conf_create_setting(p, k, v, err) < 0)
+			return skp_err_wrap(err, "%s:%d", file, line);
 	} else {
 		warn(cfg, "%s:%d: unknown provider setting '%s' ignored", file, line, k);
 	}

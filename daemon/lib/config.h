@@ -19,6 +19,15 @@
 #define SKP_MAX_WARNINGS	16
 #define SKP_PASSWORD_MAX	256
 #define SKP_MAX_SKPTAB		8192
+#define SKP_MAX_CREATE_ATTRS	8	/* `attribute =` lines per provider */
+#define SKP_CREATE_TEXT_MAX	128	/* a Create setting's value, incl. NUL */
+#define SKP_CREATE_NAME_MAX	64	/* an `attribute =` name, incl. NUL */
+
+/* An extra attribute put on every Create: `attribute = NAME: VALUE` (Text String). */
+struct skp_create_attr {
+	char name[SKP_CREATE_NAME_MAX];	/* "x-..." (Custom Attribute) or "Contact Information" */
+	char value[SKP_CREATE_TEXT_MAX];
+};
 
 /*
  * A key provider: what a [provider] section of skpd.conf says, and what
@@ -35,6 +44,11 @@ struct skp_provider_conf {
 	int protocol_minor;		/* KMIP 1.x minor, -1 = negotiate ("auto", provider.h) */
 	int timeout_ms;			/* per phase (connect+handshake, exchange) */
 	int retries;			/* extra passes over the nodes (not in skpd.conf) */
+	/* On every Create (KEKs at format and rekey, skpctl kms create), "" / 0 = none: */
+	char operation_policy_name[SKP_CREATE_TEXT_MAX];
+	char object_group[SKP_CREATE_TEXT_MAX];
+	struct skp_create_attr attrs[SKP_MAX_CREATE_ATTRS];
+	size_t n_attrs;
 	int is_default;			/* skpd.conf only: */
 	int line;			/* where the section starts */
 };
@@ -84,6 +98,14 @@ const struct skp_provider_conf *skp_config_default(const struct skp_config *cfg)
 void skp_provider_conf_init(struct skp_provider_conf *p, const char *name);
 /* Wipes and frees the password; the rest needs no freeing. */
 void skp_provider_conf_free(struct skp_provider_conf *p);
+/*
+ * Checks and stores one of the settings put on every Create: key "operation_policy_name",
+ * "object_group" (a printable ASCII name, each once) or "attribute" ("NAME: VALUE", NAME
+ * "x-..." or "Contact Information", each once, at most SKP_MAX_CREATE_ATTRS).  skpd.conf
+ * and skpctl kms's options share it; the message names no file.  -ENOENT: another key.
+ */
+int skp_provider_conf_create_setting(struct skp_provider_conf *p, const char *key, const char *value,
+				     struct skp_err *err);
 
 /* A missing skptab is an empty one. */
 int skptab_load(const char *path, struct skptab *tab, struct skp_err *err);

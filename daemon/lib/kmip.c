@@ -20,6 +20,10 @@ int skp_kmip_req_init(struct skp_kmip_req *r, const struct skp_kmip_opts *o, str
 	skp_ttlv_enc_init(&r->enc, 0);
 	r->minor = minor;
 	r->no_batch_ids = o ? o->no_batch_ids : 0;
+	if (o) {
+		r->create_attrs = o->create_attrs;
+		r->n_create_attrs = o->n_create_attrs;
+	}
 	skp_ttlv_begin(&r->enc, KMIP_TAG_REQUEST_MESSAGE);
 	skp_ttlv_begin(&r->enc, KMIP_TAG_REQUEST_HEADER);
 	skp_ttlv_begin(&r->enc, KMIP_TAG_PROTOCOL_VERSION);
@@ -120,6 +124,11 @@ uint32_t skp_kmip_add_create(struct skp_kmip_req *r, uint32_t alg, int32_t bits,
 	skp_ttlv_end(&r->enc);
 	if (name)
 		attr_name(r, name);
+	for (size_t i = 0; i < r->n_create_attrs; i++) {
+		attr_begin(r, r->create_attrs[i].name);
+		skp_ttlv_text(&r->enc, KMIP_TAG_ATTRIBUTE_VALUE, r->create_attrs[i].value);
+		skp_ttlv_end(&r->enc);
+	}
 	skp_ttlv_end(&r->enc);
 	item_end(r);
 	return id;

@@ -127,12 +127,21 @@ enum {
 #define SKP_KMIP_KEK_USAGE_MASK	(KMIP_USAGE_ENCRYPT | KMIP_USAGE_DECRYPT | \
 				 KMIP_USAGE_WRAP_KEY | KMIP_USAGE_UNWRAP_KEY)
 
+/* A Text String attribute, e.g. {"Object Group", "disks"} or {"x-site", "fra1"}. */
+struct skp_kmip_attr {
+	const char *name, *value;
+};
+
 struct skp_kmip_opts {
 	int major, minor;		/* protocol version; 0/0 means 1.1 */
 	const char *username;		/* optional Username/Password credential */
 	const char *password;
 	uint32_t max_response;		/* Maximum Response Size, 0 = omit */
 	int no_batch_ids;		/* omit Unique Batch Item IDs (known-answer tests) */
+	/* Added to every Create's Template-Attribute after skp's own (a provider's
+	 * operation_policy_name, object_group, attribute); must outlive the request. */
+	const struct skp_kmip_attr *create_attrs;
+	size_t n_create_attrs;
 };
 
 struct skp_kmip_req {
@@ -141,6 +150,8 @@ struct skp_kmip_req {
 	uint32_t n_items;
 	int minor;
 	int no_batch_ids;
+	const struct skp_kmip_attr *create_attrs;
+	size_t n_create_attrs;
 };
 
 int skp_kmip_req_init(struct skp_kmip_req *r, const struct skp_kmip_opts *o, struct skp_err *err);
@@ -148,7 +159,7 @@ int skp_kmip_req_init(struct skp_kmip_req *r, const struct skp_kmip_opts *o, str
  * and reported by skp_kmip_req_finish(). */
 uint32_t skp_kmip_add_discover(struct skp_kmip_req *r);
 uint32_t skp_kmip_add_query(struct skp_kmip_req *r, const uint32_t *funcs, size_t n);
-/* name may be NULL (no Name attribute). */
+/* name may be NULL (no Name attribute).  The opts' create_attrs follow skp's attributes. */
 uint32_t skp_kmip_add_create(struct skp_kmip_req *r, uint32_t alg, int32_t bits, uint32_t mask,
 			     const char *name);
 /* uid NULL = ID Placeholder (the object of the preceding Create in the batch). */

@@ -37,6 +37,10 @@ struct skp_provider {
 	char *username;
 	char *password;			/* secmem (locked, wiped on free) */
 	size_t password_size;
+	/* What every Create carries beside skp's own attributes (opts.create_attrs). */
+	char policy[SKP_CREATE_TEXT_MAX], group[SKP_CREATE_TEXT_MAX];
+	struct skp_create_attr attrs[SKP_MAX_CREATE_ATTRS];
+	struct skp_kmip_attr create_attrs[SKP_MAX_CREATE_ATTRS + 2];
 	int timeout_ms, retries;
 	size_t n, rr;
 	unsigned long failovers;
@@ -121,6 +125,26 @@ static int copy_credential(struct skp_provider *p, const struct skp_provider_con
 	return 0;
 }
 
+/* Copies of the conf's Create settings, listed in opts for the Create builder. */
+static void copy_create_attrs(struct skp_provider *p, const struct skp_provider_conf *c)
+{
+	struct skp_kmip_attr *a = p->create_attrs;
+	size_t n = 0;
+
+	snprintf(p->policy, sizeof(p->policy), "%s", c->operation_policy_name);
+	snprintf(p->group, sizeof(p->group), "%s", c->object_group);
+	if (p->policy[0])
+		a[n++] = (struct skp_kmip_attr){ "Operation Policy Name", p->policy };
+	if (p->group[0])
+		a[n++] = (struct skp_kmip_attr){ "Object Group", p->group };
+	for (size_t i = 0; i < c->n_attrs && i < SKP_MAX_CREATE_ATTRS; i++) {
+		p->attrs[i] = c->attrs[i];
+		a[n++] = (struct skp_kmip_attr){ p->attrs[i].name, p->attrs[i].value };
+	}
+	p->opts.create_attrs = a;
+	p->opts.n_create_attrs = n;
+}
+
 struct skp_provider *skp_provider_new(const struct skp_provider_conf *c, struct skp_err *err)
 {
 	struct skp_tls_cfg tc = { c->ca, c->cert, c->key };
@@ -154,6 +178,7 @@ struct skp_provider *skp_provider_new(const struct skp_provider_conf *c, struct 
 		p->nodes[i].h.kmip_minor = p->nodes[i].conf_minor = c->protocol_minor;
 	if (copy_credential(p, c, err))
 		goto fail;
+	copy_create_attrs(p, c);
 	p->tls = skp_tls_ctx_new(&tc, err);
 	if (!p->tls)
 		goto fail;

@@ -56,6 +56,10 @@ static const struct opt_desc opt_descs[OPT_N] = {
 	[OPT_USERNAME] = {"username", "NAME", "KMIP Username/Password credential"},
 	[OPT_PWFILE] = {"password-file", "FILE", "the password, first line of FILE"},
 	[OPT_HEALTH] = {"health", NULL, "print each node's health after the command"},
+	[OPT_POLICY] = {"operation-policy-name", "NAME", "Operation Policy Name on the new key"},
+	[OPT_GROUP] = {"object-group", "NAME", "Object Group of the new key"},
+	[OPT_ATTR] = {"attribute", "'NAME: VALUE'", "x-NAME or Contact Information on the new key "
+		      "(repeatable)"},
 };
 
 /* getopt_long's value for a long option: past every short option's character. */
@@ -218,6 +222,15 @@ static int value(struct cli *c, enum cli_opt o, char *v)
 	case OPT_KEY: c->key = v; break;
 	case OPT_USERNAME: c->username = v; break;
 	case OPT_PWFILE: c->pwfile = v; break;
+	case OPT_POLICY: c->policy = v; break;
+	case OPT_GROUP: c->group = v; break;
+	case OPT_ATTR:
+		if (c->n_attrs == SKP_MAX_CREATE_ATTRS) {
+			fprintf(stderr, "skpctl: at most %d --attribute\n", SKP_MAX_CREATE_ATTRS);
+			return -1;
+		}
+		c->attrs[c->n_attrs++] = v;
+		break;
 	case OPT_SERVER:
 		if (c->n_servers == SKP_MAX_SERVERS) {
 			fprintf(stderr, "skpctl: at most %d --server\n", SKP_MAX_SERVERS);

@@ -22,6 +22,8 @@ enum cli_opt {
 	/* kms: how to reach a KMS without skpd. */
 	OPT_SERVER, OPT_CA, OPT_CERT, OPT_KEY, OPT_PROTOCOL, OPT_TIMEOUT, OPT_RETRIES, OPT_USERNAME,
 	OPT_PWFILE, OPT_HEALTH,
+	/* kms create, create-kek: what skpd.conf's provider puts on a Create. */
+	OPT_POLICY, OPT_GROUP, OPT_ATTR,
 	OPT_N
 };
 
@@ -29,6 +31,7 @@ enum cli_opt {
 #define OPTS_GLOBAL	(OPT(OPT_SOCKET) | OPT(OPT_CONFIG) | OPT(OPT_BATCH) | OPT(OPT_HELP) | OPT(OPT_VERSION))
 #define OPTS_KMS	(OPT(OPT_SERVER) | OPT(OPT_CA) | OPT(OPT_CERT) | OPT(OPT_KEY) | OPT(OPT_PROTOCOL) | \
 			 OPT(OPT_TIMEOUT) | OPT(OPT_RETRIES) | OPT(OPT_USERNAME) | OPT(OPT_PWFILE) | OPT(OPT_HEALTH))
+#define OPTS_KMS_CREATE	(OPTS_KMS | OPT(OPT_POLICY) | OPT(OPT_GROUP) | OPT(OPT_ATTR))
 
 struct cli;
 
@@ -49,6 +52,9 @@ struct cli {
 	const char *servers[SKP_MAX_SERVERS];
 	size_t n_servers;
 	const char *ca, *cert, *key, *username, *pwfile;
+	const char *policy, *group;
+	const char *attrs[SKP_MAX_CREATE_ATTRS];
+	size_t n_attrs;
 	int protocol_minor;		/* -1: auto; with OPT_PROTOCOL only */
 	int timeout_ms, retries;
 	const struct cli_cmd *cmd;

@@ -164,6 +164,12 @@ static int confirm_kms(const char *cmd, const char *uid)
 	return r;
 }
 
+static int create_usage(const char *opt, const struct skp_err *e)
+{
+	fprintf(stderr, "skpctl kms: --%s: %s\n", opt, e->msg);
+	return SKPCTL_EXIT_USAGE;
+}
+
 int skpctl_cmd_kms(const struct cli *c)
 {
 	struct skp_provider_conf conf;
@@ -202,6 +208,14 @@ int skpctl_cmd_kms(const struct cli *c)
 		conf.timeout_ms = c->timeout_ms;
 	if (c->retries >= 0)
 		conf.retries = c->retries;
+	/* Checked as skpd.conf's provider settings are, so both create the same keys. */
+	if (c->policy && skp_provider_conf_create_setting(&conf, "operation_policy_name", c->policy, &err))
+		return create_usage("operation-policy-name", &err);
+	if (c->group && skp_provider_conf_create_setting(&conf, "object_group", c->group, &err))
+		return create_usage("object-group", &err);
+	for (size_t i = 0; i < c->n_attrs; i++)
+		if (skp_provider_conf_create_setting(&conf, "attribute", c->attrs[i], &err))
+			return create_usage("attribute", &err);
 	if (c->pwfile && read_password(c->pwfile, &conf.password, &err))
 		return fail(&err);
 	p = skp_provider_new(&conf, &err);

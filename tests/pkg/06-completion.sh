@@ -42,4 +42,9 @@ assert_eq "$(complete_line 'skpctl open /dev/x y --allow-')" "--allow-discards -
 assert_eq "$(complete_line 'skpctl dump /dev/x --j')" "--json" "dump --json"
 assert_eq "$(complete_line 'skpctl kms --server a --ca b de')" "destroy" "kms subcommands after its options"
 assert_eq "$(complete_line 'skpctl help pro')" "provider" "help COMMAND"
+# Create settings: offered to create and create-kek only; their value is not a subcommand.
+assert_eq "$(complete_line 'skpctl kms create-kek --o')" "--object-group --operation-policy-name" \
+	"create-kek's Create settings"
+assert_eq "$(complete_line 'skpctl kms get --o')" "" "get takes no Create settings"
+assert_eq "$(complete_line 'skpctl kms --object-group g de')" "destroy" "a subcommand after --object-group VALUE"
 echo "commands, options, mappings and providers complete"

@@ -171,6 +171,93 @@ TEST(provider_protocol)
 	skp_config_free(&cfg);
 }
 
+/* Settings put on every Create: stored as written, each refusal names file:line. */
+TEST(provider_create_settings)
+{
+	static const struct { const char *line, *msg; int code; } bad[] = {
+		{ "operation_policy_name = a\x01b", "operation_policy_name must be 1..127 printable", -EINVAL },
+		{ "object_group = caf\xc3\xa9", "object_group must be 1..127 printable", -EINVAL },
+		{ "attribute = x-site", "attribute must be 'NAME: VALUE'", -EINVAL },
+		{ "attribute = x-site:", "attribute must be 'NAME: VALUE'", -EINVAL },
+		{ "attribute = : fra1", "attribute must be 'NAME: VALUE'", -EINVAL },
+		{ "attribute = x-: v", "bad attribute name 'x-'", -EINVAL },
+		{ "attribute = x-a/b: v", "bad attribute name 'x-a/b'", -EINVAL },
+		{ "attribute = y-site: v", "y- names are the server's own", -EINVAL },
+		{ "attribute = Name: other", "attribute 'Name' is set by skp", -EINVAL },
+		{ "attribute = Cryptographic Length: 128", "is set by skp", -EINVAL },
+		{ "attribute = Object Group: g", "attribute 'Object Group': use object_group", -EINVAL },
+		{ "attribute = Operation Policy Name: p", "use operation_policy_name", -EINVAL },
+		{ "attribute = Sensitive: true", "attribute 'Sensitive' not supported", -EINVAL },
+		{ "attribute = x-site: \x7f", "value of attribute 'x-site' must be", -EINVAL },
+	};
+	static struct skp_config cfg;
+	struct skp_err err = {0};
+	char p[1024], text[4096], big[200];
+	const struct skp_provider_conf *c;
+
+	files();
+	snprintf(text, sizeof(text), "%soperation_policy_name = skp-kek policy\nobject_group = disks\n"
+		 "attribute = x-site:fra1\nattribute =  Contact Information :  ops@example.com, desk 4  \n"
+		 "attribute = x-cost center: 4711: a\n", provider(p, sizeof(p), "a", 1, "k.key"));
+	ASSERT_EQ(0, parse(text, &cfg, &err)) TH_LOG("%s", err.msg);
+	c = &cfg.providers[0];
+	ASSERT_STREQ("skp-kek policy", c->operation_policy_name);
+	ASSERT_STREQ("disks", c->object_group);
+	ASSERT_EQ(3, c->n_attrs);
+	ASSERT_STREQ("x-site", c->attrs[0].name);
+	ASSERT_STREQ("fra1", c->attrs[0].value);
+	ASSERT_STREQ("Contact Information", c->attrs[1].name);
+	ASSERT_STREQ("ops@example.com, desk 4", c->attrs[1].value);
+	ASSERT_STREQ("x-cost center", c->attrs[2].name);	/* the first colon ends the name */
+	ASSERT_STREQ("4711: a", c->attrs[2].value);
+	ASSERT_EQ(0, cfg.n_warnings);	/* known settings, not "unknown ... ignored" */
+	skp_config_free(&cfg);
+	/* none set: nothing extra on a Create */
+	snprintf(text, sizeof(text), "%s", provider(p, sizeof(p), "a", 1, "k.key"));
+	ASSERT_EQ(0, parse(text, &cfg, &err)) TH_LOG("%s", err.msg);
+	ASSERT_STREQ("", cfg.providers[0].operation_policy_name);
+	ASSERT_STREQ("", cfg.providers[0].object_group);
+	ASSERT_EQ(0, cfg.providers[0].n_attrs);
+	skp_config_free(&cfg);
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(text, sizeof(text), "%s\n%s\n", provider(p, sizeof(p), "a", 1, "k.key"), bad[i].line);
+		ASSERT_EQ(bad[i].code, parse(text, &cfg, &err)) TH_LOG("%s", bad[i].line);
+		ASSERT_NE(NULL, strstr(err.msg, "t.conf:9: ")) TH_LOG("%s: %s", bad[i].line, err.msg);
+		ASSERT_NE(NULL, strstr(err.msg, bad[i].msg)) TH_LOG("%s: %s", bad[i].line, err.msg);
+	}
+	/* each once; at most 8 attributes; 127 characters */
+	snprintf(text, sizeof(text), "%sobject_group = a\nobject_group = b\n", provider(p, sizeof(p), "a", 1, "k.key"));
+	ASSERT_EQ(-EEXIST, parse(text, &cfg, &err));
+	ASSERT_NE(NULL, strstr(err.msg, "t.conf:9: object_group given twice")) TH_LOG("%s", err.msg);
+	snprintf(text, sizeof(text), "%sattribute = x-a: 1\nattribute = x-a: 2\n", provider(p, sizeof(p), "a", 1, "k.key"));
+	ASSERT_EQ(-EEXIST, parse(text, &cfg, &err));
+	ASSERT_NE(NULL, strstr(err.msg, "t.conf:9: attribute 'x-a' given twice")) TH_LOG("%s", err.msg);
+	provider(text, sizeof(text), "a", 1, "k.key");
+	for (int i = 0; i < 9; i++)
+		snprintf(text + strlen(text), sizeof(text) - strlen(text), "attribute = x-a%d: v\n", i);
+	ASSERT_EQ(-E2BIG, parse(text, &cfg, &err));
+	ASSERT_NE(NULL, strstr(err.msg, "t.conf:16: more than 8 attributes")) TH_LOG("%s", err.msg);
+	memset(big, 'v', 127);
+	big[127] = '\0';
+	snprintf(text, sizeof(text), "%sobject_group = %s\n", provider(p, sizeof(p), "a", 1, "k.key"), big);
+	ASSERT_EQ(0, parse(text, &cfg, &err)) TH_LOG("%s", err.msg);
+	ASSERT_EQ(127, strlen(cfg.providers[0].object_group));
+	skp_config_free(&cfg);
+	snprintf(text, sizeof(text), "%sattribute = x-a: %sv\n", provider(p, sizeof(p), "a", 1, "k.key"), big);
+	ASSERT_EQ(-EINVAL, parse(text, &cfg, &err));
+	ASSERT_NE(NULL, strstr(err.msg, "t.conf:8: value of attribute 'x-a' must be 1..127")) TH_LOG("%s", err.msg);
+	/* skpctl kms's options go through the same check, without a file */
+	struct skp_provider_conf pc;
+
+	skp_provider_conf_init(&pc, "skpctl");
+	ASSERT_EQ(0, skp_provider_conf_create_setting(&pc, "attribute", "x-site: fra1", &err));
+	ASSERT_EQ(-EINVAL, skp_provider_conf_create_setting(&pc, "attribute", "Name: x", &err));
+	ASSERT_STREQ("attribute 'Name' is set by skp", err.msg);
+	ASSERT_EQ(-ENOENT, skp_provider_conf_create_setting(&pc, "username", "x", &err));
+	skp_provider_conf_free(&pc);
+}
+
 TEST(skptab)
 {
 	struct skptab tab;

@@ -87,6 +87,32 @@ static const char RESP_LOCATE[] =
 	"42005c0500000004000000080000000042007f05000000040000000000000000"
 	"42007c0100000030420094070000002434396131636138382d366265612d3466"
 	"62322d623435302d37653538383032633330333800000000";
+/*
+ * A KEK Create as a provider with a credential and Create settings sends it (KMIP 1.4,
+ * username "skp", password "s3cret"; Name "kek-1", Operation Policy Name "skp-shared",
+ * Object Group "disks", x-site "fra1"), as PyKMIP 0.10's own encoder writes it
+ * (kmip.core.messages.RequestMessage with a CreateRequestPayload and a Credential).
+ */
+static const char REQ_CREATE_SETTINGS[] =
+	"42007801000002404200770100000080420069010000002042006a0200000004"
+	"000000010000000042006b0200000004000000040000000042000c0100000040"
+	"4200230100000038420024050000000400000001000000004200250100000020"
+	"4200990700000003736b7000000000004200a107000000067333637265740000"
+	"42000d0200000004000000010000000042000f01000001b042005c0500000004"
+	"0000000100000000420079010000019842005705000000040000000200000000"
+	"4200910100000180420008010000003042000a070000001743727970746f6772"
+	"617068696320416c676f726974686d0042000b05000000040000000300000000"
+	"420008010000003042000a070000001443727970746f67726170686963204c65"
+	"6e6774680000000042000b020000000400000100000000004200080100000030"
+	"42000a070000001843727970746f67726170686963205573616765204d61736b"
+	"42000b02000000040000003c00000000420008010000003842000a0700000004"
+	"4e616d650000000042000b010000002042005507000000056b656b2d31000000"
+	"42005405000000040000000100000000420008010000003842000a0700000015"
+	"4f7065726174696f6e20506f6c696379204e616d6500000042000b070000000a"
+	"736b702d736861726564000000000000420008010000002842000a070000000c"
+	"4f626a6563742047726f75700000000042000b07000000056469736b73000000"
+	"420008010000002042000a0700000006782d73697465000042000b0700000004"
+	"6672613100000000";
 static const char QUERY_REQ_PAYLOAD[] =
 	"4200790100000020420074050000000400000001000000004200740500000004"
 	"0000000200000000";
@@ -238,6 +264,33 @@ TEST(request_batch_ids_auth_and_version)
 	skp_kmip_req_free(&r);
 	o.major = 2, o.minor = 0;
 	ASSERT_EQ(-EINVAL, skp_kmip_req_init(&r, &o, &err));
+}
+
+TEST(request_create_settings_and_credential)
+{
+	static const struct skp_kmip_attr extra[] = {
+		{ "Operation Policy Name", "skp-shared" }, { "Object Group", "disks" }, { "x-site", "fra1" },
+	};
+	struct skp_kmip_opts o = { .major = 1, .minor = 4, .username = "skp", .password = "s3cret",
+				   .no_batch_ids = 1, .create_attrs = extra, .n_create_attrs = 3 };
+	unsigned char want[1024];
+	size_t wn = unhex(REQ_CREATE_SETTINGS, want);
+	struct skp_kmip_req r;
+	struct skp_err err = { 0 };
+
+	ASSERT_EQ(0, skp_kmip_req_init(&r, &o, &err));
+	ASSERT_EQ(0u, skp_kmip_add_create(&r, KMIP_ALG_AES, 256, SKP_KMIP_KEK_USAGE_MASK, "kek-1"));
+	ASSERT_EQ(0, skp_kmip_req_finish(&r, &err));
+	ASSERT_EQ(wn, r.enc.len);
+	ASSERT_EQ(0, memcmp(want, r.enc.buf, wn));
+	skp_kmip_req_free(&r);
+	/* The settings go on Create only: a Get in the same options carries none of them. */
+	ASSERT_EQ(0, skp_kmip_req_init(&r, &o, &err));
+	skp_kmip_add_get(&r, "1");
+	ASSERT_EQ(0, skp_kmip_req_finish(&r, &err));
+	ASSERT_EQ(NULL, memmem(r.enc.buf, r.enc.len, "disks", 5));
+	ASSERT_EQ(NULL, memmem(r.enc.buf, r.enc.len, "x-site", 6));
+	skp_kmip_req_free(&r);
 }
 
 static void parse_hex(struct __test_metadata *_metadata, const char *hex, unsigned char *buf,
