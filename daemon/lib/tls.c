@@ -57,6 +57,17 @@ static void ssl_errstr(char *buf, size_t size)
 
 enum pem_kind { PEM_CA, PEM_CERT, PEM_KEY };
 
+/* OpenSSL's default asks for a key's passphrase on the terminal: a daemon has none, and a
+ * prompt would hang skpctl.  Say that the key is encrypted instead. */
+static int no_passphrase(char *buf, int size, int rwflag, void *encrypted)
+{
+	(void)buf;
+	(void)size;
+	(void)rwflag;
+	*(int *)encrypted = 1;
+	return -1;
+}
+
 /* Loads a CA bundle, a certificate chain or a private key from the bytes of a file read
  * once through skp_read_file, so its owner and mode checks cover what OpenSSL parses. */
 static int load_pem(SSL_CTX *sc, const char *path, enum pem_kind kind, struct skp_err *err)
@@ -78,11 +89,18 @@ static int load_pem(SSL_CTX *sc, const char *path, enum pem_kind kind, struct sk
 	}
 	r = -EINVAL;
 	if (kind == PEM_KEY) {
-		EVP_PKEY *k = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
+		int encrypted = 0;
+		EVP_PKEY *k = PEM_read_bio_PrivateKey(bio, NULL, no_passphrase, &encrypted);
 
 		if (k && SSL_CTX_use_PrivateKey(sc, k) == 1)
 			r = 0;
 		EVP_PKEY_free(k);
+		if (!k && encrypted) {
+			ERR_clear_error();
+			r = skp_err_set(err, -EINVAL, "TLS: client key %s is encrypted: skp reads no "
+					"passphrase; give it an unencrypted PEM key (root-only, 0600)", path);
+			goto out;
+		}
 	} else if (kind == PEM_CERT) {
 		/* as SSL_CTX_use_certificate_chain_file: the leaf, then its chain */
 		x = PEM_read_bio_X509_AUX(bio, NULL, NULL, NULL);

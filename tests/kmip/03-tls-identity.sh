@@ -23,3 +23,11 @@ expect_fail "$skpctl" kms --server "$s" --ca "$SKP_KMS_CA" --cert "$SKP_KMS_CERT
 	--key "$SKP_KMS_KEY_B" get "$uid"
 assert_contains "$out" "Permission Denied"
 echo "$out"
+
+# A client key protected by a passphrase: a clear refusal, never a prompt (skpd has no
+# terminal, and skpctl must not wait on one).
+enc=$(mktemp); chmod 600 "$enc"
+openssl pkey -in "$SKP_KMS_KEY" -aes256 -passout pass:secret-pass -out "$enc"
+expect_fail "$skpctl" kms --server "$s" --ca "$SKP_KMS_CA" --cert "$SKP_KMS_CERT" --key "$enc" versions
+rm -f "$enc"
+assert_contains "$out" "is encrypted: skp reads no passphrase"
