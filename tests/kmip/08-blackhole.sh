@@ -3,12 +3,12 @@
 # answers the TLS handshake, one has a name whose DNS server drops every query (getaddrinfo
 # alone would wait resolv.conf's 30 s).  The operation fails over past either to the live
 # node; with only the dead name it fails with a clear error, within its budget.
-source "$(dirname "$0")/lib.inc" 1
-
-# A private mount namespace gives this test its own resolv.conf.
+# A private mount namespace gives this test its own resolv.conf.  Entered before lib.inc
+# starts the KMS, whose cleanup would not run after an exec.
 if [ -z "${SKP_BLACKHOLE_NS:-}" ]; then
 	SKP_BLACKHOLE_NS=1 exec unshare -m --propagation private "$0" "$@"
 fi
+source "$(dirname "$0")/lib.inc" 1
 start_blackhole() { # tcp|udp HOST:PORT
 	local fifo=$work/bh.$RANDOM line
 	mkfifo "$fifo"
