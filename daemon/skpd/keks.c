@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "log.h"
 #include "provider.h"
 #include "secmem.h"
 #include "skpd.h"
@@ -49,8 +50,17 @@ int kek_cache_put(struct skpd *d, const char *provider, const char *uid, const u
 	memcpy(k->key, key, SKP_KEK_LEN);
 	snprintf(k->provider, sizeof(k->provider), "%s", provider);
 	snprintf(k->uid, sizeof(k->uid), "%s", uid);
+	k->node = -1;
 	d->n_keks++;
 	return 0;
+}
+
+void kek_node_note(struct skpd *d, const char *provider, const char *uid, int node)
+{
+	struct kek *k = kek_find(d, provider, uid);
+
+	if (k)
+		k->node = node;
 }
 
 void kek_cache_drop(struct skpd *d, const char *provider, const char *uid)
@@ -115,24 +125,19 @@ void kek_cache_free(struct skpd *d)
 	d->n_keks = d->cap_keks = 0;
 }
 
-int kek_get(struct skpd *d, const char *provider, const char *uid, const unsigned char **ret,
-	    struct skp_err *err)
+/* Fetched from the provider (node `avoid` only if no other serves) and cached. */
+static int kek_fetch(struct skpd *d, const char *provider, const char *uid, int avoid, const unsigned char **ret,
+		     struct skp_err *err)
 {
-	const unsigned char *k = kek_cache_get(d, provider, uid);
-	struct prov *pv;
+	struct prov *pv = skpd_prov(d, provider);
 	unsigned char *key = NULL;
 	struct skp_err item = {0};
-	int r, state = 0;
+	int r, state = 0, node = -1;
 
-	if (k) {
-		*ret = k;
-		return 0;
-	}
-	pv = skpd_prov(d, provider);
 	if (!pv)
 		return skp_err_set(err, -ENOENT, "provider \"%s\" is not configured (and its KEK %s is not cached)",
 				   provider, uid);
-	r = skp_provider_get_keks_states(pv->p, &uid, 1, &key, &state, &item, err);
+	r = skp_provider_get_keks_from(pv->p, &uid, 1, &key, &state, &node, avoid, &item, err);
 	if (r >= 0 && item.code)
 		*err = item, r = item.code;
 	if (r < 0) {
@@ -145,8 +150,21 @@ int kek_get(struct skpd *d, const char *provider, const char *uid, const unsigne
 	if (r < 0)
 		return r;
 	kek_state_note(d, provider, uid, state);
+	kek_node_note(d, provider, uid, node);
 	*ret = kek_cache_get(d, provider, uid);
 	return 0;
+}
+
+int kek_get(struct skpd *d, const char *provider, const char *uid, const unsigned char **ret,
+	    struct skp_err *err)
+{
+	const unsigned char *k = kek_cache_get(d, provider, uid);
+
+	if (k) {
+		*ret = k;
+		return 0;
+	}
+	return kek_fetch(d, provider, uid, -1, ret, err);
 }
 
 /* KEK names are unique per wrap: device UUID plus random bits. */
@@ -192,15 +210,42 @@ int kek_wrap_new(struct skpd *d, struct prov *pv, const unsigned char uuid[16], 
 	return 0;
 }
 
+/* Where the cached copy of a KEK came from, for the log. */
+static void kek_origin(struct skpd *d, const char *provider, int node, char *out, size_t size)
+{
+	struct prov *pv = skpd_prov(d, provider);
+	const struct skp_node_health *h = node >= 0 && pv && pv->p ? skp_provider_node(pv->p, (size_t)node) : NULL;
+
+	if (h)
+		snprintf(out, size, "node %s", h->addr);
+	else
+		snprintf(out, size, "%s", node < 0 ? "key_persistence" : "an unknown node");
+}
+
+/* The DEK of slot s under kek; 1 (err set) when the wrap's integrity check fails: not
+ * this KEK. */
+static int unwrap(const unsigned char *kek, const struct skp_slot *s, unsigned char *dek, struct skp_err *err)
+{
+	size_t len = 0;
+	int r = skp_unwrap(kek, SKP_KEK_LEN, s->wrapped, s->wrapped_len, dek, SKP_DEK_LEN, &len, err);
+
+	if (r == -EBADMSG)
+		return 1;
+	if (r == 0 && len != SKP_DEK_LEN)
+		r = skp_err_set(err, -EBADMSG, "unwrapped DEK has %zu bytes", len);
+	return r;
+}
+
 /* Unwraps slot i's DEK into secmem and authenticates the header with it. */
-int kek_unwrap_slot(struct skpd *d, const struct skp_header *h, int i, unsigned char **ret,
+int kek_unwrap_slot(struct skpd *d, const char *dev, const struct skp_header *h, int i, unsigned char **ret,
 		    struct skp_err *err)
 {
 	const struct skp_slot *s = &h->slot[i];
 	const unsigned char *kek;
+	struct kek *k;
 	unsigned char *dek;
-	size_t len = 0;
-	int r;
+	char first[320], second[320];
+	int r, node;
 
 	r = kek_get(d, s->provider, s->kek_uid, &kek, err);
 	if (r < 0)
@@ -208,9 +253,32 @@ int kek_unwrap_slot(struct skpd *d, const struct skp_header *h, int i, unsigned 
 	dek = skp_secmem_alloc(SKP_DEK_LEN);
 	if (!dek)
 		return skp_err_set(err, -ENOMEM, "no locked memory for the DEK");
-	r = skp_unwrap(kek, SKP_KEK_LEN, s->wrapped, s->wrapped_len, dek, SKP_DEK_LEN, &len, err);
-	if (r == 0 && len != SKP_DEK_LEN)
-		r = skp_err_set(err, -EBADMSG, "unwrapped DEK has %zu bytes", len);
+	r = unwrap(kek, s, dek, err);
+	if (r == 1) {
+		/* A wrong copy (a buggy or hostile node, an old key_persistence file) must not
+		 * stay until restart: drop it and ask again, elsewhere if possible. */
+		k = kek_find(d, s->provider, s->kek_uid);
+		node = k ? k->node : -1;
+		kek_origin(d, s->provider, node, first, sizeof(first));
+		log_msg(LOG_W, "%s: KEK %s of provider \"%s\" (from %s) does not unwrap the DEK of the header: "
+			"dropped from the cache, fetching it again", dev, s->kek_uid, s->provider, first);
+		kek_cache_drop(d, s->provider, s->kek_uid);
+		r = kek_fetch(d, s->provider, s->kek_uid, node, &kek, err);
+		if (r == 0) {
+			k = kek_find(d, s->provider, s->kek_uid);
+			kek_origin(d, s->provider, k ? k->node : -1, second, sizeof(second));
+			r = unwrap(kek, s, dek, err);
+			if (r == 1) {
+				kek_cache_drop(d, s->provider, s->kek_uid);
+				r = skp_err_setc(err, SKP_ERRC_KEY_REFUSED, -EBADMSG, "KEK %s of provider \"%s\" does not "
+						 "unwrap the header's DEK: neither the copy from %s nor the one "
+						 "fetched again from %s", s->kek_uid, s->provider, first, second);
+			} else if (r == 0) {
+				log_msg(LOG_W, "%s: KEK %s of provider \"%s\" fetched again from %s unwraps the DEK",
+					dev, s->kek_uid, s->provider, second);
+			}
+		}
+	}
 	if (r == 0)
 		r = skp_header_verify(h, i, dek, SKP_DEK_LEN, err);
 	if (r < 0) {
@@ -220,4 +288,3 @@ int kek_unwrap_slot(struct skpd *d, const struct skp_header *h, int i, unsigned 
 	*ret = dek;
 	return 0;
 }
-
