@@ -424,6 +424,7 @@ static int match_item(const struct skp_kmip_req *req, const struct skp_kmip_resu
 {
 	const struct skp_kmip_asked *a;
 	uint32_t s;
+	int r;
 
 	if (req->no_batch_ids)
 		s = k;		/* known-answer tests: answers in order */
@@ -442,13 +443,11 @@ static int match_item(const struct skp_kmip_req *req, const struct skp_kmip_resu
 	if (res->op && res->op != a->op)
 		return skp_err_set(err, -EPROTO, "KMIP: answer to %s where %s was asked (batch item %u)",
 				   skp_kmip_op_name(res->op), skp_kmip_op_name(a->op), s);
-	if (res->status == KMIP_STATUS_SUCCESS) {
-		if (!res->op)
-			return skp_err_set(err, -EPROTO, "KMIP: %s answer without Operation (batch item %u)",
-					   skp_kmip_op_name(a->op), s);
-		if (a->uid && check_uid(res, a->uid, err))
-			return skp_err_wrap(err, "batch item %u", s);
-	}
+	if (res->status == KMIP_STATUS_SUCCESS && !res->op)
+		return skp_err_set(err, -EPROTO, "KMIP: %s answer without Operation (batch item %u)",
+				   skp_kmip_op_name(a->op), s);
+	if (res->status == KMIP_STATUS_SUCCESS && a->uid && (r = check_uid(res, a->uid, err)))
+		return r;
 	*slot = s;
 	return 0;
 }
