@@ -48,8 +48,10 @@ int kek_wrap_new(struct skpd *d, struct prov *pv, const unsigned char uuid[16], 
 /*
  * Slot i of dev's header h: its DEK, unwrapped into secmem (caller frees) and checked
  * against the header MAC.  A cached KEK that does not unwrap it (a bad copy from a
- * node, or a stale key_persistence file) is dropped, logged, and fetched again, from
- * another node of the provider if it has one; the fresh copy failing too is an error.
+ * node, or a stale key_persistence file) is logged and fetched again, from another node
+ * of the provider if it has one; a different fresh copy replaces it in the cache, and
+ * failing too, is an error (neither copy kept).  The same fresh copy, or none (KMS
+ * down), leaves the cache as it was: the header may be what is wrong.
  */
 int kek_unwrap_slot(struct skpd *d, const char *dev, const struct skp_header *h, int i, unsigned char **ret,
 		    struct skp_err *err);

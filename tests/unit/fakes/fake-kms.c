@@ -232,7 +232,7 @@ int skp_provider_get_keks_from(struct skp_provider *p, const char *const *uids, 
 		}
 		memcpy(keys[i], k->key, SKP_KEK_LEN);
 		if (k->bad_nodes & (1u << node))
-			keys[i][0] ^= 0x5a;
+			keys[i][0] ^= (unsigned char)(0x5a + node);	/* wrong, and each node its own way */
 		if (nodes)
 			nodes[i] = node;
 		if (states)
