@@ -3,7 +3,8 @@
  * A key provider: a named, ordered list of KMIP nodes (replicas of one KMS).
  *
  * Operations go round-robin over healthy nodes and fail over to the next node on a
- * connect, TLS, timeout, I/O or malformed-response error; a whole pass over the
+ * connect, TLS, timeout, I/O or malformed-response error, or an answer that does not
+ * answer the request (skp_kmip_resp_parse_req); a whole pass over the
  * nodes is retried `retries` times with backoff (100 ms, doubling, max 1 s).
  * Every operation has a budget of 2 x timeout_ms (plus 10 ms per batch item for the
  * server's work); no attempt starts or runs past it.  A KMIP error from the
