@@ -899,7 +899,8 @@ static int activate_kek(struct skp_provider *p, const char *uid, struct skp_err 
 	if (!r)
 		return 0;
 	if (ae.cls != SKP_ERRC_KEY_REFUSED) {	/* no node answered: the State would not come either */
-		*err = ae;
+		if (err)
+			*err = ae;
 		return r;
 	}
 	if (skp_provider_get_attrs(p, uid, &a, err))
