@@ -50,12 +50,32 @@ int skp_kmip_req_init(struct skp_kmip_req *r, const struct skp_kmip_opts *o, str
 	return r->enc.error ? skp_ttlv_enc_result(&r->enc, err) : 0;
 }
 
+/* What item id asked (its answer is checked against it); an allocation failure is
+ * sticky like an encoding error. */
+static void asked(struct skp_kmip_req *r, uint32_t id, uint32_t op)
+{
+	if (id >= r->cap_asked) {
+		size_t ncap = r->cap_asked ? r->cap_asked * 2 : 4;
+		struct skp_kmip_asked *na = realloc(r->asked, ncap * sizeof(*na));
+
+		if (!na) {
+			r->enc.error = r->enc.error ? r->enc.error : -ENOMEM;
+			return;
+		}
+		memset(na + r->cap_asked, 0, (ncap - r->cap_asked) * sizeof(*na));
+		r->asked = na;
+		r->cap_asked = ncap;
+	}
+	r->asked[id].op = op;
+}
+
 static uint32_t item_begin(struct skp_kmip_req *r, uint32_t op)
 {
 	uint32_t id = r->n_items++;
 	unsigned char be[4] = { (unsigned char)(id >> 24), (unsigned char)(id >> 16),
 				(unsigned char)(id >> 8), (unsigned char)id };
 
+	asked(r, id, op);
 	skp_ttlv_begin(&r->enc, KMIP_TAG_BATCH_ITEM);
 	skp_ttlv_enum(&r->enc, KMIP_TAG_OPERATION, op);
 	if (!r->no_batch_ids)
@@ -134,12 +154,21 @@ uint32_t skp_kmip_add_create(struct skp_kmip_req *r, uint32_t alg, int32_t bits,
 	return id;
 }
 
+/* The object an item names: its answer must be about the same one. */
+static void item_uid(struct skp_kmip_req *r, uint32_t id, const char *uid)
+{
+	if (!uid)
+		return;
+	skp_ttlv_text(&r->enc, KMIP_TAG_UNIQUE_IDENTIFIER, uid);
+	if (id < r->cap_asked && !(r->asked[id].uid = strdup(uid)))
+		r->enc.error = r->enc.error ? r->enc.error : -ENOMEM;
+}
+
 static uint32_t uid_only(struct skp_kmip_req *r, uint32_t op, const char *uid)
 {
 	uint32_t id = item_begin(r, op);
 
-	if (uid)
-		skp_ttlv_text(&r->enc, KMIP_TAG_UNIQUE_IDENTIFIER, uid);
+	item_uid(r, id, uid);
 	item_end(r);
 	return id;
 }
@@ -149,9 +178,21 @@ uint32_t skp_kmip_add_activate(struct skp_kmip_req *r, const char *uid)
 	return uid_only(r, KMIP_OP_ACTIVATE, uid);
 }
 
+uint32_t skp_kmip_add_get_fmt(struct skp_kmip_req *r, const char *uid, uint32_t fmt)
+{
+	uint32_t id = item_begin(r, KMIP_OP_GET);
+
+	item_uid(r, id, uid);
+	if (fmt)
+		skp_ttlv_enum(&r->enc, KMIP_TAG_KEY_FORMAT_TYPE, fmt);
+	item_end(r);
+	return id;
+}
+
+/* Raw asked for: a server free to choose may answer another format (Transparent). */
 uint32_t skp_kmip_add_get(struct skp_kmip_req *r, const char *uid)
 {
-	return uid_only(r, KMIP_OP_GET, uid);
+	return skp_kmip_add_get_fmt(r, uid, KMIP_KEYFMT_RAW);
 }
 
 uint32_t skp_kmip_add_destroy(struct skp_kmip_req *r, const char *uid)
@@ -165,8 +206,7 @@ uint32_t skp_kmip_add_get_attrs(struct skp_kmip_req *r, const char *uid, const c
 	uint32_t id = item_begin(r, KMIP_OP_GET_ATTRIBUTES);
 	size_t i;
 
-	if (uid)
-		skp_ttlv_text(&r->enc, KMIP_TAG_UNIQUE_IDENTIFIER, uid);
+	item_uid(r, id, uid);
 	for (i = 0; names && i < n; i++)
 		skp_ttlv_text(&r->enc, KMIP_TAG_ATTRIBUTE_NAME, names[i]);
 	item_end(r);
@@ -200,8 +240,7 @@ uint32_t skp_kmip_add_revoke(struct skp_kmip_req *r, const char *uid, uint32_t c
 {
 	uint32_t id = item_begin(r, KMIP_OP_REVOKE);
 
-	if (uid)
-		skp_ttlv_text(&r->enc, KMIP_TAG_UNIQUE_IDENTIFIER, uid);
+	item_uid(r, id, uid);
 	skp_ttlv_begin(&r->enc, KMIP_TAG_REVOCATION_REASON);
 	skp_ttlv_enum(&r->enc, KMIP_TAG_REVOCATION_REASON_CODE, code);
 	if (msg)
@@ -225,6 +264,11 @@ int skp_kmip_req_finish(struct skp_kmip_req *r, struct skp_err *err)
 void skp_kmip_req_free(struct skp_kmip_req *r)
 {
 	skp_ttlv_enc_free(&r->enc);
+	for (size_t i = 0; i < r->cap_asked; i++)
+		free(r->asked[i].uid);
+	free(r->asked);
+	r->asked = NULL;
+	r->cap_asked = 0;
 }
 
 /* ---- responses ---- */
@@ -354,12 +398,78 @@ static int parse_item(const struct skp_ttlv *bi, struct skp_kmip_result *res, st
 	return 0;
 }
 
-int skp_kmip_resp_parse(const unsigned char *buf, size_t len, struct skp_kmip_resp *out,
-			struct skp_err *err)
+/* The Unique Identifier of a successful answer about one object must be the one asked. */
+static int check_uid(const struct skp_kmip_result *res, const char *want_uid, struct skp_err *err)
+{
+	char got[SKP_UID_MAX], shown[SKP_UID_MAX];
+	struct skp_ttlv_iter it;
+	struct skp_ttlv t;
+	int r;
+
+	if (res->has_payload) {
+		skp_ttlv_children(&res->payload, &it);
+		while (skp_ttlv_next(&it, &t)) {
+			if (t.tag != KMIP_TAG_UNIQUE_IDENTIFIER)
+				continue;
+			if ((r = get_uid(&t, got, sizeof(got), err)))
+				return r;
+			if (strcmp(got, want_uid))
+				return skp_err_set(err, -EPROTO, "KMIP: %s answer about object '%s', asked about '%s'",
+						   skp_kmip_op_name(res->op), got,
+						   skp_str_escape(shown, sizeof(shown), want_uid, strlen(want_uid)));
+			return 0;
+		}
+	}
+	return skp_err_set(err, -EPROTO, "KMIP: %s answer without the Unique Identifier",
+			   skp_kmip_op_name(res->op));
+}
+
+/*
+ * Item res, read from position k of the answer, as the answer to one of req's items:
+ * its slot (the item's index in req), operation and object.  seen[] marks slots taken.
+ */
+static int match_item(const struct skp_kmip_req *req, const struct skp_kmip_result *res, uint32_t k,
+		      unsigned char *seen, uint32_t *slot, struct skp_err *err)
+{
+	const struct skp_kmip_asked *a;
+	uint32_t s;
+	int r;
+
+	if (req->no_batch_ids)
+		s = k;		/* known-answer tests: answers in order */
+	else if (res->has_id)
+		s = res->id;
+	else if (req->n_items == 1)
+		s = 0;		/* an error to an unparsable one-item request may carry no ID */
+	else
+		return skp_err_set(err, -EPROTO, "KMIP: answer without Unique Batch Item ID to a request of %u items",
+				   req->n_items);
+	if (s >= req->n_items)
+		return skp_err_set(err, -EPROTO, "KMIP: answer to batch item %u, not in the request", s);
+	if (seen[s]++)
+		return skp_err_set(err, -EPROTO, "KMIP: two answers to batch item %u", s);
+	a = &req->asked[s];
+	if (res->op && res->op != a->op)
+		return skp_err_set(err, -EPROTO, "KMIP: answer to %s where %s was asked (batch item %u)",
+				   skp_kmip_op_name(res->op), skp_kmip_op_name(a->op), s);
+	if (res->status == KMIP_STATUS_SUCCESS && !res->op)
+		return skp_err_set(err, -EPROTO, "KMIP: %s answer without Operation (batch item %u)",
+				   skp_kmip_op_name(a->op), s);
+	if (res->status == KMIP_STATUS_SUCCESS && a->uid && (r = check_uid(res, a->uid, err)))
+		return r;
+	*slot = s;
+	return 0;
+}
+
+/* req NULL: any well-formed response.  Else it must answer req item for item, and
+ * out->items[i] is the answer to req's item i. */
+static int resp_parse(const unsigned char *buf, size_t len, const struct skp_kmip_req *req,
+		      struct skp_kmip_resp *out, struct skp_err *err)
 {
 	struct skp_ttlv root, t;
 	struct skp_ttlv_iter it;
 	uint32_t count = 0, n = 0, k;
+	unsigned char *seen = NULL;
 	int r, have_header = 0;
 
 	memset(out, 0, sizeof(*out));
@@ -380,6 +490,10 @@ int skp_kmip_resp_parse(const unsigned char *buf, size_t len, struct skp_kmip_re
 		} else if (t.tag == KMIP_TAG_BATCH_ITEM) {
 			if ((r = want(&t, SKP_TTLV_STRUCT, err)))
 				return r;
+			/* Room for its Result Status at least: so n <= len / 24 below. */
+			if (t.len < 16)
+				return skp_err_set(err, -EPROTO, "KMIP: batch item of %u bytes cannot hold a Result Status",
+						   t.len);
 			n++;
 		} else {
 			return skp_err_set(err, -EPROTO, "KMIP: unexpected tag %06X in Response Message", t.tag);
@@ -391,24 +505,53 @@ int skp_kmip_resp_parse(const unsigned char *buf, size_t len, struct skp_kmip_re
 		return skp_err_set(err, -EPROTO, "KMIP: Batch Count %u but %u batch items", count, n);
 	if (n == 0)
 		return skp_err_set(err, -EPROTO, "KMIP: response without batch items");
-	/* n <= len / 16 since each item takes at least 16 bytes: bounded by the message cap. */
+	/* Checked before allocating: a request's answer is as large as the request. */
+	if (req && n != req->n_items)
+		return skp_err_set(err, -EPROTO, "KMIP: %u answers to a request of %u batch items", n, req->n_items);
+	/* Else each item took 8 bytes of header and 16 of Result Status: n <= len / 24. */
 	out->items = calloc(n, sizeof(*out->items));
-	if (!out->items)
+	if (req && out->items)
+		seen = calloc(n, 1);
+	if (!out->items || (req && !seen)) {
+		free(out->items);
+		out->items = NULL;
 		return skp_err_set(err, -ENOMEM, "KMIP: out of memory for %u results", n);
+	}
 	skp_ttlv_children(&root, &it);
 	k = 0;
 	while (skp_ttlv_next(&it, &t)) {
+		struct skp_kmip_result res;
+		uint32_t slot = k;
+
 		if (t.tag != KMIP_TAG_BATCH_ITEM)
 			continue;
-		if ((r = parse_item(&t, &out->items[k], err))) {
+		r = parse_item(&t, &res, err);
+		if (!r && req)
+			r = match_item(req, &res, k, seen, &slot, err);
+		if (r) {
 			skp_err_wrap(err, "batch item %u", k);
+			free(seen);
 			skp_kmip_resp_free(out);
 			return r;
 		}
+		out->items[slot] = res;
 		k++;
 	}
+	free(seen);
 	out->count = n;
 	return 0;
+}
+
+int skp_kmip_resp_parse(const unsigned char *buf, size_t len, struct skp_kmip_resp *out,
+			struct skp_err *err)
+{
+	return resp_parse(buf, len, NULL, out, err);
+}
+
+int skp_kmip_resp_parse_req(const unsigned char *buf, size_t len, const struct skp_kmip_req *req,
+			    struct skp_kmip_resp *out, struct skp_err *err)
+{
+	return resp_parse(buf, len, req, out, err);
 }
 
 void skp_kmip_resp_free(struct skp_kmip_resp *r)
@@ -454,6 +597,13 @@ const char *skp_kmip_reason_name(uint32_t reason)
 	case 0x0F: return "Application Namespace Not Supported";
 	case 0x10: return "Key Format Type Not Supported";
 	case 0x11: return "Key Compression Type Not Supported";
+	case 0x12: return "Encoding Option Error";		/* 1.1 */
+	case 0x13: return "Key Value Not Present";		/* 1.2 */
+	case 0x14: return "Attestation Required";
+	case 0x15: return "Attestation Failed";
+	case 0x16: return "Sensitive";				/* 1.4 */
+	case 0x17: return "Not Extractable";
+	case 0x18: return "Object Already Exists";
 	case 0x100: return "General Failure";
 	default: return "Unknown Reason";
 	}
@@ -490,9 +640,12 @@ static int reason_errno(uint32_t reason)
 	case 0x02: return -EMSGSIZE;
 	case 0x03: return -EACCES;
 	case 0x0C: return -EACCES;
-	case 0x05: case 0x08: case 0x0F: case 0x10: case 0x11: return -EOPNOTSUPP;
+	case 0x05: case 0x08: case 0x0F: case 0x10: case 0x11: case 0x12: return -EOPNOTSUPP;
 	case 0x04: case 0x06: case 0x07: case 0x0E: return -EINVAL;
 	case 0x0B: return -EPERM;
+	case 0x13: return -ENODATA;
+	case 0x14: case 0x15: case 0x16: case 0x17: return -EACCES;	/* the key is not given out */
+	case 0x18: return -EEXIST;
 	default: return -EIO;
 	}
 }
@@ -564,7 +717,7 @@ int skp_kmip_parse_get_key(const struct skp_kmip_result *res, unsigned char **ke
 			   struct skp_err *err)
 {
 	struct skp_ttlv_iter it;
-	struct skp_ttlv t, sk = {0}, kb, kv, km;
+	struct skp_ttlv t, sk = {0}, kb, kv, km, tk;
 	uint32_t obj = 0, fmt = 0;
 	int r, have_sk = 0;
 	unsigned char *k;
@@ -589,8 +742,9 @@ int skp_kmip_parse_get_key(const struct skp_kmip_result *res, unsigned char **ke
 	if ((r = find_child(&kb, KMIP_TAG_KEY_FORMAT_TYPE, SKP_TTLV_ENUM, &t, err)) ||
 	    (r = skp_ttlv_get_enum(&t, &fmt, err)))
 		return r;
-	if (fmt != KMIP_KEYFMT_RAW)
-		return skp_err_set(err, -EPROTO, "KMIP: key format type %u, expected Raw", fmt);
+	if (fmt != KMIP_KEYFMT_RAW && fmt != KMIP_KEYFMT_TRANSPARENT_SYMMETRIC)
+		return skp_err_set(err, -EPROTO, "KMIP: key format type %u, expected Raw or Transparent Symmetric Key",
+				   fmt);
 	{
 		struct skp_ttlv tmp;
 		struct skp_err ignore;
@@ -600,7 +754,12 @@ int skp_kmip_parse_get_key(const struct skp_kmip_result *res, unsigned char **ke
 	}
 	if ((r = find_child(&kb, KMIP_TAG_KEY_VALUE, SKP_TTLV_STRUCT, &kv, err)))
 		return r;
-	if ((r = find_child(&kv, KMIP_TAG_KEY_MATERIAL, SKP_TTLV_BYTES, &km, err)))
+	/* Raw: Key Material is the key's bytes; Transparent: a structure holding Key. */
+	if (fmt == KMIP_KEYFMT_RAW)
+		r = find_child(&kv, KMIP_TAG_KEY_MATERIAL, SKP_TTLV_BYTES, &km, err);
+	else if (!(r = find_child(&kv, KMIP_TAG_KEY_MATERIAL, SKP_TTLV_STRUCT, &tk, err)))
+		r = find_child(&tk, KMIP_TAG_KEY, SKP_TTLV_BYTES, &km, err);
+	if (r)
 		return r;
 	if (km.len == 0 || km.len > SKP_KMIP_KEY_MAX)
 		return skp_err_set(err, -EPROTO, "KMIP: key material of %u bytes", km.len);

@@ -40,6 +40,7 @@ enum {
 	KMIP_TAG_CRYPTO_ALGORITHM = 0x420028,
 	KMIP_TAG_CRYPTO_LENGTH = 0x42002A,
 	KMIP_TAG_CRYPTO_USAGE_MASK = 0x42002C,
+	KMIP_TAG_KEY = 0x42003F,		/* in a Transparent Symmetric Key */
 	KMIP_TAG_KEY_BLOCK = 0x420040,
 	KMIP_TAG_KEY_COMPRESSION_TYPE = 0x420041,
 	KMIP_TAG_KEY_FORMAT_TYPE = 0x420042,
@@ -99,6 +100,7 @@ enum {
 	KMIP_OBJ_SYMMETRIC_KEY = 2,
 	KMIP_ALG_AES = 3,
 	KMIP_KEYFMT_RAW = 1,
+	KMIP_KEYFMT_TRANSPARENT_SYMMETRIC = 7,
 	KMIP_NAME_TEXT = 1,
 	KMIP_QUERY_OPERATIONS = 1,
 	KMIP_QUERY_OBJECTS = 2,
@@ -144,6 +146,12 @@ struct skp_kmip_opts {
 	size_t n_create_attrs;
 };
 
+/* What one batch item asked, to check its answer against. */
+struct skp_kmip_asked {
+	uint32_t op;
+	char *uid;			/* the object named, NULL if none (ID Placeholder) */
+};
+
 struct skp_kmip_req {
 	struct skp_ttlv_enc enc;
 	size_t batch_count_off;
@@ -152,6 +160,8 @@ struct skp_kmip_req {
 	int no_batch_ids;
 	const struct skp_kmip_attr *create_attrs;
 	size_t n_create_attrs;
+	struct skp_kmip_asked *asked;	/* [n_items] */
+	size_t cap_asked;
 };
 
 int skp_kmip_req_init(struct skp_kmip_req *r, const struct skp_kmip_opts *o, struct skp_err *err);
@@ -164,7 +174,9 @@ uint32_t skp_kmip_add_create(struct skp_kmip_req *r, uint32_t alg, int32_t bits,
 			     const char *name);
 /* uid NULL = ID Placeholder (the object of the preceding Create in the batch). */
 uint32_t skp_kmip_add_activate(struct skp_kmip_req *r, const char *uid);
+/* Get asking for Raw (Key Format Type); _fmt: another format, 0 = none asked. */
 uint32_t skp_kmip_add_get(struct skp_kmip_req *r, const char *uid);
+uint32_t skp_kmip_add_get_fmt(struct skp_kmip_req *r, const char *uid, uint32_t fmt);
 /* names NULL/n 0: all attributes. */
 uint32_t skp_kmip_add_get_attrs(struct skp_kmip_req *r, const char *uid, const char *const *names,
 				size_t n);
@@ -197,6 +209,15 @@ struct skp_kmip_resp {
 /* Validates buf (TTLV limits) and splits it; items point into buf, which must outlive out. */
 int skp_kmip_resp_parse(const unsigned char *buf, size_t len, struct skp_kmip_resp *out,
 			struct skp_err *err);
+/*
+ * The same for the answer to req, refused (-EPROTO) unless it answers req item for item:
+ * Batch Count and items as many as req's (checked before allocating); Unique Batch Item
+ * IDs one-to-one with req's (an item without one only answers a one-item request); each
+ * item's Operation req's; a successful Get, Get Attributes, Activate, Revoke or Destroy
+ * about the object asked (Unique Identifier).  out->items[i] answers req's item i.
+ */
+int skp_kmip_resp_parse_req(const unsigned char *buf, size_t len, const struct skp_kmip_req *req,
+			    struct skp_kmip_resp *out, struct skp_err *err);
 void skp_kmip_resp_free(struct skp_kmip_resp *r);
 const struct skp_kmip_result *skp_kmip_resp_find(const struct skp_kmip_resp *r, uint32_t id);
 /*
@@ -213,7 +234,8 @@ const char *skp_kmip_state_name(uint32_t state);
 /* Payload readers (the result must have passed skp_kmip_result_check). */
 int skp_kmip_parse_uid(const struct skp_kmip_result *res, char *uid, size_t uid_size,
 		       struct skp_err *err);
-/* Symmetric Key, Raw format: *key is skp_secmem_alloc(*len), caller frees it. */
+/* Symmetric Key, Raw or Transparent Symmetric Key format: *key is skp_secmem_alloc(*len),
+ * caller frees it. */
 int skp_kmip_parse_get_key(const struct skp_kmip_result *res, unsigned char **key, size_t *len,
 			   struct skp_err *err);
 

@@ -319,6 +319,7 @@ struct job {
 	int (*answer)(struct job *job, struct flight *f, struct skp_err *e);
 	void *ctx;
 	int stop;		/* set by answer(): the loop ends and returns it */
+	const struct node *avoid;	/* tried only when no other node is left (NULL: none) */
 };
 
 /* One request to one node. */
@@ -454,7 +455,8 @@ static void recv_all(struct skp_provider *p, struct flight *fl, size_t nf, int64
 			continue;
 		r = skp_tls_recv(f->nd->conn, SKP_TTLV_MAX_MSG, clip(deadline, exchange_ms(p, f->cnt)), &f->rbuf,
 				 &f->rlen, &f->err);
-		if (!r && (r = skp_kmip_resp_parse(f->rbuf, f->rlen, &f->resp, &f->err)))
+		/* An answer that is not to this request fails the node like a broken one. */
+		if (!r && (r = skp_kmip_resp_parse_req(f->rbuf, f->rlen, &f->req, &f->resp, &f->err)))
 			skp_err_wrap(&f->err, "%s: malformed response", f->nd->h.addr);
 		if (r)
 			flight_fail(f);
@@ -590,6 +592,12 @@ static size_t plan(struct skp_provider *p, const struct job *job, size_t *pendin
 	for (i = 0; i < k; i++)
 		if (!failed[order[i]])
 			use[nu++] = order[i];
+	for (i = 0; job->avoid && nu > 1 && i < nu; i++)
+		if (&p->nodes[use[i]] == job->avoid) {
+			memmove(&use[i], &use[i + 1], (nu - i - 1) * sizeof(use[0]));
+			nu--;
+			break;
+		}
 	for (kh = 0; kh < nu && p->nodes[use[kh]].h.healthy != 0; kh++)
 		;
 	if (!kh)
@@ -902,29 +910,83 @@ int skp_provider_unique_name(const char *prefix, char *out, size_t size, struct 
 	return 0;
 }
 
-/* The last Create may have happened: the key with this name, activated, if there is one
- * (1), or none (0). */
+/*
+ * Activates a new KEK.  Servers differ: some create keys Pre-Active, some Active, and of
+ * the latter some refuse Activate.  So a refusal is checked against the key's State:
+ * Active is what was wanted.
+ */
+static int activate_kek(struct skp_provider *p, const char *uid, struct skp_err *err)
+{
+	struct skp_key_attrs a;
+	struct skp_err ae = { 0 };
+	int r = skp_provider_activate(p, uid, &ae);
+
+	if (!r)
+		return 0;
+	if (ae.cls != SKP_ERRC_KEY_REFUSED) {	/* no node answered: the State would not come either */
+		if (err)
+			*err = ae;
+		return r;
+	}
+	if (skp_provider_get_attrs(p, uid, &a, err))
+		return skp_err_wrap(err, "Activate refused (%s), and the State could not be read", ae.msg);
+	if (a.state == 2)
+		return 0;
+	return skp_err_setc(err, SKP_ERRC_KEY_REFUSED, r, "Activate refused (%s), and the key is %s, not Active",
+			    ae.msg, a.state ? skp_kmip_state_name((uint32_t)a.state) : "of no State");
+}
+
+/* A key Create made as skp asks it: AES-256 symmetric key named name. */
+static int is_our_kek(const struct skp_key_attrs *a, const char *name)
+{
+	char shown[SKP_KMIP_NAME_MAX];
+
+	/* parse_attrs keeps the Name escaped: compare like with like */
+	skp_str_escape(shown, sizeof(shown), name, strlen(name));
+	return a->object_type == KMIP_OBJ_SYMMETRIC_KEY && a->algorithm == KMIP_ALG_AES &&
+	       a->crypto_length == 256 && !strcmp(a->name, shown);
+}
+
+#define FOUND_MAX	8	/* Locate hits checked; more means the Name filter was not applied */
+
+/*
+ * The last Create may have happened: the key with this name, activated, if there is one
+ * (1), or none (0).  Every hit is checked (Get Attributes: Name, Object Type, Algorithm,
+ * Length), as some servers answer a Name filter with other objects; only an exact match
+ * is taken, and none or several of them among the hits is an error, not a guess.
+ */
 static int find_created(struct skp_provider *p, const char *name, char *uid, size_t uid_size,
 			struct skp_err *err)
 {
-	char found[4][SKP_UID_MAX];
+	char found[FOUND_MAX][SKP_UID_MAX];
 	struct skp_key_attrs a;
-	size_t n = 0;
-	int r;
+	size_t n = 0, match = 0, m = 0;
+	int r, state = 0;
 
-	r = skp_provider_locate(p, name, found, 4, &n, err);
+	r = skp_provider_locate(p, name, found, FOUND_MAX, &n, err);
 	if (r)
 		return skp_err_wrap(err, "create %s: outcome unknown and Locate failed", name);
-	if (n > 1)
-		return skp_err_set(err, -EEXIST, "create %s: %zu keys carry this name", name, n);
 	if (n == 0)
 		return 0;
-	r = skp_provider_get_attrs(p, found[0], &a, err);
-	if (!r && a.state == 1)
-		r = skp_provider_activate(p, found[0], err);
-	if (r)
-		return r;
-	if (snprintf(uid, uid_size, "%s", found[0]) >= (int)uid_size)
+	if (n == FOUND_MAX)
+		return skp_err_set(err, -EEXIST, "create %s: outcome unknown, and Locate by this name found %d or "
+				   "more objects", name, FOUND_MAX);
+	for (size_t i = 0; i < n; i++) {
+		if ((r = skp_provider_get_attrs(p, found[i], &a, err)))
+			return skp_err_wrap(err, "create %s: outcome unknown, checking Locate's %s", name, found[i]);
+		if (!is_our_kek(&a, name))
+			continue;
+		match++;
+		m = i;
+		state = a.state;
+	}
+	if (match != 1)
+		return skp_err_set(err, -EEXIST, "create %s: outcome unknown, and of the %zu object(s) Locate found "
+				   "by this name %zu %s an AES-256 key of that name", name, n, match,
+				   match == 1 ? "is" : "are");
+	if (state != 2 && (r = activate_kek(p, found[m], err)))
+		return skp_err_wrap(err, "key %s created but not activated", found[m]);
+	if (snprintf(uid, uid_size, "%s", found[m]) >= (int)uid_size)
 		return skp_err_set(err, -ENAMETOOLONG, "uid too long");
 	return 1;
 }
@@ -949,7 +1011,7 @@ int skp_provider_create_kek(struct skp_provider *p, const char *name, char *uid,
 		r = call_run(p, &c, 0, &unknown, err);
 		if (!r)
 			r = skp_kmip_parse_uid(c.res, uid, uid_size, err);
-		if (!r && (r = skp_provider_activate(p, uid, err)))
+		if (!r && (r = activate_kek(p, uid, err)))
 			skp_err_wrap(err, "key %s created but not activated", uid);
 		call_free(&c);
 		if (!unknown)
@@ -1126,6 +1188,8 @@ struct kek_fetch {
 	int *states;
 	struct skp_err *errs, *err;
 	int first_err;
+	int *nodes;			/* which node served key i (NULL: not asked) */
+	const struct node *base;
 };
 
 static void keks_build(struct job *job, struct skp_kmip_req *r, const size_t *items, size_t cnt)
@@ -1187,6 +1251,8 @@ static int keks_answer(struct job *job, struct flight *f, struct skp_err *e)
 			kf->keys[ki] = key;
 			if (kf->errs)
 				skp_err_clear(&kf->errs[ki]);
+			if (kf->nodes)
+				kf->nodes[ki] = (int)(f->nd - kf->base);
 		}
 		res = kf->states ? skp_kmip_resp_find(&f->resp, (uint32_t)(f->cnt + q)) : NULL;
 		if (res && !skp_kmip_result_check(res, KMIP_OP_GET_ATTRIBUTES, NULL)) {
@@ -1211,14 +1277,25 @@ int skp_provider_get_keks_states(struct skp_provider *p, const char *const *uids
 				 unsigned char **keys, int *states, struct skp_err *errs,
 				 struct skp_err *err)
 {
-	struct kek_fetch kf = { uids, keys, states, errs, err, 0 };
+	return skp_provider_get_keks_from(p, uids, n, keys, states, NULL, -1, errs, err);
+}
+
+int skp_provider_get_keks_from(struct skp_provider *p, const char *const *uids, size_t n,
+			       unsigned char **keys, int *states, int *nodes, int avoid,
+			       struct skp_err *errs, struct skp_err *err)
+{
+	struct kek_fetch kf = { uids, keys, states, errs, err, 0, nodes, p->nodes };
 	struct job job = { .n = n, .per_req = SKP_PROVIDER_BATCH_MAX, .idempotent = 1, .build = keks_build,
 			   .answer = keks_answer, .ctx = &kf };
 	size_t *pending, npend = n, i;
 	int r;
 
+	if (avoid >= 0 && (size_t)avoid < p->n)
+		job.avoid = &p->nodes[avoid];
 	for (i = 0; i < n; i++) {
 		keys[i] = NULL;
+		if (nodes)
+			nodes[i] = -1;
 		if (states)
 			states[i] = 0;
 		if (errs)

@@ -3,7 +3,8 @@
  * A key provider: a named, ordered list of KMIP nodes (replicas of one KMS).
  *
  * Operations go round-robin over healthy nodes and fail over to the next node on a
- * connect, TLS, timeout, I/O or malformed-response error; a whole pass over the
+ * connect, TLS, timeout, I/O or malformed-response error, or an answer that does not
+ * answer the request (skp_kmip_resp_parse_req); a whole pass over the
  * nodes is retried `retries` times with backoff (100 ms, doubling, max 1 s).
  * Every operation has a budget of 2 x timeout_ms (plus 10 ms per batch item for the
  * server's work); no attempt starts or runs past it.  A KMIP error from the
@@ -55,8 +56,13 @@ struct skp_provider *skp_provider_new(const struct skp_provider_conf *c, struct 
 void skp_provider_free(struct skp_provider *p);
 const char *skp_provider_name(const struct skp_provider *p);
 
-/* Create an AES-256 KEK named `name` and activate it (one batch); uid out (NUL-terminated,
- * < SKP_UID_MAX bytes).  Use a unique name (see skp_provider_unique_name). */
+/*
+ * Create an AES-256 KEK named `name` and make sure it is Active (activated, or found
+ * Active by a server that creates keys Active and refuses Activate); uid out
+ * (NUL-terminated, < SKP_UID_MAX bytes).  Use a unique name (see
+ * skp_provider_unique_name): when the Create's outcome is unknown, the key is looked
+ * for by its Name.
+ */
 int skp_provider_create_kek(struct skp_provider *p, const char *name, char *uid, size_t uid_size,
 			    struct skp_err *err);
 /* prefix + "-" + 16 random hex digits. */
@@ -79,6 +85,14 @@ int skp_provider_get_keks(struct skp_provider *p, const char *const *uids, size_
 int skp_provider_get_keks_states(struct skp_provider *p, const char *const *uids, size_t n,
 				 unsigned char **keys, int *states, struct skp_err *errs,
 				 struct skp_err *err);
+/*
+ * The same, also saying which node served each key (nodes[i]: an index for
+ * skp_provider_node, -1 if none), and sending nothing to node `avoid` (-1: none) while
+ * another node can serve: a key that proved wrong is asked again elsewhere.
+ */
+int skp_provider_get_keks_from(struct skp_provider *p, const char *const *uids, size_t n,
+			       unsigned char **keys, int *states, int *nodes, int avoid,
+			       struct skp_err *errs, struct skp_err *err);
 /* Any length key (<= SKP_KMIP_KEY_MAX) for tools: *key in secmem, free with *len. */
 int skp_provider_get_key(struct skp_provider *p, const char *uid, unsigned char **key, size_t *len,
 			 struct skp_err *err);

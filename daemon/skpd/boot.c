@@ -2,7 +2,7 @@
 /*
  * Boot: open the skptab devices, and keep trying those that cannot be opened yet.
  * Headers are read first, then each provider is asked for all the KEKs it must deliver
- * in one batched call (skp_provider_get_keks_states), so an attempt costs one round of
+ * in one batched call (skp_provider_get_keks_from), so an attempt costs one round of
  * KMS exchanges per provider rather than one per device; retries go through the same
  * path with the entries then due.  An entry that fails (no such device yet, KMS down,
  * KEK refused) stays pending: tried again after 1 s, doubling to 60 s, for ever, and at
@@ -234,11 +234,12 @@ static int fetch(struct skpd *d, struct prov *pv, struct bent *b, size_t nb, int
 	unsigned char **keys = calloc(2 * nb, sizeof(*keys));
 	struct skp_err *errs = calloc(2 * nb, sizeof(*errs));
 	int *states = calloc(2 * nb, sizeof(*states));
+	int *nodes = calloc(2 * nb, sizeof(*nodes));
 	struct skp_err err = {0};
 	size_t n = 0, failed = 0;
 	int asked = 0;
 
-	if (!uids || !keys || !errs || !states) {
+	if (!uids || !keys || !errs || !states || !nodes) {
 		log_msg(LOG_E, "skptab: out of memory");
 		goto out;
 	}
@@ -260,7 +261,7 @@ static int fetch(struct skpd *d, struct prov *pv, struct bent *b, size_t nb, int
 	if (!n)
 		goto out;
 	asked = 1;
-	skp_provider_get_keks_states(pv->p, uids, n, keys, states, errs, &err);
+	skp_provider_get_keks_from(pv->p, uids, n, keys, states, nodes, -1, errs, &err);
 	for (size_t k = 0; k < n; k++) {
 		struct skp_err ce = {0};
 
@@ -271,6 +272,7 @@ static int fetch(struct skpd *d, struct prov *pv, struct bent *b, size_t nb, int
 					errs[k].code = -ENOMEM;
 			} else {
 				kek_state_note(d, pv->conf->name, uids[k], states[k]);
+				kek_node_note(d, pv->conf->name, uids[k], nodes[k]);
 				(*fetched)++;
 			}
 		}
@@ -300,6 +302,7 @@ out:
 	free(keys);
 	free(errs);
 	free(states);
+	free(nodes);
 	return asked;
 }
 

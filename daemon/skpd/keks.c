@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "log.h"
 #include "provider.h"
 #include "secmem.h"
 #include "skpd.h"
@@ -49,8 +50,17 @@ int kek_cache_put(struct skpd *d, const char *provider, const char *uid, const u
 	memcpy(k->key, key, SKP_KEK_LEN);
 	snprintf(k->provider, sizeof(k->provider), "%s", provider);
 	snprintf(k->uid, sizeof(k->uid), "%s", uid);
+	k->node = -1;
 	d->n_keks++;
 	return 0;
+}
+
+void kek_node_note(struct skpd *d, const char *provider, const char *uid, int node)
+{
+	struct kek *k = kek_find(d, provider, uid);
+
+	if (k)
+		k->node = node;
 }
 
 void kek_cache_drop(struct skpd *d, const char *provider, const char *uid)
@@ -115,38 +125,61 @@ void kek_cache_free(struct skpd *d)
 	d->n_keks = d->cap_keks = 0;
 }
 
+/* A copy of the KEK from its provider (node `avoid` only if no other serves): *key in
+ * secmem (SKP_KEK_LEN, caller frees), its State and the node that served it. */
+static int fetch_key(struct skpd *d, const char *provider, const char *uid, int avoid, unsigned char **key,
+		     int *state, int *node, struct skp_err *err)
+{
+	struct prov *pv = skpd_prov(d, provider);
+	struct skp_err item = {0};
+	int r;
+
+	*key = NULL;
+	if (!pv)
+		return skp_err_set(err, -ENOENT, "provider \"%s\" is not configured (and its KEK %s is not cached)",
+				   provider, uid);
+	r = skp_provider_get_keks_from(pv->p, &uid, 1, key, state, node, avoid, &item, err);
+	if (r >= 0 && item.code)
+		*err = item, r = item.code;
+	if (r < 0) {
+		skp_secmem_free(*key, SKP_KEK_LEN);
+		*key = NULL;
+		return skp_err_wrap(err, "getting KEK %s from provider \"%s\"", uid, provider);
+	}
+	return 0;
+}
+
+/* Puts a fetched copy in the cache, with its State and node. */
+static int kek_keep(struct skpd *d, const char *provider, const char *uid, const unsigned char *key, int state,
+		    int node, const unsigned char **ret, struct skp_err *err)
+{
+	int r = kek_cache_put(d, provider, uid, key, err);
+
+	if (r < 0)
+		return r;
+	kek_state_note(d, provider, uid, state);
+	kek_node_note(d, provider, uid, node);
+	*ret = kek_cache_get(d, provider, uid);
+	return 0;
+}
+
 int kek_get(struct skpd *d, const char *provider, const char *uid, const unsigned char **ret,
 	    struct skp_err *err)
 {
 	const unsigned char *k = kek_cache_get(d, provider, uid);
-	struct prov *pv;
-	unsigned char *key = NULL;
-	struct skp_err item = {0};
-	int r, state = 0;
+	unsigned char *key;
+	int r, state = 0, node = -1;
 
 	if (k) {
 		*ret = k;
 		return 0;
 	}
-	pv = skpd_prov(d, provider);
-	if (!pv)
-		return skp_err_set(err, -ENOENT, "provider \"%s\" is not configured (and its KEK %s is not cached)",
-				   provider, uid);
-	r = skp_provider_get_keks_states(pv->p, &uid, 1, &key, &state, &item, err);
-	if (r >= 0 && item.code)
-		*err = item, r = item.code;
-	if (r < 0) {
-		if (key)
-			skp_secmem_free(key, SKP_KEK_LEN);
-		return skp_err_wrap(err, "getting KEK %s from provider \"%s\"", uid, provider);
-	}
-	r = kek_cache_put(d, provider, uid, key, err);
-	skp_secmem_free(key, SKP_KEK_LEN);
+	r = fetch_key(d, provider, uid, -1, &key, &state, &node, err);
 	if (r < 0)
 		return r;
-	kek_state_note(d, provider, uid, state);
-	*ret = kek_cache_get(d, provider, uid);
-	return 0;
+	r = kek_keep(d, provider, uid, key, state, node, ret, err);
+	skp_secmem_free(key, SKP_KEK_LEN);
+	return r;
 }
 
 /* KEK names are unique per wrap: device UUID plus random bits. */
@@ -192,14 +225,90 @@ int kek_wrap_new(struct skpd *d, struct prov *pv, const unsigned char uuid[16], 
 	return 0;
 }
 
+/* Where the cached copy of a KEK came from, for the log. */
+static void kek_origin(struct skpd *d, const char *provider, int node, char *out, size_t size)
+{
+	struct prov *pv = skpd_prov(d, provider);
+	const struct skp_node_health *h = node >= 0 && pv && pv->p ? skp_provider_node(pv->p, (size_t)node) : NULL;
+
+	if (h)
+		snprintf(out, size, "node %s", h->addr);
+	else
+		snprintf(out, size, "%s", node < 0 ? "key_persistence" : "an unknown node");
+}
+
+/* The DEK of slot s under kek; 1 (err set) when the wrap's integrity check fails: not
+ * this KEK. */
+static int unwrap(const unsigned char *kek, const struct skp_slot *s, unsigned char *dek, struct skp_err *err)
+{
+	size_t len = 0;
+	int r = skp_unwrap(kek, SKP_KEK_LEN, s->wrapped, s->wrapped_len, dek, SKP_DEK_LEN, &len, err);
+
+	if (r == -EBADMSG)
+		return 1;
+	if (r == 0 && len != SKP_DEK_LEN)
+		r = skp_err_set(err, -EBADMSG, "unwrapped DEK has %zu bytes", len);
+	return r;
+}
+
+/*
+ * The cached KEK of slot s did not unwrap its DEK: a fresh copy, from another node than
+ * the one that served the cached copy, decides.  Different and working: the cached copy
+ * was wrong and is replaced (0, dek set).  The same bytes: the KEK is what the KMS holds
+ * (the header is damaged, or not this KEK's), kept.  No fresh copy (KMS down): the
+ * cached one is kept, as it may be the right one.  Both wrong: both dropped.
+ */
+static int kek_refetch(struct skpd *d, const char *dev, const struct skp_slot *s, unsigned char *dek,
+		       struct skp_err *err)
+{
+	const unsigned char *kek = kek_cache_get(d, s->provider, s->kek_uid);
+	struct kek *k = kek_find(d, s->provider, s->kek_uid);
+	unsigned char *fresh = NULL;
+	char first[320], second[320];
+	struct skp_err fe = {0};
+	int r, node = k ? k->node : -1, state = 0, fnode = -1;
+
+	kek_origin(d, s->provider, node, first, sizeof(first));
+	log_msg(LOG_W, "%s: KEK %s of provider \"%s\" (from %s) does not unwrap the DEK of the header: "
+		"fetching it again", dev, s->kek_uid, s->provider, first);
+	r = fetch_key(d, s->provider, s->kek_uid, node, &fresh, &state, &fnode, &fe);
+	if (r < 0)
+		return skp_err_set(err, -EBADMSG, "KEK %s of provider \"%s\" (from %s) does not unwrap the header's "
+				   "DEK, and fetching it again failed: %s", s->kek_uid, s->provider, first, fe.msg);
+	kek_origin(d, s->provider, fnode, second, sizeof(second));
+	if (kek && !memcmp(kek, fresh, SKP_KEK_LEN)) {
+		skp_secmem_free(fresh, SKP_KEK_LEN);
+		return skp_err_set(err, -EBADMSG, "KEK %s of provider \"%s\" (the same again from %s) does not "
+				   "unwrap the header's DEK: a damaged header, or not its KEK", s->kek_uid, s->provider,
+				   second);
+	}
+	kek_cache_drop(d, s->provider, s->kek_uid);
+	log_msg(LOG_W, "%s: KEK %s of provider \"%s\": the copy from %s dropped from the cache", dev, s->kek_uid,
+		s->provider, first);
+	r = kek_keep(d, s->provider, s->kek_uid, fresh, state, fnode, &kek, err);
+	skp_secmem_free(fresh, SKP_KEK_LEN);
+	if (r < 0)
+		return r;
+	r = unwrap(kek, s, dek, err);
+	if (r == 1) {
+		kek_cache_drop(d, s->provider, s->kek_uid);
+		return skp_err_set(err, -EBADMSG, "KEK %s of provider \"%s\" does not unwrap the header's DEK: neither "
+				   "the copy from %s nor the one fetched again from %s", s->kek_uid, s->provider,
+				   first, second);
+	}
+	if (r == 0)
+		log_msg(LOG_W, "%s: KEK %s of provider \"%s\" fetched again from %s unwraps the DEK", dev,
+			s->kek_uid, s->provider, second);
+	return r;
+}
+
 /* Unwraps slot i's DEK into secmem and authenticates the header with it. */
-int kek_unwrap_slot(struct skpd *d, const struct skp_header *h, int i, unsigned char **ret,
+int kek_unwrap_slot(struct skpd *d, const char *dev, const struct skp_header *h, int i, unsigned char **ret,
 		    struct skp_err *err)
 {
 	const struct skp_slot *s = &h->slot[i];
 	const unsigned char *kek;
 	unsigned char *dek;
-	size_t len = 0;
 	int r;
 
 	r = kek_get(d, s->provider, s->kek_uid, &kek, err);
@@ -208,9 +317,11 @@ int kek_unwrap_slot(struct skpd *d, const struct skp_header *h, int i, unsigned 
 	dek = skp_secmem_alloc(SKP_DEK_LEN);
 	if (!dek)
 		return skp_err_set(err, -ENOMEM, "no locked memory for the DEK");
-	r = skp_unwrap(kek, SKP_KEK_LEN, s->wrapped, s->wrapped_len, dek, SKP_DEK_LEN, &len, err);
-	if (r == 0 && len != SKP_DEK_LEN)
-		r = skp_err_set(err, -EBADMSG, "unwrapped DEK has %zu bytes", len);
+	r = unwrap(kek, s, dek, err);
+	/* A wrong copy (a buggy or hostile node, an old key_persistence file) must not
+	 * stay until restart. */
+	if (r == 1)
+		r = kek_refetch(d, dev, s, dek, err);
 	if (r == 0)
 		r = skp_header_verify(h, i, dek, SKP_DEK_LEN, err);
 	if (r < 0) {
@@ -220,4 +331,3 @@ int kek_unwrap_slot(struct skpd *d, const struct skp_header *h, int i, unsigned 
 	*ret = dek;
 	return 0;
 }
-

@@ -20,6 +20,7 @@ struct kek {
 	unsigned char *key;		/* SKP_KEK_LEN bytes of secmem */
 	int state;			/* KMIP State when last asked, 0 unknown */
 	time_t state_at;		/* when (monotonic seconds), for kek_retired() */
+	int node;			/* the provider node that served it; -1: key_persistence */
 };
 
 const unsigned char *kek_cache_get(struct skpd *d, const char *provider, const char *uid);
@@ -28,6 +29,8 @@ int kek_cache_put(struct skpd *d, const char *provider, const char *uid, const u
 /* Forgets one cached KEK (wiped). */
 void kek_cache_drop(struct skpd *d, const char *provider, const char *uid);
 void kek_cache_free(struct skpd *d);
+/* Which node of its provider served a cached KEK (skp_provider_node index). */
+void kek_node_note(struct skpd *d, const char *provider, const char *uid, int node);
 /* Keeps the KMIP State the KMS just gave for a cached KEK (kek_retired() uses it a while). */
 void kek_state_note(struct skpd *d, const char *provider, const char *uid, int state);
 /*
@@ -42,8 +45,15 @@ int kek_get(struct skpd *d, const char *provider, const char *uid, const unsigne
  * into slot (provider, uid, name and wrapped key set; state and generation untouched). */
 int kek_wrap_new(struct skpd *d, struct prov *pv, const unsigned char uuid[16], const unsigned char *dek,
 		 struct skp_slot *slot, struct skp_err *err);
-/* Slot i's DEK, unwrapped into secmem (caller frees) and checked against the header MAC. */
-int kek_unwrap_slot(struct skpd *d, const struct skp_header *h, int i, unsigned char **ret,
+/*
+ * Slot i of dev's header h: its DEK, unwrapped into secmem (caller frees) and checked
+ * against the header MAC.  A cached KEK that does not unwrap it (a bad copy from a
+ * node, or a stale key_persistence file) is logged and fetched again, from another node
+ * of the provider if it has one; a different fresh copy replaces it in the cache, and
+ * failing too, is an error (neither copy kept).  The same fresh copy, or none (KMS
+ * down), leaves the cache as it was: the header may be what is wrong.
+ */
+int kek_unwrap_slot(struct skpd *d, const char *dev, const struct skp_header *h, int i, unsigned char **ret,
 		    struct skp_err *err);
 
 #endif

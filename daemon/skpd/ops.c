@@ -187,7 +187,7 @@ static int adopt(struct skpd *d, const char *dev, const char *name, const struct
 		return r;
 	if (h.slot[1].state == SKP_SLOT_NEW)
 		return rekey_open(d, dev, name, &h, discard, 1, out, err);	/* authenticates both slots */
-	r = kek_unwrap_slot(d, &h, 0, &dek, err);
+	r = kek_unwrap_slot(d, dev, &h, 0, &dek, err);
 	skp_secmem_free(dek, SKP_DEK_LEN);
 	if (r < 0)
 		return skp_err_wrap(err, "adopting %s of %s", name, dev);
@@ -262,7 +262,7 @@ int op_open(struct skpd *d, const char *dev, const char *name, int discard, unsi
 					    "when the device opens read-write", dev);
 		return rekey_open(d, dev, name, &h, discard, 0, out, err);
 	}
-	r = kek_unwrap_slot(d, &h, 0, &dek, err);
+	r = kek_unwrap_slot(d, dev, &h, 0, &dek, err);
 	if (r < 0)
 		return skp_err_wrap(err, "opening %s", dev);
 	ro = (flags & SKP_REQ_READONLY) || rollback_check(d, dev, &h.slot[0], flags, out);
@@ -343,7 +343,7 @@ int op_rekey(struct skpd *d, const char *name, const char *provider, struct sbuf
 		r = skp_err_set(err, -ESTALE, "%s no longer holds the header of %s", v->dev, name);
 		goto out;
 	}
-	r = kek_unwrap_slot(d, &h, 0, &dek, err);
+	r = kek_unwrap_slot(d, v->dev, &h, 0, &dek, err);
 	if (r < 0)
 		goto out;
 	ns = h.slot[0];

@@ -574,7 +574,7 @@ int rekey_start(struct skpd *d, const char *name, const char *provider, uint32_t
 	r = rk_target_ok(err);
 	if (r < 0)
 		return r;
-	r = kek_unwrap_slot(d, &h, 0, &old_dek, err);
+	r = kek_unwrap_slot(d, v->dev, &h, 0, &old_dek, err);
 	if (r < 0)
 		return r;
 	new_dek = skp_secmem_alloc(SKP_DEK_LEN);
@@ -663,10 +663,10 @@ int rekey_open(struct skpd *d, const char *dev, const char *name, const struct s
 	uint64_t redone = 0, torn = 0, fenced = 0;
 	int ret, paused = 0;
 
-	ret = kek_unwrap_slot(d, h, 0, &old_dek, err);
+	ret = kek_unwrap_slot(d, dev, h, 0, &old_dek, err);
 	if (ret < 0)
 		return skp_err_wrap(err, "opening %s", dev);
-	ret = kek_unwrap_slot(d, h, 1, &new_dek, err);
+	ret = kek_unwrap_slot(d, dev, h, 1, &new_dek, err);
 	if (ret < 0) {
 		skp_secmem_free(old_dek, SKP_DEK_LEN);
 		return skp_err_wrap(err, "opening %s (interrupted deep rekey)", dev);

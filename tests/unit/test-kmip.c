@@ -158,6 +158,15 @@ static struct skp_kmip_opts oasis = { .major = 1, .minor = 1, .no_batch_ids = 1 
 	skp_kmip_req_free(req);							\
 } while (0)
 
+/* Payload-level vectors: the encoded request must contain the payload verbatim. */
+static int has_payload(const struct skp_kmip_req *r, const char *hex)
+{
+	unsigned char want[256];
+	size_t wn = unhex(hex, want);
+
+	return memmem(r->enc.buf, r->enc.len, want, wn) != NULL;
+}
+
 TEST(request_create_3_1_1)
 {
 	struct skp_kmip_req r;
@@ -184,8 +193,24 @@ TEST(request_get_3_1_3)
 	struct skp_err err = { 0 };
 
 	ASSERT_EQ(0, skp_kmip_req_init(&r, &oasis, &err));
-	skp_kmip_add_get(&r, "49a1ca88-6bea-4fb2-b450-7e58802c3038");
+	skp_kmip_add_get_fmt(&r, "49a1ca88-6bea-4fb2-b450-7e58802c3038", 0);
 	CHECK_REQ(&r, REQ_GET);
+}
+
+/* skp's Get asks for Raw: a server free to choose may send another format. */
+TEST(request_get_asks_raw)
+{
+	struct skp_kmip_req r;
+	struct skp_err err = { 0 };
+
+	ASSERT_EQ(0, skp_kmip_req_init(&r, &oasis, &err));
+	skp_kmip_add_get(&r, "49a1ca88-6bea-4fb2-b450-7e58802c3038");
+	ASSERT_EQ(0, skp_kmip_req_finish(&r, &err));
+	/* the OASIS payload (Unique Identifier), then Key Format Type Raw */
+	ASSERT_TRUE(has_payload(&r, "4200790100000040420094070000002434396131636138382d366265612d3466"
+				"62322d623435302d37653538383032633330333800000000"
+				"42004205000000040000000100000000"));
+	skp_kmip_req_free(&r);
 }
 
 TEST(request_locate_3_1_3)
@@ -196,15 +221,6 @@ TEST(request_locate_3_1_3)
 	ASSERT_EQ(0, skp_kmip_req_init(&r, &oasis, &err));
 	skp_kmip_add_locate(&r, "Key1", KMIP_OBJ_SYMMETRIC_KEY, 0, 0);
 	CHECK_REQ(&r, REQ_LOCATE);
-}
-
-/* Payload-level vectors: the encoded request must contain the payload verbatim. */
-static int has_payload(const struct skp_kmip_req *r, const char *hex)
-{
-	unsigned char want[256];
-	size_t wn = unhex(hex, want);
-
-	return memmem(r->enc.buf, r->enc.len, want, wn) != NULL;
 }
 
 TEST(request_query_12_1)
@@ -665,6 +681,339 @@ TEST(framing)
 	buf[2] = 0x78;
 	m.p = buf, m.left = n;
 	ASSERT_EQ(-EPROTO, skp_kmip_read_frame(mem_read, &m, 0, &out, &on, &err));
+}
+
+/* ---- answers matched to their request ---- */
+
+/* One batch item of a made-up answer. */
+struct ans {
+	uint32_t op;		/* 0: no Operation */
+	int id;			/* -1: no Unique Batch Item ID */
+	uint32_t status;
+	const char *uid;	/* Unique Identifier in the payload, NULL: no payload */
+};
+
+/* A response of n items, its Batch Count saying count; returns its length. */
+static size_t answer(unsigned char *out, size_t size, int count, const struct ans *a, size_t n)
+{
+	struct skp_ttlv_enc e;
+	size_t len;
+
+	skp_ttlv_enc_init(&e, 0);
+	skp_ttlv_begin(&e, KMIP_TAG_RESPONSE_MESSAGE);
+	skp_ttlv_begin(&e, KMIP_TAG_RESPONSE_HEADER);
+	skp_ttlv_begin(&e, KMIP_TAG_PROTOCOL_VERSION);
+	skp_ttlv_int(&e, KMIP_TAG_PROTOCOL_VERSION_MAJOR, 1);
+	skp_ttlv_int(&e, KMIP_TAG_PROTOCOL_VERSION_MINOR, 4);
+	skp_ttlv_end(&e);
+	skp_ttlv_int(&e, KMIP_TAG_BATCH_COUNT, count);
+	skp_ttlv_end(&e);
+	for (size_t i = 0; i < n; i++) {
+		unsigned char be[4] = { 0, 0, 0, (unsigned char)a[i].id };
+
+		skp_ttlv_begin(&e, KMIP_TAG_BATCH_ITEM);
+		if (a[i].op)
+			skp_ttlv_enum(&e, KMIP_TAG_OPERATION, a[i].op);
+		if (a[i].id >= 0)
+			skp_ttlv_bytes(&e, KMIP_TAG_UNIQUE_BATCH_ITEM_ID, be, 4);
+		skp_ttlv_enum(&e, KMIP_TAG_RESULT_STATUS, a[i].status);
+		if (a[i].status)
+			skp_ttlv_enum(&e, KMIP_TAG_RESULT_REASON, 1);
+		if (a[i].uid) {
+			skp_ttlv_begin(&e, KMIP_TAG_RESPONSE_PAYLOAD);
+			skp_ttlv_text(&e, KMIP_TAG_UNIQUE_IDENTIFIER, a[i].uid);
+			skp_ttlv_end(&e);
+		}
+		skp_ttlv_end(&e);
+	}
+	skp_ttlv_end(&e);
+	len = e.error || e.len > size ? 0 : e.len;
+	if (len)
+		memcpy(out, e.buf, len);
+	skp_ttlv_enc_free(&e);
+	return len;
+}
+
+/* Parses the answer a[0..n) (Batch Count n) to req: 0, or the error with its message. */
+static int match(const struct skp_kmip_req *req, const struct ans *a, size_t n, struct skp_err *err)
+{
+	static unsigned char buf[1 << 16];
+	struct skp_kmip_resp resp;
+	size_t len = answer(buf, sizeof(buf), (int)n, a, n);
+	int r;
+
+	memset(err, 0, sizeof(*err));
+	r = skp_kmip_resp_parse_req(buf, len, req, &resp, err);
+	if (!r)
+		skp_kmip_resp_free(&resp);
+	return r;
+}
+
+#define REFUSED(req, words, ...) do {							\
+	const struct ans a_[] = { __VA_ARGS__ };					\
+	ASSERT_EQ(-EPROTO, match(req, a_, sizeof(a_) / sizeof(a_[0]), &err));		\
+	ASSERT_NE(NULL, strstr(err.msg, words)) TH_LOG("%s", err.msg);			\
+} while (0)
+#define ACCEPTED(req, ...) do {								\
+	const struct ans a_[] = { __VA_ARGS__ };					\
+	ASSERT_EQ(0, match(req, a_, sizeof(a_) / sizeof(a_[0]), &err)) TH_LOG("%s", err.msg); \
+} while (0)
+
+/* Get "k0", Get Attributes "k1", Activate "k2", Revoke "k3", Destroy "k4", Locate: IDs 0..5. */
+static void six(struct __test_metadata *_metadata, struct skp_kmip_req *r)
+{
+	struct skp_kmip_opts o = { .major = 1, .minor = 4 };
+	struct skp_err err = { 0 };
+
+	ASSERT_EQ(0, skp_kmip_req_init(r, &o, &err));
+	skp_kmip_add_get(r, "k0");
+	skp_kmip_add_get_attrs(r, "k1", NULL, 0);
+	skp_kmip_add_activate(r, "k2");
+	skp_kmip_add_revoke(r, "k3", KMIP_REVOKE_CESSATION, NULL);
+	skp_kmip_add_destroy(r, "k4");
+	skp_kmip_add_locate(r, "n", 0, 0, 0);
+	ASSERT_EQ(0, skp_kmip_req_finish(r, &err));
+}
+
+#define GET(id, uid)	{ KMIP_OP_GET, id, 0, uid }
+#define ATTRS(id, uid)	{ KMIP_OP_GET_ATTRIBUTES, id, 0, uid }
+#define ACT(id, uid)	{ KMIP_OP_ACTIVATE, id, 0, uid }
+#define REV(id, uid)	{ KMIP_OP_REVOKE, id, 0, uid }
+#define DES(id, uid)	{ KMIP_OP_DESTROY, id, 0, uid }
+#define LOC(id)		{ KMIP_OP_LOCATE, id, 0, NULL }
+
+TEST(answer_matches_request)
+{
+	struct skp_kmip_req r, one;
+	struct skp_kmip_opts o = { .major = 1, .minor = 4 };
+	struct skp_kmip_resp resp;
+	struct skp_err err = { 0 };
+	unsigned char buf[4096];
+	size_t len;
+
+	six(_metadata, &r);
+	/* in order, or in any order: items[i] is then the answer to item i */
+	ACCEPTED(&r, GET(0, "k0"), ATTRS(1, "k1"), ACT(2, "k2"), REV(3, "k3"), DES(4, "k4"), LOC(5));
+	{
+		const struct ans a[] = { LOC(5), DES(4, "k4"), REV(3, "k3"), ACT(2, "k2"), ATTRS(1, "k1"), GET(0, "k0") };
+
+		len = answer(buf, sizeof(buf), 6, a, 6);
+		ASSERT_EQ(0, skp_kmip_resp_parse_req(buf, len, &r, &resp, &err)) TH_LOG("%s", err.msg);
+		for (uint32_t i = 0; i < 6; i++) {
+			ASSERT_EQ(i, resp.items[i].id);
+			ASSERT_EQ(&resp.items[i], skp_kmip_resp_find(&resp, i));
+		}
+		skp_kmip_resp_free(&resp);
+	}
+	/* a failed item has no payload, and may omit its Operation */
+	ACCEPTED(&r, { 0, 0, KMIP_STATUS_FAILED, NULL }, ATTRS(1, "k1"), ACT(2, "k2"), REV(3, "k3"),
+		 { KMIP_OP_DESTROY, 4, KMIP_STATUS_FAILED, NULL }, LOC(5));
+	/* counts: fewer, more (refused before allocating anything for them) */
+	REFUSED(&r, "5 answers to a request of 6", GET(0, "k0"), ATTRS(1, "k1"), ACT(2, "k2"), REV(3, "k3"),
+		DES(4, "k4"));
+	REFUSED(&r, "7 answers to a request of 6", GET(0, "k0"), ATTRS(1, "k1"), ACT(2, "k2"), REV(3, "k3"),
+		DES(4, "k4"), LOC(5), LOC(5));
+	/* IDs: duplicate (so one missing), unknown, none in a batch */
+	REFUSED(&r, "two answers to batch item 0", GET(0, "k0"), GET(0, "k0"), ACT(2, "k2"), REV(3, "k3"),
+		DES(4, "k4"), LOC(5));
+	REFUSED(&r, "batch item 9, not in the request", GET(0, "k0"), ATTRS(1, "k1"), ACT(2, "k2"),
+		REV(3, "k3"), DES(4, "k4"), LOC(9));
+	REFUSED(&r, "without Unique Batch Item ID to a request of 6", GET(0, "k0"), ATTRS(1, "k1"),
+		ACT(2, "k2"), REV(3, "k3"), DES(4, "k4"), LOC(-1));
+	/* operation: another one, or none on a success */
+	REFUSED(&r, "answer to Destroy where Get was asked", DES(0, "k0"), ATTRS(1, "k1"), ACT(2, "k2"),
+		REV(3, "k3"), DES(4, "k4"), LOC(5));
+	REFUSED(&r, "Locate answer without Operation", GET(0, "k0"), ATTRS(1, "k1"), ACT(2, "k2"),
+		REV(3, "k3"), DES(4, "k4"), { 0, 5, 0, NULL });
+	/* the object: every operation on a named object answers for that object */
+	REFUSED(&r, "Get answer about object 'k1', asked about 'k0'", GET(0, "k1"), ATTRS(1, "k1"),
+		ACT(2, "k2"), REV(3, "k3"), DES(4, "k4"), LOC(5));
+	REFUSED(&r, "Get Attributes answer about object 'k0'", GET(0, "k0"), ATTRS(1, "k0"), ACT(2, "k2"),
+		REV(3, "k3"), DES(4, "k4"), LOC(5));
+	REFUSED(&r, "Activate answer about object 'k20'", GET(0, "k0"), ATTRS(1, "k1"), ACT(2, "k20"),
+		REV(3, "k3"), DES(4, "k4"), LOC(5));
+	REFUSED(&r, "Revoke answer about object 'k'", GET(0, "k0"), ATTRS(1, "k1"), ACT(2, "k2"),
+		REV(3, "k"), DES(4, "k4"), LOC(5));
+	REFUSED(&r, "Destroy answer without the Unique Identifier", GET(0, "k0"), ATTRS(1, "k1"),
+		ACT(2, "k2"), REV(3, "k3"), DES(4, NULL), LOC(5));
+	skp_kmip_req_free(&r);
+
+	/* one item: an unnumbered answer is its answer, but one answer only */
+	ASSERT_EQ(0, skp_kmip_req_init(&one, &o, &err));
+	skp_kmip_add_get(&one, "k0");
+	ASSERT_EQ(0, skp_kmip_req_finish(&one, &err));
+	ACCEPTED(&one, GET(-1, "k0"));
+	ACCEPTED(&one, { 0, -1, KMIP_STATUS_FAILED, NULL });
+	REFUSED(&one, "2 answers to a request of 1", GET(-1, "k0"), GET(-1, "k0"));
+	REFUSED(&one, "batch item 1, not in the request", GET(1, "k0"));
+	skp_kmip_req_free(&one);
+
+	/* Activate of the preceding Create (ID Placeholder): no object to compare */
+	ASSERT_EQ(0, skp_kmip_req_init(&one, &o, &err));
+	skp_kmip_add_create(&one, KMIP_ALG_AES, 256, SKP_KMIP_KEK_USAGE_MASK, "n");
+	skp_kmip_add_activate(&one, NULL);
+	ASSERT_EQ(0, skp_kmip_req_finish(&one, &err));
+	ACCEPTED(&one, { KMIP_OP_CREATE, 0, 0, "new" }, ACT(1, "new"));
+	skp_kmip_req_free(&one);
+}
+
+/* Empty batch items are 8 bytes: a 4 MiB answer could claim ~500k of them.  An item must
+ * hold a Result Status, and a request's answer has as many items as the request. */
+TEST(answer_size_bounded)
+{
+	enum { N = 2000 };
+	struct skp_kmip_req one;
+	struct skp_kmip_opts o = { .major = 1, .minor = 4 };
+	struct skp_kmip_resp resp;
+	struct skp_err err = { 0 };
+	struct skp_ttlv_enc e;
+
+	skp_ttlv_enc_init(&e, 0);
+	skp_ttlv_begin(&e, KMIP_TAG_RESPONSE_MESSAGE);
+	skp_ttlv_begin(&e, KMIP_TAG_RESPONSE_HEADER);
+	skp_ttlv_begin(&e, KMIP_TAG_PROTOCOL_VERSION);
+	skp_ttlv_int(&e, KMIP_TAG_PROTOCOL_VERSION_MAJOR, 1);
+	skp_ttlv_int(&e, KMIP_TAG_PROTOCOL_VERSION_MINOR, 4);
+	skp_ttlv_end(&e);
+	skp_ttlv_int(&e, KMIP_TAG_BATCH_COUNT, N);
+	skp_ttlv_end(&e);
+	for (int i = 0; i < N; i++) {
+		skp_ttlv_begin(&e, KMIP_TAG_BATCH_ITEM);
+		skp_ttlv_end(&e);
+	}
+	skp_ttlv_end(&e);
+	ASSERT_EQ(0, skp_ttlv_enc_result(&e, &err));
+	ASSERT_EQ(-EPROTO, skp_kmip_resp_parse(e.buf, e.len, &resp, &err));
+	ASSERT_NE(NULL, strstr(err.msg, "batch item of 0 bytes cannot hold a Result Status")) TH_LOG("%s", err.msg);
+	skp_ttlv_enc_free(&e);
+
+	/* 2000 well-formed answers to a one-item request: refused on the count */
+	{
+		static unsigned char buf[1 << 18];
+		static struct ans a[N];
+		size_t len;
+
+		for (int i = 0; i < N; i++)
+			a[i] = (struct ans){ KMIP_OP_GET, i, KMIP_STATUS_FAILED, NULL };
+		len = answer(buf, sizeof(buf), N, a, N);
+		ASSERT_NE(0u, len);
+		ASSERT_EQ(0, skp_kmip_req_init(&one, &o, &err));
+		skp_kmip_add_get(&one, "k0");
+		ASSERT_EQ(0, skp_kmip_req_finish(&one, &err));
+		ASSERT_EQ(-EPROTO, skp_kmip_resp_parse_req(buf, len, &one, &resp, &err));
+		ASSERT_NE(NULL, strstr(err.msg, "2000 answers to a request of 1")) TH_LOG("%s", err.msg);
+		ASSERT_EQ(NULL, resp.items);
+		skp_kmip_req_free(&one);
+	}
+}
+
+/* A Get answer for uid "k": Key Block of the given format holding `key`; transparent:
+ * Key Material is a structure holding Key. */
+static size_t get_answer(unsigned char *out, uint32_t fmt, int transparent, const unsigned char *key,
+			 size_t klen)
+{
+	struct skp_ttlv_enc e;
+	size_t len;
+
+	skp_ttlv_enc_init(&e, 0);
+	skp_ttlv_begin(&e, KMIP_TAG_RESPONSE_MESSAGE);
+	skp_ttlv_begin(&e, KMIP_TAG_RESPONSE_HEADER);
+	skp_ttlv_begin(&e, KMIP_TAG_PROTOCOL_VERSION);
+	skp_ttlv_int(&e, KMIP_TAG_PROTOCOL_VERSION_MAJOR, 1);
+	skp_ttlv_int(&e, KMIP_TAG_PROTOCOL_VERSION_MINOR, 4);
+	skp_ttlv_end(&e);
+	skp_ttlv_int(&e, KMIP_TAG_BATCH_COUNT, 1);
+	skp_ttlv_end(&e);
+	skp_ttlv_begin(&e, KMIP_TAG_BATCH_ITEM);
+	skp_ttlv_enum(&e, KMIP_TAG_OPERATION, KMIP_OP_GET);
+	skp_ttlv_enum(&e, KMIP_TAG_RESULT_STATUS, KMIP_STATUS_SUCCESS);
+	skp_ttlv_begin(&e, KMIP_TAG_RESPONSE_PAYLOAD);
+	skp_ttlv_enum(&e, KMIP_TAG_OBJECT_TYPE, KMIP_OBJ_SYMMETRIC_KEY);
+	skp_ttlv_text(&e, KMIP_TAG_UNIQUE_IDENTIFIER, "k");
+	skp_ttlv_begin(&e, KMIP_TAG_SYMMETRIC_KEY);
+	skp_ttlv_begin(&e, KMIP_TAG_KEY_BLOCK);
+	skp_ttlv_enum(&e, KMIP_TAG_KEY_FORMAT_TYPE, fmt);
+	skp_ttlv_begin(&e, KMIP_TAG_KEY_VALUE);
+	if (transparent) {
+		skp_ttlv_begin(&e, KMIP_TAG_KEY_MATERIAL);
+		skp_ttlv_bytes(&e, KMIP_TAG_KEY, key, klen);
+		skp_ttlv_end(&e);
+	} else {
+		skp_ttlv_bytes(&e, KMIP_TAG_KEY_MATERIAL, key, klen);
+	}
+	skp_ttlv_end(&e);
+	skp_ttlv_enum(&e, KMIP_TAG_CRYPTO_ALGORITHM, KMIP_ALG_AES);
+	skp_ttlv_int(&e, KMIP_TAG_CRYPTO_LENGTH, (int32_t)klen * 8);
+	skp_ttlv_end(&e);
+	skp_ttlv_end(&e);
+	skp_ttlv_end(&e);
+	skp_ttlv_end(&e);
+	skp_ttlv_end(&e);
+	len = e.len;
+	memcpy(out, e.buf, len);
+	skp_ttlv_enc_free(&e);
+	return len;
+}
+
+TEST(response_get_formats)
+{
+	unsigned char key[32], buf[1024], *k = NULL;
+	size_t n, kl = 0;
+	struct skp_kmip_resp resp;
+	struct skp_err err = { 0 };
+
+	for (size_t i = 0; i < sizeof(key); i++)
+		key[i] = (unsigned char)(0xA0 + i);
+	/* Transparent Symmetric Key: Key Material { Key } */
+	n = get_answer(buf, KMIP_KEYFMT_TRANSPARENT_SYMMETRIC, 1, key, sizeof(key));
+	ASSERT_EQ(0, skp_kmip_resp_parse(buf, n, &resp, &err));
+	ASSERT_EQ(0, skp_kmip_parse_get_key(&resp.items[0], &k, &kl, &err)) TH_LOG("%s", err.msg);
+	ASSERT_EQ(sizeof(key), kl);
+	ASSERT_EQ(0, memcmp(key, k, kl));
+	skp_secmem_free(k, kl);
+	skp_kmip_resp_free(&resp);
+	/* Raw with the same shape (a structure): refused, and the reverse */
+	n = get_answer(buf, KMIP_KEYFMT_RAW, 1, key, sizeof(key));
+	ASSERT_EQ(0, skp_kmip_resp_parse(buf, n, &resp, &err));
+	ASSERT_EQ(-EPROTO, skp_kmip_parse_get_key(&resp.items[0], &k, &kl, &err));
+	skp_kmip_resp_free(&resp);
+	n = get_answer(buf, KMIP_KEYFMT_TRANSPARENT_SYMMETRIC, 0, key, sizeof(key));
+	ASSERT_EQ(0, skp_kmip_resp_parse(buf, n, &resp, &err));
+	ASSERT_EQ(-EPROTO, skp_kmip_parse_get_key(&resp.items[0], &k, &kl, &err));
+	skp_kmip_resp_free(&resp);
+	/* Raw */
+	n = get_answer(buf, KMIP_KEYFMT_RAW, 0, key, sizeof(key));
+	ASSERT_EQ(0, skp_kmip_resp_parse(buf, n, &resp, &err));
+	ASSERT_EQ(0, skp_kmip_parse_get_key(&resp.items[0], &k, &kl, &err));
+	ASSERT_EQ(0, memcmp(key, k, kl));
+	skp_secmem_free(k, kl);
+	skp_kmip_resp_free(&resp);
+	/* Opaque (2) is not a format skp reads */
+	n = get_answer(buf, 2, 0, key, sizeof(key));
+	ASSERT_EQ(0, skp_kmip_resp_parse(buf, n, &resp, &err));
+	ASSERT_EQ(-EPROTO, skp_kmip_parse_get_key(&resp.items[0], &k, &kl, &err));
+	ASSERT_NE(NULL, strstr(err.msg, "key format type 2")) TH_LOG("%s", err.msg);
+	skp_kmip_resp_free(&resp);
+}
+
+/* Every Result Reason of KMIP 1.0 to 1.4 has its name (KMIP 1.4 section 9.1.3.2.29). */
+TEST(reason_names)
+{
+	uint32_t reason;
+
+	for (reason = 0x01; reason <= 0x18; reason++) {
+		ASSERT_STRNE("Unknown Reason", skp_kmip_reason_name(reason)) TH_LOG("reason 0x%02X", reason);
+	}
+	ASSERT_STREQ("Encoding Option Error", skp_kmip_reason_name(0x12));
+	ASSERT_STREQ("Key Value Not Present", skp_kmip_reason_name(0x13));
+	ASSERT_STREQ("Attestation Required", skp_kmip_reason_name(0x14));
+	ASSERT_STREQ("Attestation Failed", skp_kmip_reason_name(0x15));
+	ASSERT_STREQ("Sensitive", skp_kmip_reason_name(0x16));
+	ASSERT_STREQ("Not Extractable", skp_kmip_reason_name(0x17));
+	ASSERT_STREQ("Object Already Exists", skp_kmip_reason_name(0x18));
+	ASSERT_STREQ("General Failure", skp_kmip_reason_name(0x100));
+	ASSERT_STREQ("Unknown Reason", skp_kmip_reason_name(0x19));	/* KMIP 2.0 */
+	ASSERT_STREQ("Unknown Reason", skp_kmip_reason_name(0));
 }
 
 TEST_HARNESS_MAIN

@@ -186,10 +186,19 @@ int skp_provider_get_keks_states(struct skp_provider *p, const char *const *uids
 				 unsigned char **keys, int *states, struct skp_err *errs,
 				 struct skp_err *err)
 {
-	int r, first = 0;
+	return skp_provider_get_keks_from(p, uids, n, keys, states, NULL, -1, errs, err);
+}
+
+int skp_provider_get_keks_from(struct skp_provider *p, const char *const *uids, size_t n,
+			       unsigned char **keys, int *states, int *nodes, int avoid,
+			       struct skp_err *errs, struct skp_err *err)
+{
+	int r, first = 0, node = avoid >= 0 && p->n > 1 ? (avoid + 1) % (int)p->n : 0;
 
 	for (size_t i = 0; i < n; i++) {
 		keys[i] = NULL;
+		if (nodes)
+			nodes[i] = -1;
 		if (states)
 			states[i] = 0;
 		if (errs)
@@ -204,6 +213,7 @@ int skp_provider_get_keks_states(struct skp_provider *p, const char *const *uids
 		return r;
 	}
 	p->kms->n_get_items += n;
+	p->kms->last_node = node;
 	for (size_t i = 0; i < n; i++) {
 		struct skp_err e = {0};
 		struct fake_kms_key *k = lookup(p, uids[i], &e);
@@ -221,6 +231,10 @@ int skp_provider_get_keks_states(struct skp_provider *p, const char *const *uids
 			continue;
 		}
 		memcpy(keys[i], k->key, SKP_KEK_LEN);
+		if (k->bad_nodes & (1u << node))
+			keys[i][0] ^= (unsigned char)(0x5a + node);	/* wrong, and each node its own way */
+		if (nodes)
+			nodes[i] = node;
 		if (states)
 			states[i] = k->state;
 		if (errs)

@@ -2,8 +2,9 @@
 /*
  * A fake of daemon/lib/provider.h for unit tests: each provider name is backed by an
  * in-memory KMS (a key store with KMIP States) that outlives the provider objects, as a
- * real KMS outlives skpd.  It counts requests by kind, and can refuse a given key or be
- * down altogether.
+ * real KMS outlives skpd.  It counts requests by kind, and can refuse a given key, serve
+ * it wrong from given nodes, or be down altogether.  Gets go to node 0, or with a node
+ * to avoid, to the next one.
  */
 #ifndef SKP_FAKE_KMS_H
 #define SKP_FAKE_KMS_H
@@ -22,6 +23,7 @@ struct fake_kms_key {
 	int state;			/* KMIP: 2 Active, 3 Deactivated, 4 Compromised */
 	uint32_t revoke_reason;		/* KMIP_REVOKE_*, 0 never revoked */
 	int refuse;			/* every request naming this key fails with it (-EACCES...) */
+	unsigned int bad_nodes;		/* bit i: node i serves this key with wrong bytes */
 };
 
 struct fake_kms {
@@ -32,6 +34,7 @@ struct fake_kms {
 	size_t n_keys;
 	/* Requests by kind: a batch of Gets is one request. */
 	unsigned long n_create, n_get, n_get_items, n_attrs, n_revoke, n_check;
+	int last_node;			/* the node that served the last Get */
 };
 
 /* The KMS behind provider `name`, made empty on first use. */
