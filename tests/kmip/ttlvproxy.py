@@ -34,6 +34,7 @@ past its parent), independent of skp's and PyKMIP's: a request or answer it cann
 or whose re-encoding differs from the bytes received, is logged as ERROR and the
 connection closed.  One line per message and per rewrite goes to --log (never key bytes).
 Prints "ready HOST:PORT" on stdout once listening (PORT 0 picks a free port).
+ttlvproxy.py --self-test checks that the reader refuses malformed TTLV.
 """
 import argparse
 import socket
@@ -465,7 +466,39 @@ class Proxy:
             threading.Thread(target=self.serve, args=(conn, self.nconn), daemon=True).start()
 
 
+def self_test():
+    """The reader refuses what it must (the proxy is only an oracle if it is strict)."""
+    msg = s_(T_RESPONSE, s_(T_RESP_HEADER, s_(T_VERSION, int_(T_MAJOR, 1), int_(T_MINOR, 4)),
+                            int_(T_BATCH_COUNT, 1)),
+             s_(T_BATCH_ITEM, enum_(T_OPERATION, OP_GET), Item(T_BATCH_ID, BYTES, b'\0\0\0\1'),
+                enum_(T_STATUS, 0), s_(T_RESP_PAYLOAD, text_(T_UID, 'key-1'))))
+    good = encode(msg)
+    assert encode(parse_message(good, T_RESPONSE)) == good
+    uid = good.index(b'key-1')
+    bad = {
+        'non-zero padding': good[:uid + 5] + b'\1' + good[uid + 6:],
+        'Integer of length 8': good.replace(b'\x42\x00\x6a\x02\x00\x00\x00\x04', b'\x42\x00\x6a\x02\x00\x00\x00\x08', 1),
+        'item past its parent': good[:4] + struct.pack('>I', len(good) - 16) + good[8:-8],
+        'unknown type': good.replace(b'\x42\x00\x94\x07', b'\x42\x00\x94\x0c', 1),
+        'Boolean 2': good.replace(b'\x42\x00\x7f\x05\x00\x00\x00\x04\x00\x00\x00\x00',
+                                  b'\x42\x00\x7f\x06\x00\x00\x00\x08\x00\x00\x00\x00', 1)
+                             .replace(b'\x00\x00\x00\x00\x42\x00\x7c', b'\x00\x00\x00\x02\x42\x00\x7c', 1),
+        'another root': good.replace(b'\x42\x00\x7b', b'\x42\x00\x78', 1),
+    }
+    for what, b in bad.items():
+        assert b != good, what
+        try:
+            parse_message(b, T_RESPONSE)
+        except TTLVError as e:
+            print('refused %s: %s' % (what, e))
+            continue
+        sys.exit('self-test: %s accepted' % what)
+    print('self-test ok')
+
+
 def main():
+    if sys.argv[1:] == ['--self-test']:
+        return self_test()
     ap = argparse.ArgumentParser(description='KMIP proxy rewriting PyKMIP answers (skp tests)')
     ap.add_argument('--listen', required=True)
     ap.add_argument('--target', required=True)
