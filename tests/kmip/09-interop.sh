@@ -121,7 +121,7 @@ extra_item() {
 	start_ttlvproxy "$node0" extra-item
 	run kms --server "$tproxy" --protocol 1.4 get "$kek"
 	refused "a Get answered with two batch items"
-	seen "\[Get\] -> \[Success,Success\] rewrote extra-item"
+	seen "\[Get\] -> \[Success x2\] rewrote extra-item"
 	run kms --server "$tproxy" get "$kek"
 	refused "a Discover Versions answered with two batch items"
 	run kms --server "$tproxy" --server "$node1" --protocol 1.4 --health get "$kek"

@@ -188,6 +188,17 @@ def op_name(op):
     return OP_NAMES.get(op, 'op 0x%02X' % op)
 
 
+def runs(names):
+    """'Get x500' for 500 Gets in a row: one log line stays readable."""
+    out = []
+    for n in names:
+        if out and out[-1][0] == n:
+            out[-1][1] += 1
+        else:
+            out.append([n, 1])
+    return ','.join(n if k == 1 else '%s x%d' % (n, k) for n, k in out)
+
+
 def check_request(msg):
     """What skp must send: a header with a version and a true Batch Count, distinct IDs."""
     header = msg.val[0] if msg.val else None
@@ -382,7 +393,7 @@ class Proxy:
         check_request(req)
         version = req.val[0].child(T_VERSION)
         items = batch_items(req)
-        ops = ','.join(op_name(op_of(i)) for i in items)
+        ops = runs(op_name(op_of(i)) for i in items)
         vtext = '%d.%d' % (version.child(T_MAJOR).int(), version.child(T_MINOR).int())
         if self.credential:
             why = self.credential_ok(req.val[0])
@@ -415,8 +426,8 @@ class Proxy:
         answer = self.response(version, out) if not forward else resp
         if forward:
             set_batch(resp, out)
-        status = ','.join(STATUS_NAMES.get(i.child(T_STATUS).int(), '?') if i.child(T_STATUS) else '-'
-                          for i in batch_items(answer))
+        status = runs(STATUS_NAMES.get(i.child(T_STATUS).int(), '?') if i.child(T_STATUS) else '-'
+                      for i in batch_items(answer))
         self.log('conn %d: %s [%s] -> [%s]%s' % (c.num, vtext, ops, status,
                                                  ' rewrote ' + ' '.join(notes) if notes else ''))
         out_raw = encode(answer)
