@@ -502,11 +502,10 @@ def self_test():
         assert b != good, what
         try:
             parse_message(b, T_RESPONSE)
-        except TTLVError as e:
-            print('refused %s: %s' % (what, e))
+        except TTLVError:
             continue
         sys.exit('self-test: %s accepted' % what)
-    print('self-test ok')
+    print('self-test ok: %d malformed messages refused' % len(bad))
 
 
 def main():
