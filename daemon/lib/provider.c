@@ -980,10 +980,13 @@ static int find_created(struct skp_provider *p, const char *name, char *uid, siz
 		m = i;
 		state = a.state;
 	}
-	if (match != 1)
+	/* Hits that are not ours: a server that ignores the Name filter.  The list is
+	 * complete (fewer than FOUND_MAX), so none of them is the lost key: create again. */
+	if (match == 0)
+		return 0;
+	if (match > 1)
 		return skp_err_set(err, -EEXIST, "create %s: outcome unknown, and of the %zu object(s) Locate found "
-				   "by this name %zu %s an AES-256 key of that name", name, n, match,
-				   match == 1 ? "is" : "are");
+				   "by this name %zu are an AES-256 key of that name", name, n, match);
 	if (state != 2 && (r = activate_kek(p, found[m], err)))
 		return skp_err_wrap(err, "key %s created but not activated", found[m]);
 	if (snprintf(uid, uid_size, "%s", found[m]) >= (int)uid_size)

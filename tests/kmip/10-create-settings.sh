@@ -61,7 +61,7 @@ expect_fail "${KB[@]}" get "$plain"; assert_contains "$out" "Permission Denied"
 # A policy that denies skp: the Create passes, the Activate right after it is refused.
 rc=0; out=$("${K[@]}" create-kek "deny-$name" --operation-policy-name skp-deny 2>&1) || rc=$?
 assert_eq "$rc" 7 "exit code of a refused KEK"
-assert_contains "$out" "created but not activated: Activate failed: Permission Denied (reason 0x0C)"
+assert_contains "$out" "created but not activated: Activate refused (Activate failed: Permission Denied (reason 0x0C)"
 # So does a policy name the server does not know.
 expect_fail "${K[@]}" create-kek "nopol-$name" --operation-policy-name no-such-policy
 assert_contains "$out" "Activate failed: Permission Denied"
