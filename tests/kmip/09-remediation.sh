@@ -1,0 +1,32 @@
+#!/bin/bash
+# skpd's remediation pass against PyKMIP (build/test-bin/remediation-pass: skpd's own
+# objects, the devices registered without a mapping): the KEKs' States in batched Get
+# Attributes, each KEK asked once (a copy shares one), and each device's finding: a
+# revoked KEK, a KEK of another client (refused) and a missing one fail alone.
+source "$(dirname "$0")/lib.inc" 1
+drv=${SKP_REMEDIATION_PASS:-$repo/build/test-bin/remediation-pass}
+[ -x "$drv" ] || fail "$drv not built: run make daemon"
+pyk create 10 "rem-$RANDOM" > "$work/uids"
+revoked=$(sed -n 3p "$work/uids")
+"${K[@]}" revoke "$revoked" -q
+other=$(/usr/bin/python3 "$repo/tests/bench/kmip-pykmip.py" 127.0.0.1 "$base" "$SKP_KMS_CA" \
+	"$SKP_KMS_CERT_B" "$SKP_KMS_KEY_B" create 1 "rem-b-$RANDOM")
+{ echo "d-other corp $other"; echo "d-gone corp no-such-uid"
+  n=0; while read -r u; do echo "d$n corp $u"; n=$((n + 1)); done < "$work/uids"
+  echo "d0copy corp $(head -n 1 "$work/uids")"; } > "$work/list"
+{ printf '[skpd]\nskptab = %s/skptab\n\n[provider "corp"]\n' "$work"
+  for s in $SKP_KMS_SERVERS; do echo "server = $s"; done
+  printf 'ca = %s\ncert = %s\nkey = %s\ndefault = true\n' "$SKP_KMS_CA" "$SKP_KMS_CERT" "$SKP_KMS_KEY"
+} > "$work/skpd.conf"
+out=$("$repo/tests/bench/remediation-pass" "$drv" "$work/skpd.conf" "$work/list" "$SKP_KMS_DIR" 2>"$work/log") ||
+	{ cat "$work/log"; fail "remediation pass: $out"; }
+echo "$out"
+# The keys after a refused one in the batch were answered too (PyKMIP stops a batch at a
+# failed item: they are asked again).
+assert_contains "$out" "usable 10 of 13"
+assert_contains "$out" "d2: KEK $revoked is Deactivated in the KMS, not Active"
+assert_contains "$out" "d-other: KEK check failed: Get Attributes failed: Permission Denied"
+assert_contains "$out" "d-gone: KEK check failed: Get Attributes failed: Item Not Found"
+# 12 KEKs for 13 devices: one request, and one more per refused key the batch stopped at.
+req=$(sed -n 's/^requests //p' <<< "$out")
+[ "$req" -ge 1 ] && [ "$req" -le 3 ] || fail "request messages of the pass: $req, want 1 to 3"
