@@ -79,15 +79,6 @@ static void rem_answer(struct rem_item *v, int state, const struct skp_err *e)
 		v->problem[0] = '\0';
 }
 
-static void rem_fail(struct rem_item **v, size_t n, int code, const char *msg)
-{
-	struct skp_err e = {0};
-
-	skp_err_set(&e, code, "%s", msg);
-	for (size_t i = 0; i < n; i++)
-		rem_answer(v[i], 0, &e);
-}
-
 /* The States of one provider's KEKs (v sorted by KEK) in batched requests, as boot.c
  * fetches KEKs: at 1,000 devices and 100 ms RTT, one Get Attributes each took minutes. */
 static void remediate_provider(struct skp_provider *p, struct rem_item **v, size_t n)
@@ -99,7 +90,9 @@ static void remediate_provider(struct skp_provider *p, struct rem_item **v, size
 	size_t nu = 0, k = 0;
 
 	if (!uids || !states || !errs) {
-		rem_fail(v, n, -ENOMEM, "out of memory");
+		skp_err_set(&err, -ENOMEM, "out of memory");
+		for (size_t i = 0; i < n; i++)
+			rem_answer(v[i], 0, &err);
 		goto out;
 	}
 	for (size_t i = 0; i < n; i++)

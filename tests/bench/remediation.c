@@ -13,10 +13,11 @@
  *
  * Like skpd: configuration and providers are loaded, the health worker is started and
  * probes once (connections up, versions negotiated, as the probes every health_interval
- * leave them).  It prints "warm" and waits for a line on stdin (the caller counts the
- * KMS's requests from here), then runs one pass as main.c's loop does (request, wait for
- * the worker's pipe, collect) and prints "pass SECONDS", "usable U of N", and one line
- * per device with a finding: "NAME: FINDING".
+ * leave them), then one pass runs as main.c's loop does it (request, wait for the
+ * worker's pipe, collect).  Prints "pass SECONDS", "requests N" (the request messages
+ * sent to the KMS during the pass: every one goes through skp_tls_send, wrapped here
+ * with -Wl,--wrap=skp_tls_send), "usable U of N", and one line per device with a
+ * finding: "NAME: FINDING".
  */
 #include <errno.h>
 #include <poll.h>
@@ -27,8 +28,24 @@
 
 #include "health.h"
 #include "skpd.h"
+#include "tls.h"
 
 #define UNANSWERED "(not answered)"
+
+static unsigned long n_sent;
+
+int __real_skp_tls_send(struct skp_tls_conn *c, const void *buf, size_t len, int timeout_ms, int *sent_any,
+			struct skp_err *err);
+int __wrap_skp_tls_send(struct skp_tls_conn *c, const void *buf, size_t len, int timeout_ms, int *sent_any,
+			struct skp_err *err);
+
+/* The health worker's thread sends; main reads the count once the pass is collected. */
+int __wrap_skp_tls_send(struct skp_tls_conn *c, const void *buf, size_t len, int timeout_ms, int *sent_any,
+			struct skp_err *err)
+{
+	__atomic_add_fetch(&n_sent, 1, __ATOMIC_SEQ_CST);
+	return __real_skp_tls_send(c, buf, len, timeout_ms, sent_any, err);
+}
 
 static double now_s(void)
 {
@@ -71,7 +88,6 @@ int main(int argc, char **argv)
 {
 	struct skpd *d = calloc(1, sizeof(*d));
 	struct skp_err err = {0};
-	char go[16];
 	size_t usable = 0;
 	FILE *list;
 	double t;
@@ -96,13 +112,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "remediation-pass: no probe answer\n");
 		return 1;
 	}
-	printf("warm\n");
-	fflush(stdout);
-	if (!fgets(go, sizeof(go), stdin))
-		return 1;
-
 	for (size_t i = 0; i < d->n_devs; i++)
 		snprintf(d->devs[i].problem, sizeof(d->devs[i].problem), UNANSWERED);
+	__atomic_store_n(&n_sent, 0, __ATOMIC_SEQ_CST);
 	t = now_s();
 	health_request_remediation(d);
 	if (wait_answer(d, 600000) < 0) {
@@ -111,6 +123,7 @@ int main(int argc, char **argv)
 	}
 	t = now_s() - t;
 	printf("pass %.3f\n", t);
+	printf("requests %lu\n", __atomic_load_n(&n_sent, __ATOMIC_SEQ_CST));
 	for (size_t i = 0; i < d->n_devs; i++)
 		usable += !d->devs[i].problem[0];
 	printf("usable %zu of %zu\n", usable, d->n_devs);

@@ -12,8 +12,8 @@
 # are registered in skpd's device list as op_open does after loading a table, without a
 # mapping; remediation reads nothing else.  The worker probes once first (connections up,
 # versions negotiated, as a running skpd's probes leave them); then one pass is timed, from
-# the request to the main thread applying the findings, and the request messages the
-# PyKMIP nodes log meanwhile are counted.  One run.
+# the request to the main thread applying the findings, with the request messages sent
+# to the KMS meanwhile.  One run.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 after=$repo/build/test-bin/remediation-pass
@@ -65,7 +65,7 @@ conf "$work/c100" "127.0.0.1:$p0" "127.0.0.1:$p1"
 # run DRIVER CONF: "SECONDS REQUESTS" of one pass; every device must be found usable.
 run() {
 	local out
-	out=$("$repo/tests/bench/remediation-pass" "$1" "$2" "$work/list" "$SKP_KMS_DIR" 2> "$work/log")
+	out=$("$1" "$2" "$work/list" 2> "$work/log")
 	grep -q "^usable $N of $N\$" <<< "$out" || { echo "$out" | head; tail "$work/log"; exit 1; } >&2
 	echo "$(sed -n 's/^pass //p' <<< "$out") $(sed -n 's/^requests //p' <<< "$out")"
 }
