@@ -552,6 +552,17 @@ static int build(struct skp_provider *p, struct job *job, struct flight *f, stru
 	if (r)
 		return r;
 	job->build(job, &f->req, f->items, f->cnt);
+	/* A batch asks the server to go on past a failed item (a key it refuses or lacks):
+	 * under the default, Stop, PyKMIP leaves the items after it unanswered.  The option
+	 * belongs in the header, so the request is built again with it. */
+	if (f->req.n_items > 1 && !o.batch_continue) {
+		skp_kmip_req_free(&f->req);
+		o.batch_continue = 1;
+		r = skp_kmip_req_init(&f->req, &o, err);
+		if (r)
+			return r;
+		job->build(job, &f->req, f->items, f->cnt);
+	}
 	return skp_kmip_req_finish(&f->req, err);
 }
 
