@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * One remediation pass of skpd, against a real KMS (tests/bench/remediation.sh, and
- * tests/kmip/09-remediation.sh for the findings):
+ * tests/kmip/12-remediation.sh for the findings):
  *
  *   remediation-pass SKPD_CONF LIST        LIST: lines "NAME PROVIDER KEK_UID"
  *
