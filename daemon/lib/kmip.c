@@ -44,6 +44,8 @@ int skp_kmip_req_init(struct skp_kmip_req *r, const struct skp_kmip_opts *o, str
 		skp_ttlv_end(&r->enc);
 		skp_ttlv_end(&r->enc);
 	}
+	if (o && o->batch_continue)
+		skp_ttlv_enum(&r->enc, KMIP_TAG_BATCH_ERROR_CONTINUATION, 1);	/* Continue */
 	skp_ttlv_int(&r->enc, KMIP_TAG_BATCH_COUNT, 0);
 	r->batch_count_off = skp_ttlv_last_value(&r->enc);
 	skp_ttlv_end(&r->enc);

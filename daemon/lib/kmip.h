@@ -140,6 +140,9 @@ struct skp_kmip_opts {
 	const char *password;
 	uint32_t max_response;		/* Maximum Response Size, 0 = omit */
 	int no_batch_ids;		/* omit Unique Batch Item IDs (known-answer tests) */
+	/* Batch Error Continuation Option Continue, for requests of more than one item: a
+	 * failed item does not end the batch (the default, Stop, leaves the rest unanswered). */
+	int batch_continue;
 	/* Added to every Create's Template-Attribute after skp's own (a provider's
 	 * operation_policy_name, object_group, attribute); must outlive the request. */
 	const struct skp_kmip_attr *create_attrs;

@@ -552,6 +552,17 @@ static int build(struct skp_provider *p, struct job *job, struct flight *f, stru
 	if (r)
 		return r;
 	job->build(job, &f->req, f->items, f->cnt);
+	/* A batch asks the server to go on past a failed item (a key it refuses or lacks):
+	 * under the default, Stop, PyKMIP leaves the items after it unanswered.  The option
+	 * belongs in the header, so the request is built again with it. */
+	if (f->req.n_items > 1 && !o.batch_continue) {
+		skp_kmip_req_free(&f->req);
+		o.batch_continue = 1;
+		r = skp_kmip_req_init(&f->req, &o, err);
+		if (r)
+			return r;
+		job->build(job, &f->req, f->items, f->cnt);
+	}
 	return skp_kmip_req_finish(&f->req, err);
 }
 
@@ -1323,6 +1334,100 @@ int skp_provider_get_keks_from(struct skp_provider *p, const char *const *uids, 
 			keys[i] = NULL;
 		}
 	}
+	free(pending);
+	return r;
+}
+
+/* ---- batched States (Get Attributes), spread over the nodes as the Gets are ---- */
+
+struct state_fetch {
+	const char *const *uids;
+	int *states;
+	struct skp_err *errs, *err;
+	int first_err;
+};
+
+static void states_build(struct job *job, struct skp_kmip_req *r, const size_t *items, size_t cnt)
+{
+	static const char *const state_attr[] = { "State" };
+	struct state_fetch *sf = job->ctx;
+
+	for (size_t q = 0; q < cnt; q++)
+		skp_kmip_add_get_attrs(r, sf->uids[items[q]], state_attr, 1);
+}
+
+/* Item q of the answer; its error is worded as a single Get Attributes' would be. */
+static int states_item(const struct flight *f, size_t q, int *state, struct skp_err *e)
+{
+	const struct skp_kmip_result *res = skp_kmip_resp_find(&f->resp, (uint32_t)q);
+	struct skp_key_attrs a;
+	int r;
+
+	if (!res)
+		return skp_err_set(e, -EPROTO, "KMIP: no result for batch item %zu", q);
+	r = skp_kmip_result_check(res, KMIP_OP_GET_ATTRIBUTES, e);
+	if (!r)
+		r = skp_kmip_parse_attrs(res, &a, e);
+	if (!r)
+		*state = a.state;
+	return r;
+}
+
+/* Every key of the answer; a key's error is that key's (the node answered). */
+static int states_answer(struct job *job, struct flight *f, struct skp_err *e)
+{
+	struct state_fetch *sf = job->ctx;
+
+	(void)e;
+	for (size_t q = 0; q < f->cnt; q++) {
+		size_t ki = f->items[q];
+		struct skp_err ke = { 0 };
+		int kr = states_item(f, q, &sf->states[ki], &ke);
+
+		if (sf->errs)
+			sf->errs[ki] = ke;
+		if (kr && !sf->first_err) {
+			sf->first_err = kr;
+			if (sf->err)
+				*sf->err = ke;
+		}
+	}
+	if (sf->first_err && !sf->errs)
+		job->stop = sf->first_err;	/* the caller wants all or nothing */
+	return 0;
+}
+
+int skp_provider_get_states(struct skp_provider *p, const char *const *uids, size_t n, int *states,
+			    struct skp_err *errs, struct skp_err *err)
+{
+	struct skp_err xe = { 0 };
+	struct state_fetch sf = { uids, states, errs, &xe, 0 };
+	struct job job = { .n = n, .per_req = SKP_PROVIDER_BATCH_MAX, .idempotent = 1, .build = states_build,
+			   .answer = states_answer, .ctx = &sf };
+	size_t *pending, npend = n, i;
+	int r;
+
+	for (i = 0; i < n; i++) {
+		states[i] = 0;
+		if (errs)
+			skp_err_set(&errs[i], -EAGAIN, "not asked");
+	}
+	if (!n)
+		return 0;
+	pending = calloc(n, sizeof(*pending));
+	if (!pending)
+		return skp_err_set(err, -ENOMEM, "out of memory");
+	for (i = 0; i < n; i++)
+		pending[i] = i;
+	r = exchange(p, &job, pending, &npend, NULL, &xe);
+	/* The items no node answered share the exchange's error (job.stop: errs is NULL). */
+	if (r && errs)
+		for (i = 0; i < npend; i++)
+			errs[pending[i]] = xe;
+	if (!r)
+		r = sf.first_err;
+	if (r && err)
+		*err = xe;
 	free(pending);
 	return r;
 }

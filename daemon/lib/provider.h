@@ -93,6 +93,16 @@ int skp_provider_get_keks_states(struct skp_provider *p, const char *const *uids
 int skp_provider_get_keks_from(struct skp_provider *p, const char *const *uids, size_t n,
 			       unsigned char **keys, int *states, int *nodes, int avoid,
 			       struct skp_err *errs, struct skp_err *err);
+/*
+ * The State (1..6 as KMIP) of n keys, one Get Attributes each, batched and spread over
+ * the nodes as skp_provider_get_keks does; states[i] is 0 when the KMS did not say.
+ * errs != NULL: errs[i] per key, worded as skp_provider_get_attrs would (a key the KMS
+ * refuses fails alone; keys no node answered share the exchange's error); returns 0
+ * only if every State was read, else the first error.  errs == NULL: the first failure
+ * fails the call.
+ */
+int skp_provider_get_states(struct skp_provider *p, const char *const *uids, size_t n, int *states,
+			    struct skp_err *errs, struct skp_err *err);
 /* Any length key (<= SKP_KMIP_KEY_MAX) for tools: *key in secmem, free with *len. */
 int skp_provider_get_key(struct skp_provider *p, const char *uid, unsigned char **key, size_t *len,
 			 struct skp_err *err);

@@ -58,27 +58,88 @@ struct health {
 	size_t n_rem;
 };
 
+/* Items by provider, then by KEK: a provider's KEKs make one job, each KEK asked once. */
+static int rem_cmp(const void *a, const void *b)
+{
+	const struct rem_item *x = *(const struct rem_item *const *)a;
+	const struct rem_item *y = *(const struct rem_item *const *)b;
+	int c = strcmp(x->provider, y->provider);
+
+	return c ? c : strcmp(x->kek_uid, y->kek_uid);
+}
+
+static void rem_answer(struct rem_item *v, int state, const struct skp_err *e)
+{
+	if (e->code)
+		snprintf(v->problem, sizeof(v->problem), "KEK check failed: %.170s", e->msg);
+	else if (state != 2)
+		snprintf(v->problem, sizeof(v->problem), "KEK %.60s is %s in the KMS, not Active",
+			 v->kek_uid, skp_kmip_state_name((uint32_t)state));
+	else
+		v->problem[0] = '\0';
+}
+
+/* The States of one provider's KEKs (v sorted by KEK) in batched requests, as boot.c
+ * fetches KEKs: at 1,000 devices and 100 ms RTT, one Get Attributes each took minutes. */
+static void remediate_provider(struct skp_provider *p, struct rem_item **v, size_t n)
+{
+	const char **uids = calloc(n, sizeof(*uids));
+	int *states = calloc(n, sizeof(*states));
+	struct skp_err *errs = calloc(n, sizeof(*errs));
+	struct skp_err err = {0};
+	size_t nu = 0, k = 0;
+
+	if (!uids || !states || !errs) {
+		skp_err_set(&err, -ENOMEM, "out of memory");
+		for (size_t i = 0; i < n; i++)
+			rem_answer(v[i], 0, &err);
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (!nu || strcmp(uids[nu - 1], v[i]->kek_uid))
+			uids[nu++] = v[i]->kek_uid;
+	skp_provider_get_states(p, uids, nu, states, errs, &err);
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(uids[k], v[i]->kek_uid))
+			k++;
+		rem_answer(v[i], states[k], &errs[k]);
+	}
+out:
+	free(uids);
+	free(states);
+	free(errs);
+}
+
 static void remediate(struct health *h, struct rem_item *v, size_t n)
 {
-	for (size_t i = 0; i < n; i++) {
-		struct skp_provider *p = NULL;
-		struct skp_key_attrs a;
-		struct skp_err err = {0};
+	struct rem_item **s = calloc(n, sizeof(*s));
+	size_t i, j;
 
-		for (size_t j = 0; j < h->n; j++)
-			if (!strcmp(h->names[j], v[i].provider))
-				p = h->p[j];
-		if (!p)
-			snprintf(v[i].problem, sizeof(v[i].problem), "provider \"%s\" is not configured: the "
-				 "device cannot be reopened after a restart", v[i].provider);
-		else if (skp_provider_get_attrs(p, v[i].kek_uid, &a, &err) < 0)
-			snprintf(v[i].problem, sizeof(v[i].problem), "KEK check failed: %.170s", err.msg);
-		else if (a.state != 2)
-			snprintf(v[i].problem, sizeof(v[i].problem), "KEK %.60s is %s in the KMS, not Active",
-				 v[i].kek_uid, skp_kmip_state_name((uint32_t)a.state));
-		else
-			v[i].problem[0] = '\0';
+	if (!s) {
+		for (i = 0; i < n; i++)
+			snprintf(v[i].problem, sizeof(v[i].problem), "KEK check failed: out of memory");
+		return;
 	}
+	for (i = 0; i < n; i++)
+		s[i] = &v[i];
+	qsort(s, n, sizeof(*s), rem_cmp);
+	for (i = 0; i < n; i = j) {
+		struct skp_provider *p = NULL;
+
+		for (j = i + 1; j < n && !strcmp(s[j]->provider, s[i]->provider); j++)
+			;
+		for (size_t q = 0; q < h->n; q++)
+			if (!strcmp(h->names[q], s[i]->provider))
+				p = h->p[q];
+		if (p) {
+			remediate_provider(p, s + i, j - i);
+			continue;
+		}
+		for (size_t q = i; q < j; q++)
+			snprintf(s[q]->problem, sizeof(s[q]->problem), "provider \"%s\" is not configured: the "
+				 "device cannot be reopened after a restart", s[q]->provider);
+	}
+	free(s);
 }
 
 static void probe(struct health *h, struct probe *out)

@@ -11,8 +11,9 @@ assert_contains "$out" "fetched 500 of 500 keys"
 # Two messages: the connection's Discover Versions (protocol negotiated) and the batch.
 assert_eq "$(($(count "Received request") - before))" 2 "number of request messages for 500 Gets"
 assert_eq "$(($(count "Processing operation: DiscoverVersions") - dv))" 1 "negotiations"
-# A batch mixing good and unknown UIDs: a result per item, the bad one named.
-{ head -n 3 "$work/uids"; echo no-such-uid; } > "$work/mixed"
+# A batch mixing good and unknown UIDs: a result per item, the bad one named, the keys
+# after it fetched too (the request asks PyKMIP to continue past a failed item).
+{ echo no-such-uid; head -n 3 "$work/uids"; } > "$work/mixed"
 expect_fail "${K[@]}" get-batch "$work/mixed"
 assert_contains "$out" "fetched 3 of 4 keys"
 assert_contains "$out" "error no-such-uid"

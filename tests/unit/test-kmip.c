@@ -282,6 +282,34 @@ TEST(request_batch_ids_auth_and_version)
 	ASSERT_EQ(-EINVAL, skp_kmip_req_init(&r, &o, &err));
 }
 
+/* Batch Error Continuation Option Continue (42000E, enum 1) in the header, before Batch
+ * Count, only when asked: the provider asks it for requests of more than one item. */
+TEST(request_batch_continue)
+{
+	struct skp_kmip_opts o = { .major = 1, .minor = 4 };
+	struct skp_kmip_req r;
+	struct skp_err err = { 0 };
+	unsigned char *opt, *count;
+
+	ASSERT_EQ(0, skp_kmip_req_init(&r, &o, &err));
+	skp_kmip_add_get(&r, "a");
+	ASSERT_EQ(0, skp_kmip_req_finish(&r, &err));
+	ASSERT_FALSE(has_payload(&r, "42000e05"));
+	skp_kmip_req_free(&r);
+	o.batch_continue = 1;
+	ASSERT_EQ(0, skp_kmip_req_init(&r, &o, &err));
+	skp_kmip_add_get(&r, "a");
+	skp_kmip_add_get(&r, "b");
+	ASSERT_EQ(0, skp_kmip_req_finish(&r, &err));
+	ASSERT_EQ(0, skp_ttlv_validate(r.enc.buf, r.enc.len, 0, &err));
+	opt = memmem(r.enc.buf, r.enc.len, "\x42\x00\x0e\x05\x00\x00\x00\x04\x00\x00\x00\x01\x00\x00\x00\x00", 16);
+	count = memmem(r.enc.buf, r.enc.len, "\x42\x00\x0d\x02\x00\x00\x00\x04\x00\x00\x00\x02", 12);
+	ASSERT_NE(NULL, opt);
+	ASSERT_NE(NULL, count);
+	ASSERT_TRUE(opt < count);
+	skp_kmip_req_free(&r);
+}
+
 TEST(request_create_settings_and_credential)
 {
 	static const struct skp_kmip_attr extra[] = {

@@ -286,6 +286,46 @@ int skp_provider_get_attrs(struct skp_provider *p, const char *uid, struct skp_k
 	return 0;
 }
 
+/* One request for all the keys; a key the KMS refuses or lacks fails alone, as in the
+ * real batch. */
+int skp_provider_get_states(struct skp_provider *p, const char *const *uids, size_t n, int *states,
+			    struct skp_err *errs, struct skp_err *err)
+{
+	int r, first = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		states[i] = 0;
+		if (errs)
+			skp_err_set(&errs[i], -EAGAIN, "not asked");
+	}
+	if (!n)
+		return 0;
+	r = request(p, &p->kms->n_attrs, err);
+	if (r < 0) {
+		for (size_t i = 0; errs && i < n; i++)
+			errs[i] = *err;
+		return r;
+	}
+	p->kms->n_attrs_items += n;
+	for (size_t i = 0; i < n; i++) {
+		struct skp_err e = {0};
+		struct fake_kms_key *k = lookup(p, uids[i], &e);
+
+		if (errs)
+			errs[i] = e;
+		if (!k) {
+			if (!first) {
+				first = e.code;
+				if (err)
+					*err = e;
+			}
+			continue;
+		}
+		states[i] = k->state;
+	}
+	return first;
+}
+
 int skp_provider_revoke(struct skp_provider *p, const char *uid, uint32_t reason, const char *msg,
 			struct skp_err *err)
 {

@@ -32,9 +32,10 @@ struct fake_kms {
 	int refuse_create;		/* Create fails with it */
 	struct fake_kms_key keys[FAKE_KMS_KEYS];
 	size_t n_keys;
-	/* Requests by kind: a batch of Gets is one request. */
+	/* Requests by kind: a batch of Gets (or of Get Attributes) is one request. */
 	unsigned long n_create, n_get, n_get_items, n_attrs, n_revoke, n_check;
 	int last_node;			/* the node that served the last Get */
+	unsigned long n_attrs_items;	/* keys asked in Get Attributes requests */
 };
 
 /* The KMS behind provider `name`, made empty on first use. */

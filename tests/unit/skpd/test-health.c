@@ -117,6 +117,126 @@ TEST_F(hl, remediation_reports_a_retired_kek)
 	ASSERT_EQ(NULL, dev_find(d, "r"));
 }
 
+/*
+ * Remediation over many devices on two providers: one batched request per provider, a
+ * KEK shared by copies asked once, and the same findings per device as one Get
+ * Attributes each gave: a retired KEK, a KEK the KMS refuses (that device alone), a
+ * provider down (its devices alone).
+ */
+#define REM_A	12		/* devices on kmsA, the last a copy of the first */
+#define REM_B	4
+
+FIXTURE(rem) {
+	struct env e;
+	struct skp_err err;
+	char names[REM_A + REM_B][16];
+	char uid[REM_A + REM_B][SKP_KEK_UID_MAX];
+};
+
+FIXTURE_SETUP(rem)
+{
+	static const char *const provs[] = {"kmsA", "kmsB"};
+	char dev[REM_A + REM_B][PATH_MAX + 32];
+	struct skpd *d;
+	struct sbuf out = {0};
+
+	ASSERT_EQ(0, env_init(&self->e, provs, 2, &self->err)) TH_LOG("%s", self->err.msg);
+	ASSERT_EQ(0, env_start(&self->e, &self->err)) TH_LOG("%s", self->err.msg);
+	d = self->e.d;
+	for (int i = 0; i < REM_A + REM_B; i++) {
+		snprintf(self->names[i], sizeof(self->names[i]), "%c%d", i < REM_A ? 'a' : 'b', i);
+		ASSERT_EQ(0, env_dev(&self->e, self->names[i], 1, dev[i], sizeof(dev[i])));
+		if (i == REM_A - 1) {	/* a copy of a0: same header, same KEK */
+			unsigned char *area = malloc(SKP_HDR_AREA_SIZE);
+
+			ASSERT_TRUE(area != NULL);
+			ASSERT_EQ(0, env_read(dev[0], 0, area, SKP_HDR_AREA_SIZE));
+			ASSERT_EQ(0, env_write(dev[i], 0, area, SKP_HDR_AREA_SIZE));
+			free(area);
+		} else {
+			ASSERT_EQ(0, env_format(&self->e, dev[i], i < REM_A ? "kmsA" : "kmsB", 0, &self->err))
+				TH_LOG("%s", self->err.msg);
+		}
+		ASSERT_EQ(0, op_open(d, dev[i], self->names[i], 0, 0, &out, &self->err)) TH_LOG("%s", self->err.msg);
+		sb_free(&out);
+		snprintf(self->uid[i], sizeof(self->uid[i]), "%s", dev_find(d, self->names[i])->kek_uid);
+	}
+	ASSERT_STREQ(self->uid[0], self->uid[REM_A - 1]);
+	ASSERT_EQ(0, health_start(d, &self->err)) TH_LOG("%s", self->err.msg);
+	fake_kms("kmsA")->n_attrs = fake_kms("kmsA")->n_attrs_items = 0;
+	fake_kms("kmsB")->n_attrs = fake_kms("kmsB")->n_attrs_items = 0;
+}
+
+FIXTURE_TEARDOWN(rem)
+{
+	if (self->e.d)
+		health_stop(self->e.d, 0);
+	env_cleanup(&self->e);
+}
+
+static const char *problem(struct skpd *d, const char *name)
+{
+	struct device *v = dev_find(d, name);
+
+	return v ? v->problem : "(no such device)";
+}
+
+TEST_F(rem, one_batch_per_provider)
+{
+	struct skpd *d = self->e.d;
+
+	health_request_remediation(d);
+	ASSERT_EQ(1, answer(d));
+	for (int i = 0; i < REM_A + REM_B; i++) {
+		ASSERT_STREQ("", problem(d, self->names[i])) TH_LOG("%s", self->names[i]);
+	}
+	/* One request each, every distinct KEK once (a0's copy shares its KEK). */
+	ASSERT_EQ(1, fake_kms("kmsA")->n_attrs);
+	ASSERT_EQ(REM_A - 1, fake_kms("kmsA")->n_attrs_items);
+	ASSERT_EQ(1, fake_kms("kmsB")->n_attrs);
+	ASSERT_EQ(REM_B, fake_kms("kmsB")->n_attrs_items);
+}
+
+TEST_F(rem, findings_per_device)
+{
+	struct skpd *d = self->e.d;
+	char want[400];
+
+	fake_kms_key(fake_kms("kmsA"), self->uid[0])->state = 3;		/* a0 and its copy */
+	fake_kms_key(fake_kms("kmsA"), self->uid[2])->refuse = -EACCES;	/* a2 alone */
+	fake_kms("kmsB")->down = 1;						/* every b */
+	health_request_remediation(d);
+	ASSERT_EQ(1, answer(d));
+	snprintf(want, sizeof(want), "KEK %s is Deactivated in the KMS, not Active", self->uid[0]);
+	ASSERT_STREQ(want, problem(d, self->names[0]));
+	ASSERT_STREQ(want, problem(d, self->names[REM_A - 1]));
+	snprintf(want, sizeof(want), "KEK check failed: KMIP error: Permission Denied (fake KMS kmsA refuses key %s)",
+		 self->uid[2]);
+	ASSERT_STREQ(want, problem(d, self->names[2]));
+	for (int i = 1; i < REM_A - 1; i++) {
+		if (i != 2)
+			ASSERT_STREQ("", problem(d, self->names[i])) TH_LOG("%s", self->names[i]);
+	}
+	for (int i = REM_A; i < REM_A + REM_B; i++) {
+		ASSERT_STREQ("KEK check failed: provider kmsB: all 2 KMS node(s) failed: connect: Connection "
+			     "refused (fake KMS down)", problem(d, self->names[i])) TH_LOG("%s", self->names[i]);
+	}
+	ASSERT_EQ(1, fake_kms("kmsA")->n_attrs);
+	ASSERT_EQ(0, fake_kms("kmsB")->n_attrs);	/* refused while down: not counted */
+
+	/* All well again: every finding clears in the next pass. */
+	fake_kms_key(fake_kms("kmsA"), self->uid[0])->state = 2;
+	fake_kms_key(fake_kms("kmsA"), self->uid[2])->refuse = 0;
+	fake_kms("kmsB")->down = 0;
+	health_request_remediation(d);
+	ASSERT_EQ(1, answer(d));
+	for (int i = 0; i < REM_A + REM_B; i++) {
+		ASSERT_STREQ("", problem(d, self->names[i])) TH_LOG("%s", self->names[i]);
+	}
+	ASSERT_EQ(2, fake_kms("kmsA")->n_attrs);
+	ASSERT_EQ(1, fake_kms("kmsB")->n_attrs);
+}
+
 /* A reload starts a new worker and lets the old one go: hundreds in a row, some told to
  * stop in the middle of a probe.  The current worker's answers still arrive. */
 TEST_F(hl, worker_replaced_many_times)
