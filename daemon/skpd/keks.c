@@ -320,8 +320,10 @@ int kek_unwrap_slot(struct skpd *d, const char *dev, const struct skp_header *h,
 	r = unwrap(kek, s, dek, err);
 	/* A wrong copy (a buggy or hostile node, an old key_persistence file) must not
 	 * stay until restart. */
-	if (r == 1)
+	if (r == 1) {
+		skp_err_clear(err);	/* the refetch decides: a success must leave no error */
 		r = kek_refetch(d, dev, s, dek, err);
+	}
 	if (r == 0)
 		r = skp_header_verify(h, i, dek, SKP_DEK_LEN, err);
 	if (r < 0) {
