@@ -288,7 +288,8 @@ void skpd_persist_sync(struct skpd *d)
 	char *out = NULL;
 	int fd = -1;
 
-	if (mode == SKP_PERSIST_OFF)
+	/* Turned off by a reload: no more writes (the files go at the next start). */
+	if (mode == SKP_PERSIST_OFF || d->cfg.key_persistence == SKP_PERSIST_OFF)
 		return;
 	/* The set: provider and uid of each open device whose KEK is cached. */
 	for (size_t i = 0; i < d->n_devs; i++) {
