@@ -12,6 +12,7 @@
 #include "io.h"
 #include "secmem.h"
 #include "target.h"
+#include "tpm.h"
 
 #define MAX_FILE (1 << 20)
 
@@ -276,10 +277,26 @@ static int global_key(struct skp_config *cfg, const char *file, int line, const 
 	} else if (!strcmp(k, "key_persistence")) {
 		int b;
 
-		if (parse_bool(v, &b) < 0)
-			return skp_err_set(err, -EINVAL, "%s:%d: key_persistence must be true or false", file, line);
 		/* Persisting KEKs changes the threat model: skpd warns at every start (persist.c). */
-		cfg->key_persistence = b;
+		if (!strcmp(v, "tpm"))
+			cfg->key_persistence = SKP_PERSIST_TPM;
+		else if (!strcmp(v, "file"))
+			cfg->key_persistence = SKP_PERSIST_FILE;
+		else if (!strcmp(v, "off"))
+			cfg->key_persistence = SKP_PERSIST_OFF;
+		else if (parse_bool(v, &b) == 0)
+			cfg->key_persistence = b ? SKP_PERSIST_AUTO : SKP_PERSIST_OFF;
+		else
+			return skp_err_set(err, -EINVAL, "%s:%d: key_persistence must be tpm, file or off "
+					   "(or true: tpm when a TPM is present, else file)", file, line);
+	} else if (!strcmp(k, "tpm_pcrs")) {
+		if (skp_tpm_parse_pcrs(v, &cfg->tpm_pcrs) < 0)
+			return skp_err_set(err, -EINVAL, "%s:%d: tpm_pcrs must be PCR numbers 0..23 separated "
+					   "by commas (e.g. 7), or none", file, line);
+	} else if (!strcmp(k, "tpm_tcti")) {
+		if (strlen(v) >= sizeof(cfg->tpm_tcti))
+			return skp_err_set(err, -EINVAL, "%s:%d: tpm_tcti is too long", file, line);
+		strcpy(cfg->tpm_tcti, v);
 	} else if (!strcmp(k, "key_persistence_dir")) {
 		if (set_path(cfg->keks_dir, v) < 0)
 			return skp_err_set(err, -EINVAL, "%s:%d: key_persistence_dir must be an absolute path", file, line);

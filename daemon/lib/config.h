@@ -53,6 +53,14 @@ struct skp_provider_conf {
 	int line;			/* where the section starts */
 };
 
+/* key_persistence = ... */
+enum skp_persist {
+	SKP_PERSIST_OFF = 0,		/* off, false */
+	SKP_PERSIST_AUTO = 1,		/* true: tpm when a TPM is present, else file */
+	SKP_PERSIST_FILE = 2,		/* in clear in a 0600 file */
+	SKP_PERSIST_TPM = 3,		/* encrypted under a key this host's TPM seals */
+};
+
 struct skp_config {
 	char path[SKP_PATH_MAX];
 	char socket[SKP_PATH_MAX];
@@ -60,8 +68,10 @@ struct skp_config {
 	char target[16];		/* device-mapper target: "skp" or "crypt" */
 	int health_interval;		/* seconds */
 	int remediation_interval;	/* seconds */
-	int key_persistence;		/* KEKs of open devices kept in keks_dir/keks */
+	int key_persistence;		/* enum skp_persist: KEKs of open devices kept in keks_dir */
 	char keks_dir[SKP_PATH_MAX];
+	uint32_t tpm_pcrs;		/* key_persistence = tpm: bound to these PCRs (bit n = PCR n) */
+	char tpm_tcti[SKP_PATH_MAX];	/* the TPM, as a TSS2 TCTI string ("" = /dev/tpmrm0) */
 	struct skp_provider_conf providers[SKP_MAX_PROVIDERS];
 	size_t n_providers;
 	char warnings[SKP_MAX_WARNINGS][200];

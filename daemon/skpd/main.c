@@ -254,6 +254,7 @@ int main(int argc, char **argv)
 	free(d.devs);
 	boot_free(&d);
 	kek_cache_free(&d);
+	skpd_persist_stop();
 	skpd_providers_free(&d);
 	skp_config_free(&d.cfg);
 	test_stop("exit");

@@ -1,14 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * key_persistence (vSphere's Key Persistence): the KEKs of open devices are kept in
- * KEKS_DIR/keks (directory 0700, file 0600, root) so the host can open its skptab
- * devices at boot with every KMS node down.  It changes the threat model: whoever takes
- * the host (or its disk) opens its devices without the KMS.  skpd says so at every start.
- * Off: the cache starts empty and any file left by an earlier "on" is removed.
+ * KEKS_DIR (directory 0700, files 0600, root) so the host can open its skptab devices at
+ * boot with every KMS node down.  It changes the threat model: whoever takes the host
+ * opens its devices without the KMS.  skpd says so at every start.  Modes:
+ *   tpm   KEKS_DIR/keks.sealed: the set encrypted under a key this host's TPM seals,
+ *         optionally bound to PCRs (lib/sealed.c, lib/tpm.c): a copy of the disk is
+ *         useless without this TPM.  No usable TPM: nothing is persisted or loaded.
+ *   file  KEKS_DIR/keks in clear (whoever copies the disk gets every KEK).
+ *   true  tpm when a TPM is present, else file; off: any file left is removed.
  *
- * File: a first line "skp-keks 1", then "provider uid hex-key" per KEK.  Read and built
- * in locked memory; written to a temporary file, fsynced and renamed, so a crash leaves
- * the old or the new set.
+ * The set (the plaintext of both): a first line "skp-keks 1", then "provider uid
+ * hex-key" per KEK.  Read and built in locked memory; written to a temporary file,
+ * fsynced and renamed, so a crash leaves the old or the new set.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -21,15 +25,20 @@
 #include "io.h"
 #include "log.h"
 #include "persist.h"
+#include "sealed.h"
 #include "secmem.h"
 #include "skpd.h"
+#include "tpm.h"
 #include "wrap.h"
 
 #define PERSIST_MAGIC	"skp-keks 1\n"
 #define LINE_MAX_LEN	(SKP_PROVIDER_MAX + SKP_KEK_UID_MAX + 2 * SKP_KEK_LEN + 4)
+#define FILE_MAX	(2u << 20)
 
 static unsigned long persisted_hash;	/* of the provider/uid set last written: skip no-op writes */
 static int persisted_valid;
+static int mode;			/* enum skp_persist as resolved at start; OFF: nothing */
+static struct skp_tpm *tpm;		/* mode TPM: open for skpd's life */
 
 static void file_path(struct skpd *d, char *out, size_t size, const char *suffix)
 {
@@ -59,69 +68,37 @@ static int unhex(const char *s, unsigned char *out, size_t len)
 	return s[2 * len] == '\0' ? 0 : -1;
 }
 
-void skpd_persist_start(struct skpd *d)
+/* The set in text (locked memory, NUL-terminated) into the KEK cache. */
+static void load_text(struct skpd *d, const char *path, char *text)
 {
-	char path[SKP_PATH_MAX + 16];
-	unsigned char *key = NULL;
-	char *buf = NULL;
-	struct stat st;
+	unsigned char *key = skp_secmem_alloc(SKP_KEK_LEN);
 	size_t loaded = 0, bad = 0;
-	FILE *f = NULL;
-	int lineno = 0, fd;
+	char *line, *next = text;
+	int lineno = 0;
 
-	file_path(d, path, sizeof(path), "");
-	if (!d->cfg.key_persistence) {
-		/* Turned off: keys must not stay on disk. */
-		if (unlink(path) == 0)
-			log_msg(LOG_W, "key_persistence is off: removed the persisted KEKs in %s", path);
-		return;
-	}
-	log_msg(LOG_W, "key_persistence is ON: the KEKs of open devices are stored on this host in %s; "
-		"whoever takes this host or its disk can open its encrypted devices without the KMS, and "
-		"revoking a KEK in the KMS no longer stops this host from opening its device "
-		"(docs/threat-model.md)", path);
-	if (dir_ok(d->cfg.keks_dir) < 0)
-		return;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0) {
-		if (errno != ENOENT)
-			log_msg(LOG_E, "key_persistence: %s: %m", path);
-		return;
-	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != 0 || (st.st_mode & 077)) {
-		log_msg(LOG_E, "key_persistence: %s must be a regular file of root with mode 0600: not loaded", path);
-		close(fd);
-		return;
-	}
-	buf = skp_secmem_alloc(LINE_MAX_LEN + 2);
-	key = skp_secmem_alloc(SKP_KEK_LEN);
-	f = fdopen(fd, "re");
-	if (!buf || !key || !f) {
+	if (!key) {
 		log_msg(LOG_E, "key_persistence: out of (locked) memory");
-		if (f)
-			fclose(f);
-		else
-			close(fd);
-		goto out;
+		return;
 	}
-	setvbuf(f, NULL, _IONBF, 0);	/* no stdio copy of key bytes outside secmem */
-	while (fgets(buf, LINE_MAX_LEN + 2, f)) {
+	while ((line = strsep(&next, "\n")) != NULL) {
 		char *prov, *uid, *hex, *save = NULL;
 		struct skp_err e = {0};
 
 		lineno++;
 		if (lineno == 1) {
-			if (strcmp(buf, PERSIST_MAGIC)) {
+			if (strncmp(line, PERSIST_MAGIC, sizeof(PERSIST_MAGIC) - 2) || line[sizeof(PERSIST_MAGIC) - 2]) {
 				log_msg(LOG_E, "key_persistence: %s:1: not an skp KEK file: not loaded", path);
 				break;
 			}
 			continue;
 		}
-		prov = strtok_r(buf, " \n", &save);
-		uid = strtok_r(NULL, " \n", &save);
-		hex = strtok_r(NULL, " \n", &save);
-		if (!prov || !uid || !hex || strtok_r(NULL, " \n", &save) || strlen(prov) >= SKP_PROVIDER_MAX ||
-		    strlen(uid) >= SKP_KEK_UID_MAX || unhex(hex, key, SKP_KEK_LEN) < 0) {
+		if (!*line && !next)
+			break;	/* the final newline */
+		prov = strtok_r(line, " ", &save);
+		uid = strtok_r(NULL, " ", &save);
+		hex = strtok_r(NULL, " ", &save);
+		if (!prov || !uid || !hex || strtok_r(NULL, " ", &save) || strlen(prov) >= SKP_PROVIDER_MAX ||
+		    strlen(uid) >= SKP_KEK_UID_MAX || strlen(hex) > 2 * SKP_KEK_LEN || unhex(hex, key, SKP_KEK_LEN) < 0) {
 			log_msg(LOG_E, "key_persistence: %s:%d: malformed line skipped", path, lineno);
 			bad++;
 			continue;
@@ -131,12 +108,173 @@ void skpd_persist_start(struct skpd *d)
 		else
 			loaded++;
 	}
-	skp_wipe(buf, LINE_MAX_LEN + 2);
-	fclose(f);
 	log_msg(LOG_W, "key_persistence: %zu KEK(s) loaded from %s%s", loaded, path, bad ? " (some lines skipped)" : "");
-out:
-	skp_secmem_free(buf, LINE_MAX_LEN + 2);
 	skp_secmem_free(key, SKP_KEK_LEN);
+}
+
+/*
+ * A persisted file read whole (root's, 0600, regular), into locked memory when it is the
+ * clear-text set.  NULL when absent (*absent set) or refused (logged).
+ */
+static unsigned char *read_file(const char *path, int secret, size_t *len, int *absent)
+{
+	unsigned char *buf;
+	struct stat st;
+	size_t got = 0;
+	int fd;
+
+	*absent = 0;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			*absent = 1;
+		else
+			log_msg(LOG_E, "key_persistence: %s: %m", path);
+		return NULL;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != 0 || (st.st_mode & 077)) {
+		log_msg(LOG_E, "key_persistence: %s must be a regular file of root with mode 0600: not loaded", path);
+		close(fd);
+		return NULL;
+	}
+	if ((size_t)st.st_size > FILE_MAX) {
+		log_msg(LOG_E, "key_persistence: %s is larger than %u bytes: not loaded", path, FILE_MAX);
+		close(fd);
+		return NULL;
+	}
+	buf = secret ? skp_secmem_alloc((size_t)st.st_size + 1) : malloc((size_t)st.st_size + 1);
+	if (!buf) {
+		log_msg(LOG_E, "key_persistence: out of (locked) memory");
+		close(fd);
+		return NULL;
+	}
+	while (got < (size_t)st.st_size) {
+		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
+
+		if (n <= 0) {
+			log_msg(LOG_E, "key_persistence: %s: %s: not loaded", path, n < 0 ? strerror(errno) : "short read");
+			close(fd);
+			if (secret)
+				skp_secmem_free(buf, (size_t)st.st_size + 1);
+			else
+				free(buf);
+			return NULL;
+		}
+		got += (size_t)n;
+	}
+	close(fd);
+	buf[got] = '\0';
+	*len = got;
+	return buf;
+}
+
+static void load_clear(struct skpd *d, const char *path)
+{
+	unsigned char *buf;
+	size_t len = 0;
+	int absent;
+
+	buf = read_file(path, 1, &len, &absent);
+	if (!buf)
+		return;
+	load_text(d, path, (char *)buf);
+	skp_secmem_free(buf, len + 1);
+}
+
+static void load_sealed(struct skpd *d, const char *path)
+{
+	char rejected[SKP_PATH_MAX + 32], *text = NULL;
+	struct skp_err err = {0};
+	unsigned char *img;
+	size_t len = 0, tl = 0;
+	int absent;
+
+	img = read_file(path, 0, &len, &absent);
+	if (!img)
+		return;
+	if (skp_sealed_open(tpm, img, len, &text, &tl, &err) < 0) {
+		/*
+		 * All or nothing: no KEK of it is loaded.  Kept aside rather than overwritten by
+		 * the next write, for an admin who can make it good again (PCRs back).
+		 */
+		file_path(d, rejected, sizeof(rejected), ".sealed.rejected");
+		log_msg(LOG_E, "key_persistence: %s cannot be opened on this host: %s; no KEK loaded from it "
+			"(devices open through the KMS); kept as %s", path, err.msg, rejected);
+		if (rename(path, rejected) < 0)
+			log_msg(LOG_E, "key_persistence: cannot rename %s: %m", path);
+		free(img);
+		return;
+	}
+	free(img);
+	load_text(d, path, text);
+	skp_secmem_free(text, tl + 1);
+}
+
+void skpd_persist_start(struct skpd *d)
+{
+	char path[SKP_PATH_MAX + 16], sealed[SKP_PATH_MAX + 16], pcrs[80];
+	struct skp_err err = {0};
+	int want = d->cfg.key_persistence;
+
+	file_path(d, path, sizeof(path), "");
+	file_path(d, sealed, sizeof(sealed), ".sealed");
+	skpd_persist_stop();
+	if (want == SKP_PERSIST_OFF) {
+		/* Turned off: keys must not stay on disk. */
+		if (unlink(path) == 0)
+			log_msg(LOG_W, "key_persistence is off: removed the persisted KEKs in %s", path);
+		if (unlink(sealed) == 0)
+			log_msg(LOG_W, "key_persistence is off: removed the sealed KEKs in %s", sealed);
+		return;
+	}
+	if (want == SKP_PERSIST_TPM || want == SKP_PERSIST_AUTO) {
+		if (skp_tpm_open(d->cfg.tpm_tcti, &tpm, &err) == 0) {
+			mode = SKP_PERSIST_TPM;
+		} else if (want == SKP_PERSIST_TPM) {
+			log_msg(LOG_E, "key_persistence = tpm but no usable TPM (%s): no KEK is persisted or "
+				"loaded; devices open through the KMS only", err.msg);
+			return;
+		} else {
+			log_msg(LOG_W, "key_persistence = true and no usable TPM (%s): the KEKs are kept in "
+				"clear (key_persistence = file)", err.msg);
+		}
+	}
+	if (mode != SKP_PERSIST_TPM)
+		mode = SKP_PERSIST_FILE;
+	if (dir_ok(d->cfg.keks_dir) < 0) {
+		mode = SKP_PERSIST_OFF;
+		return;
+	}
+	if (mode == SKP_PERSIST_FILE) {
+		log_msg(LOG_W, "key_persistence is ON (file): the KEKs of open devices are stored in clear on "
+			"this host in %s; whoever takes this host or a copy of its disk can open its encrypted "
+			"devices without the KMS, and revoking a KEK in the KMS no longer stops this host from "
+			"opening its device (docs/threat-model.md)", path);
+		load_clear(d, path);
+		return;
+	}
+	skp_tpm_format_pcrs(d->cfg.tpm_pcrs, pcrs, sizeof(pcrs));
+	log_msg(LOG_W, "key_persistence is ON (tpm%s): the KEKs of open devices are stored in %s, encrypted "
+		"under a key sealed by this host's TPM (PCRs: %s); a copy of the disk is useless without "
+		"this TPM, but whoever takes the whole host can open its encrypted devices without the "
+		"KMS, and revoking a KEK in the KMS no longer stops this host (docs/threat-model.md)",
+		want == SKP_PERSIST_AUTO ? ", as key_persistence = true and a TPM is present" : "",
+		sealed, pcrs);
+	load_sealed(d, sealed);
+	/* From file to tpm: the clear set is loaded once, and removed once sealed (sync). */
+	if (access(path, F_OK) == 0) {
+		log_msg(LOG_W, "key_persistence: %s holds KEKs in clear from key_persistence = file: "
+			"loaded, to be removed once the set is sealed", path);
+		load_clear(d, path);
+	}
+}
+
+void skpd_persist_stop(void)
+{
+	skp_tpm_close(tpm);
+	tpm = NULL;
+	mode = SKP_PERSIST_OFF;
+	persisted_valid = 0;
 }
 
 /* Rewrites the file when the set of open devices' KEKs changed; cheap otherwise. */
@@ -144,11 +282,14 @@ void skpd_persist_sync(struct skpd *d)
 {
 	char path[SKP_PATH_MAX + 16], tmp[SKP_PATH_MAX + 16];
 	unsigned long h = 5381;
-	size_t n = 0, cap, len = 0;
+	size_t n = 0, cap, len = 0, img_len = 0, wlen;
+	unsigned char *img = NULL;
+	const void *wbuf;
 	char *out = NULL;
 	int fd = -1;
 
-	if (!d->cfg.key_persistence)
+	/* Turned off by a reload: no more writes (the files go at the next start). */
+	if (mode == SKP_PERSIST_OFF || d->cfg.key_persistence == SKP_PERSIST_OFF)
 		return;
 	/* The set: provider and uid of each open device whose KEK is cached. */
 	for (size_t i = 0; i < d->n_devs; i++) {
@@ -167,7 +308,7 @@ void skpd_persist_sync(struct skpd *d)
 	h ^= n;
 	if (persisted_valid && h == persisted_hash)
 		return;
-	file_path(d, path, sizeof(path), "");
+	file_path(d, path, sizeof(path), mode == SKP_PERSIST_TPM ? ".sealed" : "");
 	file_path(d, tmp, sizeof(tmp), ".tmp");
 	if (dir_ok(d->cfg.keks_dir) < 0)
 		return;
@@ -196,9 +337,24 @@ void skpd_persist_sync(struct skpd *d)
 			len += (size_t)snprintf(out + len, cap - len, "%02x", k[j]);
 		len += (size_t)snprintf(out + len, cap - len, "\n");
 	}
+	wbuf = out;
+	wlen = len;
+	if (mode == SKP_PERSIST_TPM) {
+		struct skp_err err = {0};
+
+		/* What reaches the disk: the sealed image, never the clear set. */
+		if (skp_sealed_seal(tpm, d->cfg.tpm_pcrs, out, len, &img, &img_len, &err) < 0) {
+			log_msg(LOG_E, "key_persistence: cannot seal the KEKs with the TPM: %s; %s not updated",
+				err.msg, path);
+			skp_secmem_free(out, cap);
+			return;
+		}
+		wbuf = img;
+		wlen = img_len;
+	}
 	unlink(tmp);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd >= 0 && (write(fd, out, len) != (ssize_t)len || fsync(fd) < 0)) {
+	if (fd >= 0 && (write(fd, wbuf, wlen) != (ssize_t)wlen || fsync(fd) < 0)) {
 		close(fd);
 		fd = -1;
 	}
@@ -209,6 +365,13 @@ void skpd_persist_sync(struct skpd *d)
 		persisted_hash = h;
 		persisted_valid = 1;
 		log_msg(LOG_I, "key_persistence: %zu KEK(s) of open devices written to %s", n, path);
+		if (mode == SKP_PERSIST_TPM) {
+			/* Sealed now: no clear copy left behind by key_persistence = file. */
+			file_path(d, tmp, sizeof(tmp), "");
+			if (unlink(tmp) == 0)
+				log_msg(LOG_W, "key_persistence: removed the clear-text KEKs in %s", tmp);
+		}
 	}
+	free(img);
 	skp_secmem_free(out, cap);
 }

@@ -7,6 +7,8 @@ struct skpd;
 
 /* The warning, and the persisted KEKs loaded into the cache (or the file removed when off). */
 void skpd_persist_start(struct skpd *d);
+/* The TPM let go (skpd's exit); nothing is persisted until the next start. */
+void skpd_persist_stop(void);
 /* The file follows the open devices: rewritten when their set of KEKs changed. */
 void skpd_persist_sync(struct skpd *d);
 

@@ -41,9 +41,9 @@ good "$W/c7"; echo "garbage line" >> "$W/c7"
 refused "$W/c7" "$W/c7:$(wc -l < "$W/c7"): expected 'key = value'"
 good "$W/c8"; sed -i '1i [provider "bad name"]' "$W/c8"
 refused "$W/c8" "$W/c8:1: provider name 'bad name' is not a valid name"
-# key_persistence = true is allowed now (test 72); a value that is not a boolean is not.
+# key_persistence = tpm, file, off or a boolean is allowed (tests 72, 74); anything else is not.
 good "$W/c9"; echo 'key_persistence = yes-please' >> "$W/c9"; sed -i 's/^\[provider.*//' "$W/c9"
-refused "$W/c9" "key_persistence must be true or false"
+refused "$W/c9" "key_persistence must be tpm, file or off"
 good "$W/c10"; printf '[skpd]\nskptab = relative/path\n' >> "$W/c10"
 refused "$W/c10" "skptab must be an absolute path"
 # a cosmetic mistake only warns

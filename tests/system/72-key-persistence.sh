@@ -1,6 +1,6 @@
 #!/bin/bash
-# key_persistence = true: skpd warns at every start, keeps the KEKs of open devices in
-# KEKS_DIR/keks (dir 0700, file 0600) and, restarted with no KMS node reachable, opens its
+# key_persistence = file: skpd warns at every start, keeps the KEKs of open devices in
+# clear in KEKS_DIR/keks (dir 0700, file 0600) and, restarted with no KMS node reachable, opens its
 # skptab devices from them.  Turned off again, the file is removed and the same boot fails.
 . tests/lib/common.sh
 . tests/system/lib/skp.sh
@@ -8,13 +8,13 @@
 read -ra servers <<< "$SKP_KMS_SERVERS"
 K=$W/state
 SKPTAB=$W/skptab write_conf "$W/on.conf" "$S"
-printf 'key_persistence = true\nkey_persistence_dir = %s\n' "$K" >> "$W/on.conf"
+printf 'key_persistence = file\nkey_persistence_dir = %s\n' "$K" >> "$W/on.conf"
 cp "$W/on.conf" "$W/down.conf"
 provider_section corp-kms a true "${servers[@]}" >> "$W/on.conf"
 # Same provider, every node unreachable (nothing listens on these ports): the KMS is down.
 provider_section corp-kms a true 127.0.0.1:1 127.0.0.1:2 >> "$W/down.conf"
-sed 's/^key_persistence = true/key_persistence = false/' "$W/down.conf" > "$W/off.conf"
-warn="key_persistence is ON: the KEKs of open devices are stored on this host"
+sed 's/^key_persistence = file/key_persistence = off/' "$W/down.conf" > "$W/off.conf"
+warn="key_persistence is ON (file): the KEKs of open devices are stored in clear on this host"
 
 start_skpd "$W/on.conf" "$W/on.log"
 assert_contains "$(cat "$W/on.log")" "$warn"

@@ -126,8 +126,26 @@ TEST(security_refusals)
 	ASSERT_EQ(-EPERM, parse(p, &cfg, &err));
 	ASSERT_NE(NULL, strstr(err.msg, "has no ca"));
 	ASSERT_EQ(0, parse("[skpd]\nkey_persistence = true\nkey_persistence_dir = /var/lib/skp\n", &cfg, &err));
-	ASSERT_EQ(1, cfg.key_persistence);
+	ASSERT_EQ(SKP_PERSIST_AUTO, cfg.key_persistence);
 	skp_config_free(&cfg);
+	ASSERT_EQ(0, parse("[skpd]\nkey_persistence = tpm\ntpm_pcrs = 0,7\ntpm_tcti = swtpm:path=/x\n", &cfg, &err));
+	ASSERT_EQ(SKP_PERSIST_TPM, cfg.key_persistence);
+	ASSERT_EQ(0x81u, cfg.tpm_pcrs);
+	ASSERT_STREQ("swtpm:path=/x", cfg.tpm_tcti);
+	skp_config_free(&cfg);
+	ASSERT_EQ(0, parse("[skpd]\nkey_persistence = file\n", &cfg, &err));
+	ASSERT_EQ(SKP_PERSIST_FILE, cfg.key_persistence);
+	skp_config_free(&cfg);
+	ASSERT_EQ(0, parse("[skpd]\nkey_persistence = off\n", &cfg, &err));
+	ASSERT_EQ(SKP_PERSIST_OFF, cfg.key_persistence);
+	skp_config_free(&cfg);
+	ASSERT_EQ(0, parse("[skpd]\nkey_persistence = false\n", &cfg, &err));
+	ASSERT_EQ(SKP_PERSIST_OFF, cfg.key_persistence);
+	skp_config_free(&cfg);
+	ASSERT_EQ(-EINVAL, parse("[skpd]\n\nkey_persistence = sealed\n", &cfg, &err));
+	ASSERT_NE(NULL, strstr(err.msg, "t.conf:3: key_persistence must be tpm, file or off"));
+	ASSERT_EQ(-EINVAL, parse("[skpd]\ntpm_pcrs = 7,24\n", &cfg, &err));
+	ASSERT_NE(NULL, strstr(err.msg, "t.conf:2: tpm_pcrs"));
 	ASSERT_EQ(-EINVAL, parse("[skpd]\nkey_persistence_dir = relative\n", &cfg, &err));
 }
 

@@ -1,0 +1,256 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * key_persistence = tpm (daemon/skpd/persist.c) over the fakes, with software TPMs
+ * (swtpm; skipped when not installed): a device formatted and opened through the KMS, its
+ * KEK sealed; then skpd restarted with the KMS down opens it from the sealed set; with
+ * another TPM, a flipped byte or a PCR extended after sealing nothing opens, nothing is
+ * loaded and the file is kept aside.  The KEK bytes are in no file of the directory.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+
+#include "boot.h"
+#include "env.h"
+#include "fake-dm.h"
+#include "fake-kms.h"
+#include "keks.h"
+#include "persist.h"
+#include "skpd.h"
+
+struct swtpm {
+	pid_t pid;
+	char dir[64], tcti[128];
+};
+
+/* A fresh software TPM on a Unix socket in its own directory. */
+static int swtpm_start(struct swtpm *w)
+{
+	char srv[128], ctl[128], st[96];
+
+	snprintf(w->dir, sizeof(w->dir), "/tmp/skp-swtpm.XXXXXX");
+	if (!mkdtemp(w->dir))
+		return -1;
+	snprintf(srv, sizeof(srv), "type=unixio,path=%s/sock", w->dir);
+	snprintf(ctl, sizeof(ctl), "type=unixio,path=%s/sock.ctrl", w->dir);
+	snprintf(st, sizeof(st), "dir=%s", w->dir);
+	snprintf(w->tcti, sizeof(w->tcti), "swtpm:path=%s/sock", w->dir);
+	w->pid = fork();
+	if (w->pid == 0) {
+		/* Its chatter ("Data client disconnected") is not the test's. */
+		if (!freopen("/dev/null", "w", stderr) || !freopen("/dev/null", "w", stdout))
+			_exit(127);
+		execlp("swtpm", "swtpm", "socket", "--tpm2", "--tpmstate", st, "--server", srv,
+		       "--ctrl", ctl, "--flags", "not-need-init,startup-clear", (char *)NULL);
+		_exit(127);
+	}
+	for (int i = 0; i < 100; i++) {
+		char sock[96];
+
+		snprintf(sock, sizeof(sock), "%s/sock", w->dir);
+		if (access(sock, F_OK) == 0)
+			return 0;
+		usleep(50000);
+	}
+	return -1;
+}
+
+static void swtpm_stop(struct swtpm *w)
+{
+	char cmd[128];
+
+	if (w->pid <= 0)
+		return;
+	kill(w->pid, SIGTERM);
+	waitpid(w->pid, NULL, 0);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", w->dir);
+	if (system(cmd))
+		return;
+}
+
+FIXTURE(persist) {
+	struct env e;
+	struct swtpm a, b;
+	char dev[PATH_MAX + 32], keks[PATH_MAX + 32], sealed[PATH_MAX + 48];
+	unsigned char kek[SKP_KEK_LEN];
+	char uid[SKP_KEK_UID_MAX];
+	struct skp_err err;
+};
+
+/* skpd.conf with key_persistence = tpm on this TPM, these PCRs. */
+static int conf(FIXTURE_DATA(persist) *self, const struct swtpm *w, const char *pcrs)
+{
+	char text[8192], *t;
+	FILE *f = fopen(self->e.conf, "r");
+	size_t n;
+
+	if (!f)
+		return -1;
+	n = fread(text, 1, sizeof(text) - 1, f);
+	fclose(f);
+	text[n] = '\0';
+	t = strstr(text, "\n[provider");
+	if (!t)
+		return -1;
+	f = fopen(self->e.conf, "w");
+	if (!f)
+		return -1;
+	fprintf(f, "[skpd]\nskptab = %s\ntarget = skp\nkey_persistence = tpm\nkey_persistence_dir = %s\n"
+		"tpm_tcti = %s\ntpm_pcrs = %s\n%s", self->e.skptab, self->keks, w->tcti, pcrs, t);
+	return fclose(f);
+}
+
+/* skpd restarted as after a reboot: the mapping gone, persisted KEKs loaded, skptab opened. */
+static int reboot(FIXTURE_DATA(persist) *self)
+{
+	skpd_persist_stop();
+	env_stop(&self->e);
+	fake_dm_forget("a1");
+	if (env_start(&self->e, &self->err) < 0)
+		return -1;
+	skpd_persist_start(self->e.d);
+	return skpd_boot_open(self->e.d);
+}
+
+FIXTURE_SETUP(persist)
+{
+	static const char *const provs[] = {"kmsA"};
+	struct skp_header h;
+	unsigned char dek[SKP_DEK_LEN];
+	char tab[PATH_MAX + 64];
+
+	if (system("command -v swtpm >/dev/null && command -v tpm2_pcrextend >/dev/null"))
+		SKIP(return, "swtpm or tpm2-tools not installed");
+	if (geteuid())
+		SKIP(return, "persisted files must be root's");
+	ASSERT_EQ(0, swtpm_start(&self->a));
+	ASSERT_EQ(0, swtpm_start(&self->b));
+	ASSERT_EQ(0, env_init(&self->e, provs, 1, &self->err)) TH_LOG("%s", self->err.msg);
+	snprintf(self->keks, sizeof(self->keks), "%s/keks", self->e.dir);
+	snprintf(self->sealed, sizeof(self->sealed), "%s/keks.sealed", self->keks);
+	ASSERT_EQ(0, conf(self, &self->a, "none"));
+	ASSERT_EQ(0, env_start(&self->e, &self->err)) TH_LOG("%s", self->err.msg);
+	ASSERT_EQ(0, env_dev(&self->e, "a1", 1, self->dev, sizeof(self->dev)));
+	ASSERT_EQ(0, env_format(&self->e, self->dev, NULL, 0, &self->err)) TH_LOG("%s", self->err.msg);
+	ASSERT_EQ(0, env_dek(self->dev, 0, dek, &h));
+	snprintf(self->uid, sizeof(self->uid), "%s", h.slot[0].kek_uid);
+	memcpy(self->kek, fake_kms_key(fake_kms("kmsA"), h.slot[0].kek_uid)->key, SKP_KEK_LEN);
+	snprintf(tab, sizeof(tab), "a1 %s -\n", self->dev);
+	ASSERT_EQ(0, env_write_file(self->e.skptab, tab));
+}
+
+FIXTURE_TEARDOWN(persist)
+{
+	skpd_persist_stop();
+	if (self->e.dir[0])
+		env_cleanup(&self->e);
+	fake_dm_forget("a1");
+	fake_kms("kmsA")->down = 0;
+	swtpm_stop(&self->a);
+	swtpm_stop(&self->b);
+}
+
+/* Opened through the KMS, then its KEK sealed with the first TPM. */
+static void seal_first(struct __test_metadata *_metadata, FIXTURE_DATA(persist) *self)
+{
+	struct stat st;
+
+	ASSERT_EQ(0, reboot(self));
+	ASSERT_TRUE(fake_dm_find("a1") != NULL);
+	skpd_persist_sync(self->e.d);
+	ASSERT_EQ(0, stat(self->sealed, &st));
+	ASSERT_EQ(0600, st.st_mode & 0777);
+	fake_kms("kmsA")->down = 1;
+}
+
+/* The KEK in no file of the persistence directory, neither in binary nor in hex. */
+static int kek_on_disk(FIXTURE_DATA(persist) *self)
+{
+	char hex[2 * SKP_KEK_LEN + 1], path[PATH_MAX + 300], buf[65536];
+	struct dirent *de;
+	DIR *dir = opendir(self->keks);
+	int found = 0;
+
+	for (int i = 0; i < SKP_KEK_LEN; i++)
+		sprintf(hex + 2 * i, "%02x", self->kek[i]);
+	while (dir && (de = readdir(dir))) {
+		FILE *f;
+		size_t n;
+
+		snprintf(path, sizeof(path), "%s/%s", self->keks, de->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		n = fread(buf, 1, sizeof(buf), f);
+		fclose(f);
+		if (memmem(buf, n, self->kek, SKP_KEK_LEN) || memmem(buf, n, hex, 2 * SKP_KEK_LEN))
+			found = 1;
+	}
+	if (dir)
+		closedir(dir);
+	return found;
+}
+
+TEST_F(persist, kms_down_opens_from_sealed_set)
+{
+	seal_first(_metadata, self);
+	ASSERT_EQ(0, kek_on_disk(self));
+	ASSERT_EQ(0, reboot(self)) TH_LOG("the KMS is down: the KEK came from the sealed set");
+	ASSERT_TRUE(fake_dm_find("a1") != NULL);
+	ASSERT_EQ(0, kek_on_disk(self));
+}
+
+TEST_F(persist, other_tpm_opens_nothing)
+{
+	seal_first(_metadata, self);
+	ASSERT_EQ(0, conf(self, &self->b, "none"));
+	ASSERT_EQ(-1, reboot(self));
+	ASSERT_EQ(NULL, fake_dm_find("a1"));
+	ASSERT_EQ(NULL, kek_cache_get(self->e.d, "kmsA", self->uid));
+	/* Kept aside, not overwritten by the next write. */
+	strcat(self->sealed, ".rejected");
+	ASSERT_EQ(0, access(self->sealed, F_OK));
+}
+
+TEST_F(persist, flipped_byte_opens_nothing)
+{
+	FILE *f;
+	int c;
+
+	seal_first(_metadata, self);
+	f = fopen(self->sealed, "r+");
+	ASSERT_TRUE(f != NULL);
+	fseek(f, -30, SEEK_END);
+	c = fgetc(f);
+	fseek(f, -30, SEEK_END);
+	fputc(c ^ 0x10, f);
+	fclose(f);
+	ASSERT_EQ(-1, reboot(self));
+	ASSERT_EQ(NULL, fake_dm_find("a1"));
+	ASSERT_EQ(NULL, kek_cache_get(self->e.d, "kmsA", self->uid));
+}
+
+TEST_F(persist, pcr_extended_after_sealing_opens_nothing)
+{
+	char cmd[256];
+
+	ASSERT_EQ(0, conf(self, &self->a, "7,16"));
+	seal_first(_metadata, self);
+	ASSERT_EQ(0, reboot(self)) TH_LOG("PCRs unchanged: opens");
+	skpd_persist_stop();
+	snprintf(cmd, sizeof(cmd), "tpm2_pcrextend -T '%s' 16:sha256=%064d >/dev/null", self->a.tcti, 0);
+	ASSERT_EQ(0, system(cmd));
+	ASSERT_EQ(-1, reboot(self));
+	ASSERT_EQ(NULL, fake_dm_find("a1"));
+	ASSERT_EQ(NULL, kek_cache_get(self->e.d, "kmsA", self->uid));
+}
+
+TEST_HARNESS_MAIN
