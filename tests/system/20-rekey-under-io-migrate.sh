@@ -18,7 +18,7 @@ skpctl open /dev/vdb second "${C[@]}"
 dd if=/dev/urandom of=/dev/mapper/second bs=1M count=4 oflag=direct status=none
 sum2=$(sum_mib /dev/mapper/second 4)
 
-fio --name=verify --filename=/dev/mapper/io --rw=randwrite --bs=4k --size=24M --loops=4 \
+fio --name=verify --filename=/dev/mapper/io --rw=randwrite --bs=4k --size=24M --time_based --runtime=6 \
 	--direct=1 --ioengine=psync --verify=crc32c --verify_backlog=64 --verify_fatal=1 \
 	--output="$W/fio.out" &
 fio_pid=$!
