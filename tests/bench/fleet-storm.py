@@ -175,11 +175,13 @@ def report(W, H, D, opened):
     # retries, and the health worker's probes), and every turn after the kill.
     first, re_t = set(), []
     for x in sorted((x for x in ev if x[0] == 'A'), key=lambda x: float(x[1])):
-        key = (x[2], x[3])
-        if key in first:
-            re_t.append(float(x[1]) - t0)
+        key, h = (x[2], x[3]), host_of(x[3])
+        t = float(x[1]) - t0
+        # Before the host's READY: its health worker's probes come after.
+        if key in first and 0 <= h < H and (rd[h] is None or t <= rd[h]):
+            re_t.append(t)
         first.add(key)
-    spread(re_t, "retry connections (a host's 2nd+ connection to a node)")
+    spread(re_t, "retry connections (a host's 2nd+ connection to a node before its READY)")
     spread([float(x[1]) - t0 for x in ev if x[0] in ('T', 'L') and float(x[1]) >= t_kill],
            'KMS turns after the kill')
     spread([float(x[1]) - t0 for x in ev if x[0] == 'T' and x[5] == 'req'], 'KMIP requests, whole storm')
