@@ -26,7 +26,7 @@ N=$((H * D))
 SLICE_MIB=18		# header area (16 MiB) + 2 MiB of data
 RELAY_PORT=7000
 here=$(cd "$(dirname "$0")" && pwd)
-[ "$H" -ge 1 ] && [ "$H" -le 250 ] || { echo "fleet-storm: SKP_FLEET_HOSTS must be 1..250" >&2; exit 2; }
+if ! [ "$H" -ge 1 ] || ! [ "$H" -le 250 ]; then echo "fleet-storm: SKP_FLEET_HOSTS must be 1..250" >&2; exit 2; fi
 read -ra servers <<< "$SKP_KMS_SERVERS"
 read -ra kms_pids <<< "$SKP_KMS_PIDS"
 [ ${#servers[@]} -ge 2 ] || { echo "fleet-storm: needs 2 KMS nodes (--kms 2)" >&2; exit 2; }
