@@ -143,7 +143,7 @@ print("%.0f" % ((time.monotonic() - t) * 1000))' "$RELAY_PORT")
 echo "  $H namespaces in $(( $(date +%s) - t0 )) s; TCP connect host 0 -> KMS side: $rtt ms"
 
 # The storm: every skpd is started by the same release; READY=1 timed per host.
-/usr/bin/python3 "$here/fleet-storm.py" storm "$W" "$H" "$KILL_AT" "$STORM_TIMEOUT" "${kms_pids[1]}" \
+/usr/bin/python3 "$here/fleet-storm.py" storm "$W" "$H" "$D" "$KILL_AT" "$STORM_TIMEOUT" "${kms_pids[1]}" \
 	"${relay_pids[1]}" "${kms_pids[0]}"
 if [ -n "${SKP_FLEET_VERBOSE:-}" ]; then	# the raw material, host 0's and the relays'
 	cat "$W/storm.json"; echo; cat "$W/h0/skpd.log"; cat "$W"/relay*.log
