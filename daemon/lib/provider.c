@@ -13,6 +13,7 @@
 #include <sys/random.h>
 #include <time.h>
 
+#include "jitter.h"
 #include "provider.h"
 #include "secmem.h"
 #include "tls.h"
@@ -716,19 +717,21 @@ static int gave_up(struct skp_provider *p, const struct job *job, size_t npend, 
 			    p->n, ps->tried, late ? ", time budget exhausted" : "");
 }
 
-/* Before pass 1, 2, 3 ...: 100 ms, doubling, at most 1 s. */
+/* Before pass 1, 2, 3 ...: a step of 100 ms, doubling, at most 1 s; the delay is drawn
+ * from the step's upper half (50-100 ms, ...), so hosts that lost a node together do not
+ * retry together (lib/jitter.h). */
 static int64_t backoff_ms(int pass)
 {
 	int64_t b = 100LL << (pass < 5 ? pass - 1 : 4);
 
-	return b < 1000 ? b : 1000;
+	return (int64_t)skp_jitter((double)(b < 1000 ? b : 1000));
 }
 
 /*
  * Runs a job: rounds of plan (share the items out), fly (connect, send, receive) and
  * settle (answers, node health), until every item is answered.  A node that fails is
  * out for the rest of the pass and its items go to the others; once every node failed,
- * up to p->retries more passes, after a backoff of 100 ms doubling up to 1 s.  The
+ * up to p->retries more passes, after a jittered backoff of 100 ms doubling up to 1 s.  The
  * budget is 2 x timeout_ms + ITEM_COST_MS per item: no attempt starts or runs past it.
  * pending[0..*npend) are the items left; on failure, those not answered.
  */

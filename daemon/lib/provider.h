@@ -4,8 +4,9 @@
  *
  * Operations go round-robin over healthy nodes and fail over to the next node on a
  * connect, TLS, timeout, I/O or malformed-response error, or an answer that does not
- * answer the request (skp_kmip_resp_parse_req); a whole pass over the
- * nodes is retried `retries` times with backoff (100 ms, doubling, max 1 s).
+ * answer the request (skp_kmip_resp_parse_req); a whole pass over the nodes is retried
+ * `retries` times with jittered backoff (100 ms, doubling, max 1 s; each delay between
+ * half its step and the step).
  * Every operation has a budget of 2 x timeout_ms (plus 10 ms per batch item for the
  * server's work); no attempt starts or runs past it.  A KMIP error from the
  * server (e.g. Permission Denied) is an answer, not a node failure: it is not

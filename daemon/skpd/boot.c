@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "boot.h"
+#include "jitter.h"
 #include "log.h"
 #include "manager.h"
 #include "ops.h"
@@ -128,6 +129,13 @@ static void bad_line(void *ctx, const struct skp_err *e)
 	log_msg(LOG_E, "%s: line skipped", e->msg);
 }
 
+/*
+ * The backoff's share waited after this attempt, in [0.5, 1] (lib/jitter.h): drawn once per
+ * attempt, so the entries that failed together are retried together, in one batch, while
+ * hosts that failed together (a fleet booting at once) spread their retries out.
+ */
+static double attempt_jitter = 1;
+
 /* This attempt failed: the entry waits (why, for what), its next attempt after the backoff. */
 static void entry_fail(struct skpd *d, struct bent *b, enum boot_wait wait, const char *provider,
 		       const char *why, double now)
@@ -138,7 +146,7 @@ static void entry_fail(struct skpd *d, struct bent *b, enum boot_wait wait, cons
 	be->wait = wait;
 	snprintf(be->provider, sizeof(be->provider), "%s", provider ? provider : "");
 	snprintf(be->reason, sizeof(be->reason), "%s", why);
-	be->next_at = now + be->backoff;
+	be->next_at = now + be->backoff * attempt_jitter;
 	be->backoff = be->backoff * 2 > BOOT_BACKOFF_MAX ? BOOT_BACKOFF_MAX : be->backoff * 2;
 	/* Tried for ever: the same reason again and again is said once. */
 	if (strcmp(be->logged, be->reason)) {
@@ -342,6 +350,7 @@ static int attempt(struct skpd *d, double now, int summary)
 		free(mounts);
 		goto summary;
 	}
+	attempt_jitter = skp_jitter(1.0);
 	if (want_scan)
 		scan_devices(&scan, &n_scan);
 

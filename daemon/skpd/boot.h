@@ -12,7 +12,8 @@
 
 struct skpd;
 
-/* Backoff between the attempts of a pending entry: 1 s, doubling, at most 60 s. */
+/* Backoff between the attempts of a pending entry: 1 s, doubling, at most 60 s; each wait
+ * is drawn between half the step and the step (boot.c: attempt_jitter). */
 #define BOOT_BACKOFF_MIN 1.0
 #define BOOT_BACKOFF_MAX 60.0
 

@@ -21,6 +21,7 @@
 #include "fake-keyring.h"
 #include "fake-kms.h"
 #include "fstab.h"
+#include "jitter.h"
 #include "skpd.h"
 #include "uevent.h"
 
@@ -205,13 +206,15 @@ static struct boot_ent *ent(struct skpd *d, const char *name)
 	return NULL;
 }
 
-/* KMS down: its entries stay pending and are tried again after 1, 2, 4 ... 60 s (the
- * clock is the test's); each retry is one batch; up again, they open without a request. */
+/* KMS down: its entries stay pending and are tried again after steps of 1, 2, 4 ... 60 s,
+ * each wait between half its step and the step (the clock is the test's); each retry is
+ * one batch (the entries that failed together wait alike); up again, they open without a
+ * request. */
 TEST_F(boot, pending_retried_with_backoff)
 {
 	struct fake_kms *b = fake_kms("kmsB");
 	struct skpd *d = self->e.d;
-	double t = 1000, expect[] = {1001, 1003, 1007, 1015, 1031, 1063, 1123, 1183};
+	double t = 1000, step[] = {1, 2, 4, 8, 16, 32, 60, 60, 60};
 	char m[128];
 
 	b->down = 1;
@@ -222,18 +225,23 @@ TEST_F(boot, pending_retried_with_backoff)
 	ASSERT_STREQ("kmsB", ent(d, "b1")->provider);
 	ASSERT_EQ(1, prov_of(d, "kmsB")->kms_down);
 	ASSERT_EQ(0, prov_of(d, "kmsA")->kms_down);
-	ASSERT_TRUE(boot_next(d) == 1001);
-	ASSERT_EQ(0, boot_retry(d, 1000.9));	/* not due */
+	ASSERT_EQ(0, boot_retry(d, t + 0.49));	/* not due */
 	ASSERT_EQ(1, ent(d, "b1")->attempts);
-	for (size_t i = 0; i + 1 < sizeof(expect) / sizeof(expect[0]); i++) {
-		ASSERT_TRUE(boot_next(d) == expect[i]) TH_LOG("next %f, expected %f", boot_next(d), expect[i]);
-		ASSERT_EQ(0, boot_retry(d, expect[i]));
+	for (size_t i = 0; i < sizeof(step) / sizeof(step[0]); i++) {
+		double next = boot_next(d);
+
+		ASSERT_TRUE(next >= t + step[i] / 2 && next <= t + step[i])
+			TH_LOG("next %f after %f, step %f", next, t, step[i]);
+		ASSERT_TRUE(ent(d, "b1")->next_at == next && ent(d, "b1c")->next_at == next &&
+			    ent(d, "b2")->next_at == next);
+		t = next;
+		ASSERT_EQ(0, boot_retry(d, t));
 		ASSERT_EQ(i + 2, ent(d, "b2")->attempts);
 	}
-	ASSERT_TRUE(boot_next(d) == 1183);	/* capped at 60 s */
 	ASSERT_EQ(0, b->n_get);			/* never reached it */
 	b->down = 0;
-	ASSERT_EQ(3, boot_retry(d, 1183));
+	t = boot_next(d);
+	ASSERT_EQ(3, boot_retry(d, t));
 	mapped(m, sizeof(m));
 	ASSERT_STREQ("a1 a1c a2 b1 b1c b2", m);
 	ASSERT_EQ(1, b->n_get);
@@ -243,6 +251,32 @@ TEST_F(boot, pending_retried_with_backoff)
 	ASSERT_EQ(0, fake_keyring_count());
 }
 
+/* A fleet that lost its KMS together (every host booted at once): each host (a seed of its
+ * own) waits 0.5-1 s before its first retry, not all the same 1 s, so the retries of the
+ * fleet do not arrive as one wave. */
+TEST_F(boot, hosts_retry_apart)
+{
+	struct skpd *d = self->e.d;
+	double first[16], t = 1000, lo = 2, hi = 0;
+
+	fake_kms("kmsB")->down = 1;
+	ASSERT_EQ(0, boot_load(d, t));
+	for (int h = 0; h < 16; h++) {
+		/* Each host's first attempt, from its first backoff step. */
+		prov_of(d, "kmsB")->up_kick = 1;
+		boot_kick_providers(d, t);
+		skp_rand_seed((uint64_t)h + 1);
+		ASSERT_EQ(0, boot_retry(d, t));
+		first[h] = boot_next(d) - t;
+		ASSERT_TRUE(first[h] >= 0.5 && first[h] <= 1) TH_LOG("host %d waits %f s", h, first[h]);
+		lo = first[h] < lo ? first[h] : lo;
+		hi = first[h] > hi ? first[h] : hi;
+		t += 10;
+	}
+	ASSERT_TRUE(hi - lo > 0.2) TH_LOG("first retries within %f .. %f s", lo, hi);
+	skp_rand_seed(0);
+}
+
 /* The health worker found the KMS answering again (health.c sets up_kick): its entries are
  * tried at once, not at the end of their backoff; others are not. */
 TEST_F(boot, health_kick_retries_at_once)
@@ -250,13 +284,16 @@ TEST_F(boot, health_kick_retries_at_once)
 	struct skpd *d = self->e.d;
 	char m[128];
 
+	double next;
+
 	fake_kms("kmsB")->down = 1;
 	ASSERT_EQ(0, boot_load(d, 1000));
 	ASSERT_EQ(0, boot_retry(d, 1001));
-	ASSERT_TRUE(boot_next(d) == 1003);
+	next = boot_next(d);
+	ASSERT_TRUE(next >= 1002 && next <= 1003);
 	fake_kms("kmsB")->down = 0;
 	boot_kick_providers(d, 1001.5);		/* no kick yet */
-	ASSERT_TRUE(boot_next(d) == 1003);
+	ASSERT_TRUE(boot_next(d) == next);
 	prov_of(d, "kmsB")->up_kick = 1;
 	boot_kick_providers(d, 1001.5);
 	ASSERT_EQ(0, prov_of(d, "kmsB")->up_kick);
@@ -280,7 +317,7 @@ TEST_F(boot, device_kick_retries_at_once)
 	ASSERT_EQ(0, boot_load(d, 1000));
 	ASSERT_EQ(BOOT_WAIT_DEVICE, ent(d, "late")->wait);
 	ASSERT_EQ(0, boot_retry(d, 1001));
-	ASSERT_TRUE(boot_next(d) == 1003);
+	ASSERT_TRUE(boot_next(d) >= 1002 && boot_next(d) <= 1003);
 	ASSERT_EQ(0, env_dev(&self->e, "late", 1, late, sizeof(late)));
 	ASSERT_EQ(0, env_format(&self->e, late, "kmsA", 0, &self->err)) TH_LOG("%s", self->err.msg);
 	boot_kick_devices(d, 1001.2);		/* tried at 1001: not before 1002 */
