@@ -6,7 +6,7 @@
 #   boot 1  install checks, configure, format, fstab; reload and restart skpd under fio
 #           and during a deep rekey
 #   boot 2  mounted at boot, data intact, READY after the mappings, clean shutdown of
-#           boot 1; hot-plug of d; key_persistence on, with c's KEK left out
+#           boot 1; hot-plug of d; key_persistence = tpm, with c's KEK left out
 #   boot 3  the KMS down: a and b from the persisted KEKs, c waits (nofail: no emergency
 #           mode, its mount gives up at its device timeout); the KMS started (at once, or
 #           SKP_KMS_AT seconds after boot): c unlocks and mounts without a command
@@ -145,11 +145,14 @@ FSTAB
 	check "hot-plug: d unlocks by itself when its disk appears ($lo)" wait_for 30 test -b /dev/mapper/d
 	# Next boot: the KMS down, KEKs persisted for a and b only (c closed after the restart
 	# that wrote them all: the set follows what is open).
-	skp_config true 5
-	check "restart skpd with key_persistence on" systemctl restart skpd.service
+	# Sealed by the guest's TPM (vm.args: --tpm new, one swtpm across the boots).
+	skp_config tpm 5
+	check "restart skpd with key_persistence = tpm" systemctl restart skpd.service
 	check "unmount /srv/c" umount /srv/c
 	check "close c: its KEK leaves the persisted set" bash -c 'skpctl close c && skpctl close d'
-	check "persisted: the KEKs of a and b" bash -c '[ "$(grep -vc "^#" /var/lib/skp/keks)" -ge 2 ]'
+	check "persisted and sealed: the KEKs of a and b, nothing in clear" \
+		bash -c 'journalctl -b 0 -u skpd | grep "KEK(s) of open devices written to /var/lib/skp/keks.sealed" |
+			tail -1 | grep -q "key_persistence: 2 KEK" && ! [ -e /var/lib/skp/keks ]'
 	systemctl disable -q skp-vm-kms.service
 	reboot_now
 	;;
@@ -159,8 +162,8 @@ FSTAB
 	check "the KMS is down" bash -c '! (exec 3<>/dev/tcp/127.0.0.1/5696) 2>/dev/null'
 	check "key_persistence: /srv/a and /srv/b mounted at boot without the KMS" \
 		bash -c "$(declare -f mounted_from); mounted_from /srv/a a && mounted_from /srv/b b"
-	check "the KEKs came from the persisted set" \
-		bash -c 'journalctl -b 0 -u skpd | grep -q "key_persistence: [0-9]* KEK(s) loaded"'
+	check "the KEKs came from the set sealed by the TPM" \
+		bash -c 'journalctl -b 0 -u skpd | grep -q "key_persistence: 2 KEK(s) loaded from /var/lib/skp/keks.sealed"'
 	check "c (nofail) waits for the KMS: not open, listed as pending" \
 		bash -c '! [ -e /dev/mapper/c ] && skpctl status | grep -w c'
 	# SKP_KMS_AT=60: the KMS starts 60 s after boot (the issue's measurement); by default
