@@ -13,8 +13,8 @@
  * about such lines at start (skpd/fstab.c).
  *
  * Called by systemd early in boot (and at daemon-reload) as
- * skp-generator NORMAL_DIR [EARLY_DIR LATE_DIR]; it reads /etc/skp/skpd.conf for the
- * skptab path, the skptab and /etc/fstab, and writes one drop-in.
+ * skp-generator NORMAL_DIR [EARLY_DIR LATE_DIR]; it reads /etc/skp/skpd.conf's [skpd]
+ * section for the skptab path, the skptab and /etc/fstab, and writes one drop-in.
  */
 #include <errno.h>
 #include <mntent.h>
@@ -88,7 +88,8 @@ int main(int argc, char **argv)
 	/* Not configured: nothing to order (skpd itself says what it misses). */
 	if (access(CONF, F_OK) < 0 && errno == ENOENT)
 		return 0;
-	if (skp_config_load(CONF, &cfg, &err) < 0) {
+	/* The skptab path only: a provider's bad key file is skpd's to report, not ours. */
+	if (skp_config_load_skpd(CONF, &cfg, &err) < 0) {
 		fprintf(stderr, "skp-generator: %s: no boot order for skp mounts\n", err.msg);
 		return 1;
 	}

@@ -319,11 +319,13 @@ static int finish_provider(const char *file, struct skp_provider_conf *p, struct
 	return 0;
 }
 
-int skp_config_parse(const char *path, const char *text, struct skp_config *cfg, struct skp_err *err)
+/* skpd_only: the [skpd] section alone; provider sections are skipped unread. */
+static int parse(const char *path, const char *text, int skpd_only, struct skp_config *cfg,
+		 struct skp_err *err)
 {
 	struct skp_provider_conf *cur = NULL;
 	char *copy = strdup(text), *line;
-	int lineno = 0, in_skpd = 0, r = 0, ndefault = 0;
+	int lineno = 0, in_skpd = 0, skip = 0, r = 0, ndefault = 0;
 
 	memset(cfg, 0, sizeof(*cfg));
 	if (!copy)
@@ -354,8 +356,13 @@ int skp_config_parse(const char *path, const char *text, struct skp_config *cfg,
 			}
 			*end = '\0';
 			s = trim(s + 1);
+			skip = 0;
 			if (!strcmp(s, "skpd")) {
 				in_skpd = 1;
+				cur = NULL;
+			} else if (skpd_only && !strncmp(s, "provider", 8) && (s[8] == ' ' || s[8] == '\t')) {
+				skip = 1;
+				in_skpd = 0;
 				cur = NULL;
 			} else if (!strncmp(s, "provider", 8) && (s[8] == ' ' || s[8] == '\t')) {
 				char *n = trim(s + 8), *q;
@@ -390,6 +397,8 @@ int skp_config_parse(const char *path, const char *text, struct skp_config *cfg,
 			}
 			continue;
 		}
+		if (skip)
+			continue;
 		eq = strchr(s, '=');
 		if (!eq) {
 			r = skp_err_set(err, -EINVAL, "%s:%d: expected 'key = value'", path, lineno);
@@ -432,7 +441,12 @@ out:
 	return r;
 }
 
-int skp_config_load(const char *path, struct skp_config *cfg, struct skp_err *err)
+int skp_config_parse(const char *path, const char *text, struct skp_config *cfg, struct skp_err *err)
+{
+	return parse(path, text, 0, cfg, err);
+}
+
+static int load(const char *path, int skpd_only, struct skp_config *cfg, struct skp_err *err)
 {
 	char *text;
 	size_t size;
@@ -442,9 +456,19 @@ int skp_config_load(const char *path, struct skp_config *cfg, struct skp_err *er
 	r = skp_read_file(path, SKP_FILE_TRUSTED, MAX_FILE, &text, &size, err);
 	if (r < 0)
 		return r;
-	r = skp_config_parse(path, text, cfg, err);
+	r = parse(path, text, skpd_only, cfg, err);
 	free(text);
 	return r;
+}
+
+int skp_config_load(const char *path, struct skp_config *cfg, struct skp_err *err)
+{
+	return load(path, 0, cfg, err);
+}
+
+int skp_config_load_skpd(const char *path, struct skp_config *cfg, struct skp_err *err)
+{
+	return load(path, 1, cfg, err);
 }
 
 void skp_config_free(struct skp_config *cfg)

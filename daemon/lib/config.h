@@ -99,6 +99,11 @@ struct skptab {
 };
 
 int skp_config_load(const char *path, struct skp_config *cfg, struct skp_err *err);
+/*
+ * The [skpd] section only, with no provider: for programs that need its paths (the
+ * boot generator), so they neither read the providers' secrets nor fail on them.
+ */
+int skp_config_load_skpd(const char *path, struct skp_config *cfg, struct skp_err *err);
 /* Parses text as if it were the file at path (for tests and reload checks). */
 int skp_config_parse(const char *path, const char *text, struct skp_config *cfg, struct skp_err *err);
 void skp_config_free(struct skp_config *cfg);

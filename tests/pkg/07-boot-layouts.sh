@@ -25,7 +25,10 @@ layout() {
 	mkdir -p "$root/etc/systemd/system/multi-user.target.wants" "$tmp/etc-up/skp" "$tmp/etc-work"
 	ln -s /lib/systemd/system/skpd.service "$root/etc/systemd/system/multi-user.target.wants/"
 	printf '%s\n' "$fstab" > "$tmp/etc-up/fstab"
-	printf '[skpd]\nskptab = /etc/skp/skptab\n' > "$tmp/etc-up/skp/skpd.conf"
+	# A provider whose password file is missing: skpd reports it at start, but the mounts'
+	# order comes from skptab alone, so the generator must not read it (nor fail on it).
+	printf '[skpd]\nskptab = /etc/skp/skptab\n[provider "k"]\nserver = kms\nusername = u\npassword_file = %s\n' \
+		"$tmp/no-such-password" > "$tmp/etc-up/skp/skpd.conf"
 	printf 'data UUID=0f8e8e52-6f3e-4c57-9a55-3a1c2b7d9e01\nlogs /dev/vdc nofail\n' \
 		> "$tmp/etc-up/skp/skptab"
 	mkdir -p "$tmp/$name.gen"

@@ -417,6 +417,34 @@ TEST(file_owner_mode_symlink)
 	skptab_free(&tab);
 }
 
+/*
+ * The generator reads the [skpd] section only: a provider's password file is not read
+ * into memory, and a provider skpd would refuse does not cost the boot order.
+ */
+TEST(skpd_section_only)
+{
+	static struct skp_config cfg;
+	struct skp_err err = {0};
+	char p[1024];
+
+	files();
+	put("pw-open", "secret\n", 0644);
+	snprintf(p, sizeof(p), "[skpd]\nskptab = /etc/skp/other\n[provider \"a\"]\nserver = k\n"
+		 "username = u\npassword_file = %s\nbogus line\n[skpd]\nhealth_interval = 7\n",
+		 tpath("pw-open"));
+	put("only.conf", p, 0644);
+	ASSERT_GT(0, skp_config_load(tpath("only.conf"), &cfg, &err));
+	ASSERT_EQ(0, skp_config_load_skpd(tpath("only.conf"), &cfg, &err)) TH_LOG("%s", err.msg);
+	ASSERT_STREQ("/etc/skp/other", cfg.skptab);
+	ASSERT_EQ(7, cfg.health_interval);
+	ASSERT_EQ(0, cfg.n_providers);
+	skp_config_free(&cfg);
+	/* the [skpd] section itself is still checked, with its line */
+	put("only.conf", "[provider \"a\"]\nx\n[skpd]\nskptab = relative\n", 0644);
+	ASSERT_EQ(-EINVAL, skp_config_load_skpd(tpath("only.conf"), &cfg, &err));
+	ASSERT_NE(NULL, strstr(err.msg, "only.conf:4: skptab")) TH_LOG("%s", err.msg);
+}
+
 /* skp_private_dir creates a missing directory 0700 and never changes an existing one. */
 TEST(private_dir)
 {
