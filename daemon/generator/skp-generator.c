@@ -25,6 +25,7 @@
 
 #include "config.h"
 #include "err.h"
+#include "mounts.h"
 
 #define CONF "/etc/skp/skpd.conf"
 #define FSTAB "/etc/fstab"
@@ -46,8 +47,7 @@ static int local_mount(FILE *fstab, const char *name)
 
 	rewind(fstab);
 	while ((m = getmntent(fstab))) {
-		if (!strncmp(m->mnt_fsname, "/dev/mapper/", 12) && !strcmp(m->mnt_fsname + 12, name) &&
-		    !hasmntopt(m, "noauto") && !hasmntopt(m, "_netdev"))
+		if (skp_mount_is_local(m) && !strcmp(skp_mount_boot_mapping(m), name))
 			local = 1;
 	}
 	return local;

@@ -13,6 +13,7 @@
 #include "boot.h"
 #include "fstab.h"
 #include "log.h"
+#include "mounts.h"
 #include "skpd.h"
 
 int fstab_check(const struct skpd *d, const char *path)
@@ -24,14 +25,14 @@ int fstab_check(const struct skpd *d, const char *path)
 	if (!f)
 		return 0;
 	while ((m = getmntent(f))) {
-		for (size_t i = 0; i < d->n_boot; i++) {
+		const char *name = skp_mount_boot_mapping(m);
+
+		for (size_t i = 0; name && i < d->n_boot; i++) {
 			const struct skptab_entry *e = &d->boot[i].e;
 
-			/* noauto: mounted by hand, not part of the boot's ordering */
-			if (strncmp(m->mnt_fsname, "/dev/mapper/", 12) || strcmp(m->mnt_fsname + 12, e->name) ||
-			    hasmntopt(m, "noauto"))
+			if (strcmp(name, e->name))
 				continue;
-			if (!hasmntopt(m, "_netdev")) {
+			if (skp_mount_is_local(m)) {
 				log_msg(LOG_W, "%s: %s on %s has no _netdev: skpd opens it after the network is "
 					"up, so the mount must wait for the network too (add _netdev%s)", path,
 					m->mnt_fsname, m->mnt_dir, e->nofail ? ",nofail" : "");
