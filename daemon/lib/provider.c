@@ -311,6 +311,7 @@ struct flight;
  */
 struct job {
 	size_t n, per_req;
+	size_t per_item;	/* batch items build() adds per item */
 	int idempotent;		/* 0: a request sent but not answered ends the job (-EINPROGRESS) */
 	int probe;		/* item i is node i's, tried once: no failover, no retry */
 	/* Adds the items' batch items to r, encoded for the node's version (r->minor). */
@@ -549,21 +550,16 @@ static int build(struct skp_provider *p, struct job *job, struct flight *f, stru
 	int r;
 
 	o.minor = f->nd->h.kmip_minor;
+	/* A batch asks the server to go on past a failed item (a key it refuses or lacks):
+	 * under the default, Stop, PyKMIP leaves the items after it unanswered. */
+	o.batch_continue = o.batch_continue || f->cnt * job->per_item > 1;
 	r = skp_kmip_req_init(&f->req, &o, err);
 	if (r)
 		return r;
 	job->build(job, &f->req, f->items, f->cnt);
-	/* A batch asks the server to go on past a failed item (a key it refuses or lacks):
-	 * under the default, Stop, PyKMIP leaves the items after it unanswered.  The option
-	 * belongs in the header, so the request is built again with it. */
-	if (f->req.n_items > 1 && !o.batch_continue) {
-		skp_kmip_req_free(&f->req);
-		o.batch_continue = 1;
-		r = skp_kmip_req_init(&f->req, &o, err);
-		if (r)
-			return r;
-		job->build(job, &f->req, f->items, f->cnt);
-	}
+	if (f->req.n_items != f->cnt * job->per_item)
+		return skp_err_set(err, -EINVAL, "internal: %u batch items built for %zu expected",
+				   f->req.n_items, f->cnt * job->per_item);
 	return skp_kmip_req_finish(&f->req, err);
 }
 
@@ -882,7 +878,7 @@ static int call_answer(struct job *job, struct flight *f, struct skp_err *e)
 /* Runs c and checks its result.  idempotent == 0: see struct job (*unknown). */
 static int call_run(struct skp_provider *p, struct call *c, int idempotent, int *unknown, struct skp_err *err)
 {
-	struct job job = { .n = 1, .per_req = 1, .idempotent = idempotent, .build = call_build,
+	struct job job = { .n = 1, .per_req = 1, .per_item = 1, .idempotent = idempotent, .build = call_build,
 			   .answer = call_answer, .ctx = c };
 	size_t item = 0, npend = 1;
 	int r = exchange(p, &job, &item, &npend, unknown, err);
@@ -1188,7 +1184,7 @@ int skp_provider_check(struct skp_provider *p)
 {
 	size_t pending[SKP_PROVIDER_MAX_NODES], npend = p->n;
 	int healthy = 0;
-	struct job job = { .n = p->n, .per_req = 1, .idempotent = 1, .probe = 1, .build = probe_build,
+	struct job job = { .n = p->n, .per_req = 1, .per_item = 1, .idempotent = 1, .probe = 1, .build = probe_build,
 			   .answer = probe_answer, .ctx = &healthy };
 
 	for (size_t i = 0; i < p->n; i++)
@@ -1199,12 +1195,66 @@ int skp_provider_check(struct skp_provider *p)
 
 /* ---- batched Gets spread over the nodes ---- */
 
+/*
+ * The per-key outcome of a batched operation: errs[i] for key i (NULL: the caller wants
+ * all or nothing, and the first failure ends the operation), err the first failure.
+ */
+struct batch {
+	struct skp_err *errs, *err;
+	int first_err;
+};
+
+/* Key ki's answer: kr, with ke saying why when it failed. */
+static void batch_note(struct job *job, struct batch *b, size_t ki, int kr, const struct skp_err *ke)
+{
+	if (b->errs) {
+		if (kr)
+			b->errs[ki] = *ke;
+		else
+			skp_err_clear(&b->errs[ki]);
+	}
+	if (kr && !b->first_err) {
+		b->first_err = kr;
+		if (b->err)
+			*b->err = *ke;
+		if (!b->errs)
+			job->stop = kr;
+	}
+}
+
+/*
+ * Runs a batched job over all its n items.  Items no node answered share the exchange's
+ * error; else the result is the first key's failure (0: every key answered well).
+ */
+static int batch_run(struct skp_provider *p, struct job *job, struct batch *b)
+{
+	struct skp_err xe = { 0 };
+	size_t *pending, npend = job->n, i;
+	int r;
+
+	if (!job->n)
+		return 0;
+	pending = calloc(job->n, sizeof(*pending));
+	if (!pending)
+		return skp_err_set(b->err, -ENOMEM, "out of memory");
+	for (i = 0; i < job->n; i++)
+		pending[i] = i;
+	r = exchange(p, job, pending, &npend, NULL, &xe);
+	if (r && !job->stop) {
+		for (i = 0; b->errs && i < npend; i++)
+			b->errs[pending[i]] = xe;
+		if (b->err)
+			*b->err = xe;
+	}
+	free(pending);
+	return r ? r : b->first_err;
+}
+
 struct kek_fetch {
 	const char *const *uids;
 	unsigned char **keys;
 	int *states;
-	struct skp_err *errs, *err;
-	int first_err;
+	struct batch b;
 	int *nodes;			/* which node served key i (NULL: not asked) */
 	const struct node *base;
 };
@@ -1256,18 +1306,9 @@ static int keks_answer(struct job *job, struct flight *f, struct skp_err *e)
 		unsigned char *key = NULL;
 		int kr = keks_key(kf, f, q, &key, &ke);
 
-		if (kr) {
-			if (kf->errs)
-				kf->errs[ki] = ke;
-			if (!kf->first_err) {
-				kf->first_err = kr;
-				if (kf->err)
-					*kf->err = ke;
-			}
-		} else {
+		batch_note(job, &kf->b, ki, kr, &ke);
+		if (!kr) {
 			kf->keys[ki] = key;
-			if (kf->errs)
-				skp_err_clear(&kf->errs[ki]);
 			if (kf->nodes)
 				kf->nodes[ki] = (int)(f->nd - kf->base);
 		}
@@ -1279,8 +1320,6 @@ static int keks_answer(struct job *job, struct flight *f, struct skp_err *e)
 				kf->states[ki] = a.state;
 		}
 	}
-	if (kf->first_err && !kf->errs)
-		job->stop = kf->first_err;	/* the caller wants all or nothing */
 	return 0;
 }
 
@@ -1301,10 +1340,10 @@ int skp_provider_get_keks_from(struct skp_provider *p, const char *const *uids, 
 			       unsigned char **keys, int *states, int *nodes, int avoid,
 			       struct skp_err *errs, struct skp_err *err)
 {
-	struct kek_fetch kf = { uids, keys, states, errs, err, 0, nodes, p->nodes };
-	struct job job = { .n = n, .per_req = SKP_PROVIDER_BATCH_MAX, .idempotent = 1, .build = keks_build,
-			   .answer = keks_answer, .ctx = &kf };
-	size_t *pending, npend = n, i;
+	struct kek_fetch kf = { uids, keys, states, { errs, err, 0 }, nodes, p->nodes };
+	struct job job = { .n = n, .per_req = SKP_PROVIDER_BATCH_MAX, .per_item = states ? 2 : 1,
+			   .idempotent = 1, .build = keks_build, .answer = keks_answer, .ctx = &kf };
+	size_t i;
 	int r;
 
 	if (avoid >= 0 && (size_t)avoid < p->n)
@@ -1318,26 +1357,13 @@ int skp_provider_get_keks_from(struct skp_provider *p, const char *const *uids, 
 		if (errs)
 			skp_err_set(&errs[i], -EAGAIN, "not fetched");
 	}
-	if (!n)
-		return 0;
-	pending = calloc(n, sizeof(*pending));
-	if (!pending)
-		return skp_err_set(err, -ENOMEM, "out of memory");
-	for (i = 0; i < n; i++)
-		pending[i] = i;
-	r = exchange(p, &job, pending, &npend, NULL, err);
-	if (r && errs && err)	/* (job.stop only ends the loop when errs is NULL) */
-		for (i = 0; i < npend; i++)
-			errs[pending[i]] = *err;
-	if (!r)
-		r = kf.first_err;
+	r = batch_run(p, &job, &kf.b);
 	if (r && !errs) {
 		for (i = 0; i < n; i++) {
 			skp_secmem_free(keys[i], SKP_KEK_LEN);
 			keys[i] = NULL;
 		}
 	}
-	free(pending);
 	return r;
 }
 
@@ -1346,8 +1372,7 @@ int skp_provider_get_keks_from(struct skp_provider *p, const char *const *uids, 
 struct state_fetch {
 	const char *const *uids;
 	int *states;
-	struct skp_err *errs, *err;
-	int first_err;
+	struct batch b;
 };
 
 static void states_build(struct job *job, struct skp_kmip_req *r, const size_t *items, size_t cnt)
@@ -1387,50 +1412,22 @@ static int states_answer(struct job *job, struct flight *f, struct skp_err *e)
 		struct skp_err ke = { 0 };
 		int kr = states_item(f, q, &sf->states[ki], &ke);
 
-		if (sf->errs)
-			sf->errs[ki] = ke;
-		if (kr && !sf->first_err) {
-			sf->first_err = kr;
-			if (sf->err)
-				*sf->err = ke;
-		}
+		batch_note(job, &sf->b, ki, kr, &ke);
 	}
-	if (sf->first_err && !sf->errs)
-		job->stop = sf->first_err;	/* the caller wants all or nothing */
 	return 0;
 }
 
 int skp_provider_get_states(struct skp_provider *p, const char *const *uids, size_t n, int *states,
 			    struct skp_err *errs, struct skp_err *err)
 {
-	struct skp_err xe = { 0 };
-	struct state_fetch sf = { uids, states, errs, &xe, 0 };
-	struct job job = { .n = n, .per_req = SKP_PROVIDER_BATCH_MAX, .idempotent = 1, .build = states_build,
-			   .answer = states_answer, .ctx = &sf };
-	size_t *pending, npend = n, i;
-	int r;
+	struct state_fetch sf = { uids, states, { errs, err, 0 } };
+	struct job job = { .n = n, .per_req = SKP_PROVIDER_BATCH_MAX, .per_item = 1, .idempotent = 1,
+			   .build = states_build, .answer = states_answer, .ctx = &sf };
 
-	for (i = 0; i < n; i++) {
+	for (size_t i = 0; i < n; i++) {
 		states[i] = 0;
 		if (errs)
 			skp_err_set(&errs[i], -EAGAIN, "not asked");
 	}
-	if (!n)
-		return 0;
-	pending = calloc(n, sizeof(*pending));
-	if (!pending)
-		return skp_err_set(err, -ENOMEM, "out of memory");
-	for (i = 0; i < n; i++)
-		pending[i] = i;
-	r = exchange(p, &job, pending, &npend, NULL, &xe);
-	/* The items no node answered share the exchange's error (job.stop: errs is NULL). */
-	if (r && errs)
-		for (i = 0; i < npend; i++)
-			errs[pending[i]] = xe;
-	if (!r)
-		r = sf.first_err;
-	if (r && err)
-		*err = xe;
-	free(pending);
-	return r;
+	return batch_run(p, &job, &sf.b);
 }
