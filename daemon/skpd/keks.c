@@ -50,9 +50,18 @@ int kek_cache_put(struct skpd *d, const char *provider, const char *uid, const u
 	memcpy(k->key, key, SKP_KEK_LEN);
 	snprintf(k->provider, sizeof(k->provider), "%s", provider);
 	snprintf(k->uid, sizeof(k->uid), "%s", uid);
-	k->node = -1;
 	d->n_keks++;
 	return 0;
+}
+
+/* The address of the provider's node i now; "" for none (-1: key_persistence). */
+static const char *node_addr(struct skpd *d, const char *provider, int i)
+{
+	struct prov *pv = skpd_prov(d, provider);
+
+	if (i < 0 || !pv || !pv->p || (size_t)i >= skp_provider_nodes(pv->p))
+		return "";
+	return skp_provider_node(pv->p, (size_t)i)->addr;
 }
 
 void kek_node_note(struct skpd *d, const char *provider, const char *uid, int node)
@@ -60,7 +69,18 @@ void kek_node_note(struct skpd *d, const char *provider, const char *uid, int no
 	struct kek *k = kek_find(d, provider, uid);
 
 	if (k)
-		k->node = node;
+		snprintf(k->node, sizeof(k->node), "%s", node_addr(d, provider, node));
+}
+
+/* The index of the provider's node at addr now, or -1 (key_persistence; gone at a reload). */
+static int node_index(struct skpd *d, const char *provider, const char *addr)
+{
+	struct prov *pv = skpd_prov(d, provider);
+
+	for (size_t i = 0; addr[0] && pv && pv->p && i < skp_provider_nodes(pv->p); i++)
+		if (!strcmp(skp_provider_node(pv->p, i)->addr, addr))
+			return (int)i;
+	return -1;
 }
 
 void kek_cache_drop(struct skpd *d, const char *provider, const char *uid)
@@ -225,16 +245,13 @@ int kek_wrap_new(struct skpd *d, struct prov *pv, const unsigned char uuid[16], 
 	return 0;
 }
 
-/* Where the cached copy of a KEK came from, for the log. */
-static void kek_origin(struct skpd *d, const char *provider, int node, char *out, size_t size)
+/* Where a copy of a KEK came from, for the log: its node's address, "" for key_persistence. */
+static void kek_origin(const char *addr, char *out, size_t size)
 {
-	struct prov *pv = skpd_prov(d, provider);
-	const struct skp_node_health *h = node >= 0 && pv && pv->p ? skp_provider_node(pv->p, (size_t)node) : NULL;
-
-	if (h)
-		snprintf(out, size, "node %s", h->addr);
+	if (addr[0])
+		snprintf(out, size, "node %s", addr);
 	else
-		snprintf(out, size, "%s", node < 0 ? "key_persistence" : "an unknown node");
+		snprintf(out, size, "key_persistence");
 }
 
 /* The DEK of slot s under kek; 1 (err set) when the wrap's integrity check fails: not
@@ -266,16 +283,17 @@ static int kek_refetch(struct skpd *d, const char *dev, const struct skp_slot *s
 	unsigned char *fresh = NULL;
 	char first[320], second[320];
 	struct skp_err fe = {0};
-	int r, node = k ? k->node : -1, state = 0, fnode = -1;
+	int r, state = 0, fnode = -1;
 
-	kek_origin(d, s->provider, node, first, sizeof(first));
+	kek_origin(k ? k->node : "", first, sizeof(first));
 	log_msg(LOG_W, "%s: KEK %s of provider \"%s\" (from %s) does not unwrap the DEK of the header: "
 		"fetching it again", dev, s->kek_uid, s->provider, first);
-	r = fetch_key(d, s->provider, s->kek_uid, node, &fresh, &state, &fnode, &fe);
+	r = fetch_key(d, s->provider, s->kek_uid, node_index(d, s->provider, k ? k->node : ""), &fresh, &state,
+		      &fnode, &fe);
 	if (r < 0)
 		return skp_err_set(err, -EBADMSG, "KEK %s of provider \"%s\" (from %s) does not unwrap the header's "
 				   "DEK, and fetching it again failed: %s", s->kek_uid, s->provider, first, fe.msg);
-	kek_origin(d, s->provider, fnode, second, sizeof(second));
+	kek_origin(node_addr(d, s->provider, fnode), second, sizeof(second));
 	if (kek && !memcmp(kek, fresh, SKP_KEK_LEN)) {
 		skp_secmem_free(fresh, SKP_KEK_LEN);
 		return skp_err_set(err, -EBADMSG, "KEK %s of provider \"%s\" (the same again from %s) does not "

@@ -20,7 +20,9 @@ struct kek {
 	unsigned char *key;		/* SKP_KEK_LEN bytes of secmem */
 	int state;			/* KMIP State when last asked, 0 unknown */
 	time_t state_at;		/* when (monotonic seconds), for kek_retired() */
-	int node;			/* the provider node that served it; -1: key_persistence */
+	/* The node that served it, by address ("": key_persistence), as a reload may
+	 * renumber the provider's nodes. */
+	char node[300];
 };
 
 const unsigned char *kek_cache_get(struct skpd *d, const char *provider, const char *uid);
@@ -29,7 +31,7 @@ int kek_cache_put(struct skpd *d, const char *provider, const char *uid, const u
 /* Forgets one cached KEK (wiped). */
 void kek_cache_drop(struct skpd *d, const char *provider, const char *uid);
 void kek_cache_free(struct skpd *d);
-/* Which node of its provider served a cached KEK (skp_provider_node index). */
+/* Which node of its provider served a cached KEK (skp_provider_node index, now). */
 void kek_node_note(struct skpd *d, const char *provider, const char *uid, int node);
 /* Keeps the KMIP State the KMS just gave for a cached KEK (kek_retired() uses it a while). */
 void kek_state_note(struct skpd *d, const char *provider, const char *uid, int state);

@@ -17,7 +17,9 @@
 
 #include "env.h"
 #include "fake-kms.h"
+#include "keks.h"
 #include "ops.h"
+#include "providers.h"
 #include "sbuf.h"
 #include "skpd.h"
 
@@ -125,6 +127,51 @@ TEST_F(keks, bad_copy_everywhere_is_an_error)
 	self->k->bad_nodes = 0;
 	ASSERT_EQ(0, open_logged(self)) TH_LOG("%s", self->err.msg);
 	ASSERT_TRUE(cached_right(self));
+}
+
+/*
+ * A reload that reorders the provider's servers renumbers its nodes: the node that
+ * served the wrong copy is still the one avoided (it is kept by address).
+ */
+TEST_F(keks, wrong_copy_avoids_its_node_after_a_reload)
+{
+	struct sbuf out = {0};
+	unsigned char *c;
+	char conf[8192], *at;
+	const char *old = "server = 127.0.0.1:5696\nserver = 127.0.0.2:5696\n";
+	int fd;
+	ssize_t n;
+
+	ASSERT_EQ(0, open_logged(self)) TH_LOG("%s", self->err.msg);
+	ASSERT_EQ(0, fake_kms("kms")->last_node);		/* served by 127.0.0.1 */
+	ASSERT_EQ(0, op_close(self->e.d, "d", &out, &self->err)) TH_LOG("%s", self->err.msg);
+	/* that copy went bad in the cache (as a wrong one served would be) */
+	c = (unsigned char *)kek_cache_get(self->e.d, "kms", self->uid);
+	ASSERT_NE(NULL, c);
+	c[0] ^= 1;
+	/* the servers swapped: 127.0.0.1 is node 1 now, and serves the KEK wrong */
+	fd = open(self->e.conf, O_RDONLY);
+	ASSERT_LE(0, fd);
+	n = read(fd, conf, sizeof(conf) - 1);
+	close(fd);
+	ASSERT_LT(0, n);
+	conf[n] = '\0';
+	at = strstr(conf, old);
+	ASSERT_NE(NULL, at);
+	memcpy(at, "server = 127.0.0.2:5696\nserver = 127.0.0.1:5696\n", strlen(old));
+	ASSERT_EQ(0, env_write_file(self->e.conf, conf));
+	ASSERT_EQ(0, skpd_reload(self->e.d, &out, &self->err)) TH_LOG("%s", self->err.msg);
+	self->k->bad_nodes = 1u << 1;
+	fake_kms("kms")->n_get = 0;
+	ASSERT_EQ(0, open_logged(self)) TH_LOG("%s / log: %s", self->err.msg, self->log);
+	ASSERT_EQ(1, fake_kms("kms")->n_get);
+	ASSERT_EQ(0, fake_kms("kms")->last_node);		/* 127.0.0.2, not the one avoided */
+	ASSERT_NE(NULL, strstr(self->log, "the copy from node 127.0.0.1:5696 dropped from the cache"))
+		TH_LOG("log: %s", self->log);
+	ASSERT_NE(NULL, strstr(self->log, "fetched again from node 127.0.0.2:5696 unwraps the DEK"))
+		TH_LOG("log: %s", self->log);
+	ASSERT_TRUE(cached_right(self));
+	sb_free(&out);
 }
 
 /* A KEK loaded from key_persistence (no node) that is wrong: fetched from any node. */
