@@ -17,7 +17,7 @@ help:
 	@echo "make deps      install the Debian packages a development machine needs (no-op when present)"
 	@echo "make all       build the kernel module and the daemon"
 	@echo "make check     run the whole test suite (host and VM)"
-	@echo "make check-all make check plus random power cuts and another reboot (longer than CI allows)"
+	@echo "make check-all make check plus random power cuts, another reboot and longer fuzzing (longer than CI allows)"
 	@echo "make demo      the end-to-end story in a VM against a local KMS"
 	@echo "make bench     benchmarks, side by side with the references"
 	@echo "make install   install skpd/skpctl and the module through DKMS"
@@ -69,7 +69,7 @@ check: deps all kernel-extra kernel-test
 
 # make check and the long runs that do not fit CI's time: power cuts at random instants of
 # the deep rekey (7 by default, in vm-crash and in 61's in-guest matrix) and the systemd
-# suite's fourth boot (SKP_CHECK_ALL).
+# suite's fourth boot (SKP_CHECK_ALL), and a minute of each fuzzer instead of 10 s.
 check-all: deps all kernel-extra kernel-test
 	@SKP_CHECK_ALL=1 SKP_CRASH_RANDOM=$${SKP_CRASH_RANDOM:-7} tests/check
 
