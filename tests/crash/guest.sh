@@ -2,9 +2,11 @@
 # Guest side of the power-cut matrix (tests/crash/matrix runs it, one boot per step).
 # The disk (/dev/vda) and $SKP_VM_STATE (the KMS database, the file manifest and the count
 # of acknowledged writes) outlive each boot; everything else is lost when the power is cut.
-#   guest.sh setup          format, open, mkfs.ext4, write the file tree, record its sums
-#   guest.sh cut N POINT    recover and check what the last cut left, then deep-rekey again
-#                           with a churn writer running and cut the power at POINT:
+#   guest.sh cut N POINT [setup]
+#                           recover and check what the last cut left (with setup, the
+#                           first boot: format, open, mkfs.ext4, write the file tree and
+#                           record its sums instead), then deep-rekey again with a churn
+#                           writer running and cut the power at POINT:
 #                           <step>:<n> (SKP_TEST_STOP_AT, skpd stops there) or random:<s>
 #   guest.sh final          recover and check only
 . tests/lib/common.sh
@@ -82,8 +84,8 @@ recover_and_check() { # knob-for-the-recovery-skpd
 	echo "recovery ok"
 }
 
-case "${1:-}" in
-setup)
+# A new header and ext4 with 24 files of random sizes, their checksums in $ST/manifest.
+setup() {
 	start_skpd "$W/skpd.conf" "$W/skpd.log"
 	fresh "$DEV"
 	skpctl format "$DEV" --label crash "${C[@]}" > /dev/null
@@ -99,11 +101,19 @@ setup)
 	(cd "$M" && find . -type f -print0 | xargs -0 sha256sum) > "$ST/manifest"
 	umount "$M"
 	skpctl close c "${C[@]}" > /dev/null
+	stop_skpd "$SKPD_PID"
 	echo "setup: $(wc -l < "$ST/manifest") files"
-	;;
+}
+
+case "${1:-}" in
 cut)
+	# The first boot sets the disk up instead of recovering (one boot fewer).
 	n=$2 point=$3
-	case "$point" in recovered:*) recover_and_check "$point" ;; *) recover_and_check "" ;; esac
+	case "${4:-}:$point" in
+	setup:*) setup ;;
+	*:recovered:*) recover_and_check "$point" ;;
+	*) recover_and_check "" ;;
+	esac
 	case "$point" in
 	random:*) knob='' rate=(--rate 8) ;;
 	*) knob=$point rate=() ;;
@@ -129,6 +139,6 @@ final)
 	recover_and_check ""
 	;;
 *)
-	fail "usage: guest.sh setup | cut N POINT | final"
+	fail "usage: guest.sh cut N POINT [setup] | final"
 	;;
 esac
