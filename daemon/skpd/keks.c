@@ -98,7 +98,6 @@ int kek_retired(struct skpd *d, const char *provider, const char *uid, int *stat
 {
 	struct prov *pv = skpd_prov(d, provider);
 	struct kek *k = kek_find(d, provider, uid);
-	struct skp_key_attrs a;
 	int r;
 
 	if (k && k->state && mono_s() - k->state_at <= KEK_STATE_FRESH_S) {
@@ -106,11 +105,10 @@ int kek_retired(struct skpd *d, const char *provider, const char *uid, int *stat
 	} else {
 		if (!pv)
 			return skp_err_set(err, -ENOENT, "provider \"%s\" is not configured", provider);
-		r = skp_provider_get_attrs(pv->p, uid, &a, err);
+		r = prov_state(pv, uid, state, err);
 		if (r < 0)
 			return r;
-		*state = a.state;
-		kek_state_note(d, provider, uid, a.state);
+		kek_state_note(d, provider, uid, *state);
 	}
 	/* 3 Deactivated, 4 Compromised, 5/6 Destroyed (KMIP 1.x State) */
 	return *state >= 3;
@@ -138,7 +136,7 @@ static int fetch_key(struct skpd *d, const char *provider, const char *uid, int 
 	if (!pv)
 		return skp_err_set(err, -ENOENT, "provider \"%s\" is not configured (and its KEK %s is not cached)",
 				   provider, uid);
-	r = skp_provider_get_keks_from(pv->p, &uid, 1, key, state, node, avoid, &item, err);
+	r = prov_get_keks(pv, &uid, 1, key, state, node, avoid, &item, err);
 	if (r >= 0 && item.code)
 		*err = item, r = item.code;
 	if (r < 0) {
@@ -208,7 +206,7 @@ int kek_wrap_new(struct skpd *d, struct prov *pv, const unsigned char uuid[16], 
 	r = kek_name(uuid, name, sizeof(name), err);
 	if (r < 0)
 		return r;
-	r = skp_provider_create_kek(pv->p, name, uid, sizeof(uid), err);
+	r = prov_create_kek(pv, name, uid, sizeof(uid), err);
 	if (r < 0)
 		return skp_err_wrap(err, "creating KEK on provider \"%s\"", pv->conf->name);
 	r = kek_get(d, pv->conf->name, uid, &kek, err);
