@@ -200,6 +200,33 @@ out:
 	return rc;
 }
 
+/* The backup file, binary (skp_read_file reads text). */
+static int read_backup(const char *file, char **img, size_t *len, struct skp_err *err)
+{
+	int fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	struct stat st;
+	ssize_t got;
+	char *b;
+
+	if (fd < 0)
+		return skp_err_set(err, -errno, "%s: %s", file, strerror(errno));
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > BACKUP_MAX) {
+		close(fd);
+		return skp_err_set(err, -EINVAL, "%s: not a backup file (not a regular file, or too large)", file);
+	}
+	b = malloc((size_t)st.st_size + 1);
+	if (!b) {
+		close(fd);
+		return skp_err_set(err, -ENOMEM, "out of memory");
+	}
+	*len = 0;
+	while (*len < (size_t)st.st_size && (got = read(fd, b + *len, (size_t)st.st_size - *len)) > 0)
+		*len += (size_t)got;
+	close(fd);
+	*img = b;
+	return 0;
+}
+
 int skpctl_cmd_provider_restore(const struct cli *c)
 {
 	const char *name = c->args[0], *file = c->args[1];
@@ -212,7 +239,7 @@ int skpctl_cmd_provider_restore(const struct cli *c)
 	n = open_provider(c, name, &err);
 	if (!n)
 		return fail(&err);
-	if (skp_read_file(file, SKP_FILE_TRUSTED, BACKUP_MAX, &img, &img_len, &err) < 0) {
+	if (read_backup(file, &img, &img_len, &err) < 0) {
 		rc = fail(&err);
 		goto out;
 	}
