@@ -287,8 +287,12 @@ static int read_store(struct skp_native *n, struct kset *s, struct skp_err *err)
 	memset(s, 0, sizeof(*s));
 	path_of(n, STORE_FILE, path, sizeof(path));
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0 && errno == ENOENT)
-		return 0;
+	if (fd < 0 && errno == ENOENT) {
+		/* No KEK yet, but the first format will need the TPM: find out now. */
+		r = open_tpm(n, &t, err);
+		skp_tpm_close(t);
+		return r;
+	}
 	if (fd < 0)
 		return skp_err_set(err, -errno, "native provider \"%s\": %s: %s", n->name, path, strerror(errno));
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size <= 0 || (size_t)st.st_size > max) {

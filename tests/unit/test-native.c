@@ -320,6 +320,8 @@ TEST_F(store, keks_survive_restart_and_stay_on_this_tpm)
 	skp_native_free(n);
 	/* No TPM at all: says a native provider needs one. */
 	n = store(_metadata, self->dir, "c", "local", "swtpm:path=/nonexistent/sock");
+	ASSERT_GT(0, skp_native_load(n, &err));		/* no store yet, but no TPM either */
+	ASSERT_NE(NULL, strstr(err.msg, "native provider \"local\" needs a TPM")) TH_LOG("%s", err.msg);
 	ASSERT_GT(0, skp_native_create(n, "skp-dev-4", uid1, sizeof(uid1), &err));
 	ASSERT_NE(NULL, strstr(err.msg, "needs a TPM")) TH_LOG("%s", err.msg);
 	skp_native_free(n);
