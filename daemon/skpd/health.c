@@ -125,11 +125,10 @@ static void remediate(struct health *h, struct rem_item *v, size_t n)
 	qsort(s, n, sizeof(*s), rem_cmp);
 	for (i = 0; i < n; i = j) {
 		struct skp_provider *p = NULL;
+		int native = 0;
 
 		for (j = i + 1; j < n && !strcmp(s[j]->provider, s[i]->provider); j++)
 			;
-		int native = 0;
-
 		for (size_t q = 0; q < h->n; q++)
 			if (!strcmp(h->names[q], s[i]->provider)) {
 				p = h->p[q];

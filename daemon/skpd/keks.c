@@ -232,7 +232,8 @@ static void kek_origin(struct skpd *d, const char *provider, int node, char *out
 	if (h)
 		snprintf(out, size, "node %s", h->addr);
 	else
-		snprintf(out, size, "%s", node < 0 ? "key_persistence" : "an unknown node");
+		snprintf(out, size, "%s", node >= 0 ? "an unknown node" : pv && pv->nat ? "its native store" :
+			 "key_persistence");
 }
 
 /* The DEK of slot s under kek; 1 (err set) when the wrap's integrity check fails: not
