@@ -200,6 +200,13 @@ static int provider_key(struct skp_config *cfg, struct skp_provider_conf *p, con
 		if (fd < 0)
 			return skp_err_wrap(err, "%s:%d: %s", file, line, k);
 		close(fd);
+	} else if (!strcmp(k, "type")) {
+		if (!strcmp(v, "kmip"))
+			p->type = SKP_PROVIDER_KMIP;
+		else if (!strcmp(v, "native"))
+			p->type = SKP_PROVIDER_NATIVE;
+		else
+			return skp_err_set(err, -EINVAL, "%s:%d: type must be kmip or native", file, line);
 	} else if (!strcmp(k, "default")) {
 		if (parse_bool(v, &p->is_default) < 0)
 			return skp_err_set(err, -EINVAL, "%s:%d: default must be true or false", file, line);
@@ -297,6 +304,9 @@ static int global_key(struct skp_config *cfg, const char *file, int line, const 
 		if (strlen(v) >= sizeof(cfg->tpm_tcti))
 			return skp_err_set(err, -EINVAL, "%s:%d: tpm_tcti is too long", file, line);
 		strcpy(cfg->tpm_tcti, v);
+	} else if (!strcmp(k, "native_dir")) {
+		if (set_path(cfg->native_dir, v) < 0)
+			return skp_err_set(err, -EINVAL, "%s:%d: native_dir must be an absolute path", file, line);
 	} else if (!strcmp(k, "key_persistence_dir")) {
 		if (set_path(cfg->keks_dir, v) < 0)
 			return skp_err_set(err, -EINVAL, "%s:%d: key_persistence_dir must be an absolute path", file, line);
@@ -308,6 +318,13 @@ static int global_key(struct skp_config *cfg, const char *file, int line, const 
 
 static int finish_provider(const char *file, struct skp_provider_conf *p, struct skp_err *err)
 {
+	/* A native provider talks to no KMS: KMIP settings there are a mistake, not noise. */
+	if (p->type == SKP_PROVIDER_NATIVE) {
+		if (p->n_servers || p->ca[0] || p->cert[0] || p->key[0] || p->username[0] || p->password)
+			return skp_err_set(err, -EINVAL, "%s:%d: provider \"%s\" is type = native: it takes no "
+					   "server, ca, cert, key, username or password_file", file, p->line, p->name);
+		return 0;
+	}
 	if (!p->n_servers)
 		return skp_err_set(err, -EINVAL, "%s:%d: provider \"%s\" has no server", file, p->line, p->name);
 	if (!p->ca[0])
@@ -334,6 +351,7 @@ static int parse(const char *path, const char *text, int skpd_only, struct skp_c
 	strcpy(cfg->socket, "/run/skp/skpd.sock");
 	strcpy(cfg->skptab, "/etc/skp/skptab");
 	strcpy(cfg->keks_dir, "/var/lib/skp");
+	strcpy(cfg->native_dir, "/var/lib/skp/native");
 	strcpy(cfg->target, DM_SKP_TARGET_NAME);
 	cfg->health_interval = 60;
 	cfg->remediation_interval = 300;

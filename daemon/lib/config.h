@@ -34,8 +34,15 @@ struct skp_create_attr {
  * skp_provider_new() takes (skpctl kms fills one from its options).  Start from
  * skp_provider_conf_init(); skp_provider_conf_free() wipes the password.
  */
+/* [provider] type = */
+enum skp_provider_type {
+	SKP_PROVIDER_KMIP = 0,		/* KEKs in a KMS over KMIP (the default) */
+	SKP_PROVIDER_NATIVE = 1,	/* KEKs made by this host, sealed by its TPM (native.h) */
+};
+
 struct skp_provider_conf {
 	char name[64];
+	int type;			/* enum skp_provider_type */
 	char servers[SKP_MAX_SERVERS][SKP_SERVER_MAX];	/* "host", "host:port" or "[v6]:port" */
 	size_t n_servers;
 	char ca[SKP_PATH_MAX], cert[SKP_PATH_MAX], key[SKP_PATH_MAX];	/* PEM files */
@@ -72,6 +79,7 @@ struct skp_config {
 	char keks_dir[SKP_PATH_MAX];
 	uint32_t tpm_pcrs;		/* key_persistence = tpm: bound to these PCRs (bit n = PCR n) */
 	char tpm_tcti[SKP_PATH_MAX];	/* the TPM, as a TSS2 TCTI string ("" = /dev/tpmrm0) */
+	char native_dir[SKP_PATH_MAX];	/* native providers' stores: native_dir/NAME */
 	struct skp_provider_conf providers[SKP_MAX_PROVIDERS];
 	size_t n_providers;
 	char warnings[SKP_MAX_WARNINGS][200];

@@ -60,6 +60,8 @@ static const struct opt_desc opt_descs[OPT_N] = {
 	[OPT_GROUP] = {"object-group", "NAME", "Object Group of the new key"},
 	[OPT_ATTR] = {"attribute", "'NAME: VALUE'", "x-NAME or Contact Information on the new key "
 		      "(repeatable)"},
+	[OPT_PASSFILE] = {"passphrase-file", "FILE", "the backup's passphrase, first line of FILE (0600; "
+			  "default: asked on the terminal)"},
 };
 
 /* getopt_long's value for a long option: past every short option's character. */
@@ -222,6 +224,7 @@ static int value(struct cli *c, enum cli_opt o, char *v)
 	case OPT_KEY: c->key = v; break;
 	case OPT_USERNAME: c->username = v; break;
 	case OPT_PWFILE: c->pwfile = v; break;
+	case OPT_PASSFILE: c->passfile = v; break;
 	case OPT_POLICY: c->policy = v; break;
 	case OPT_GROUP: c->group = v; break;
 	case OPT_ATTR:

@@ -24,6 +24,8 @@ enum cli_opt {
 	OPT_PWFILE, OPT_HEALTH,
 	/* kms create, create-kek: what skpd.conf's provider puts on a Create. */
 	OPT_POLICY, OPT_GROUP, OPT_ATTR,
+	/* provider backup, restore (a native provider) */
+	OPT_PASSFILE,
 	OPT_N
 };
 
@@ -52,6 +54,7 @@ struct cli {
 	const char *servers[SKP_MAX_SERVERS];
 	size_t n_servers;
 	const char *ca, *cert, *key, *username, *pwfile;
+	const char *passfile;		/* provider backup, restore */
 	const char *policy, *group;
 	const char *attrs[SKP_MAX_CREATE_ATTRS];
 	size_t n_attrs;

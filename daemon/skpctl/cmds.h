@@ -9,6 +9,8 @@ struct cli;
 int skpctl_cmd_status(const struct cli *c);
 int skpctl_cmd_provider_list(const struct cli *c);
 int skpctl_cmd_provider_test(const struct cli *c);
+int skpctl_cmd_provider_backup(const struct cli *c);
+int skpctl_cmd_provider_restore(const struct cli *c);
 int skpctl_cmd_format(const struct cli *c);
 int skpctl_cmd_open(const struct cli *c);
 int skpctl_cmd_close(const struct cli *c);

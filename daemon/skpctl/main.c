@@ -23,8 +23,12 @@ static const struct cli_cmd commands[] = {
 	 OPT(OPT_PAUSE) | OPT(OPT_RESUME) | OPT(OPT_STATUS) | OPT(OPT_JSON) | OPT(OPT_ALL) | OPT(OPT_FROM) |
 	 OPT(OPT_TO), 0, 1, skpctl_cmd_rekey},
 	{"provider list", "", "the configured key providers", OPT(OPT_JSON), 0, 0, skpctl_cmd_provider_list},
-	{"provider test", "NAME", "ask every KMS node of provider NAME", OPT(OPT_JSON), 1, 1,
+	{"provider test", "NAME", "ask every KMS node of provider NAME (native: can the TPM unseal its store)", OPT(OPT_JSON), 1, 1,
 	 skpctl_cmd_provider_test},
+	{"provider backup", "NAME FILE", "a native provider's KEKs to FILE, encrypted under a passphrase "
+	 "(without skpd)", OPT(OPT_PASSFILE), 2, 2, skpctl_cmd_provider_backup},
+	{"provider restore", "NAME FILE", "a backup's KEKs into native provider NAME, sealed by this host's TPM "
+	 "(all or nothing)", OPT(OPT_PASSFILE), 2, 2, skpctl_cmd_provider_restore},
 	{"keys count", "", "KEKs in use per provider", OPT(OPT_JSON), 0, 0, skpctl_cmd_keys_count},
 	{"reload", "", "re-read skpd.conf and skptab (as SIGHUP)", 0, 0, 0, skpctl_cmd_reload},
 	{"dump", "DEV", "the header of DEV, without skpd (no secrets)", OPT(OPT_UDEV) | OPT(OPT_JSON), 1, 1,

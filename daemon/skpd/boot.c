@@ -173,7 +173,7 @@ static unsigned long exchanges(struct skpd *d)
 	unsigned long n = 0;
 
 	for (size_t i = 0; i < d->n_provs; i++)
-		for (size_t j = 0; j < skp_provider_nodes(d->provs[i].p); j++) {
+		for (size_t j = 0; d->provs[i].p && j < skp_provider_nodes(d->provs[i].p); j++) {
 			const struct skp_node_health *h = skp_provider_node(d->provs[i].p, j);
 
 			n += h->n_ok + h->n_fail;
@@ -269,7 +269,7 @@ static int fetch(struct skpd *d, struct prov *pv, struct bent *b, size_t nb, int
 	if (!n)
 		goto out;
 	asked = 1;
-	skp_provider_get_keks_from(pv->p, uids, n, keys, states, nodes, -1, errs, &err);
+	prov_get_keks(pv, uids, n, keys, states, nodes, -1, errs, &err);
 	for (size_t k = 0; k < n; k++) {
 		struct skp_err ce = {0};
 

@@ -45,7 +45,7 @@ struct health {
 	/* Set up before the thread starts, then the worker's alone. */
 	size_t n;
 	char names[SKP_MAX_PROVIDERS][SKP_PROVIDER_MAX];
-	struct skp_provider *p[SKP_MAX_PROVIDERS];
+	struct skp_provider *p[SKP_MAX_PROVIDERS];	/* NULL: a native provider (no KMS to ask) */
 	/* Under lock. */
 	int stop;
 	int want_probe;
@@ -125,14 +125,23 @@ static void remediate(struct health *h, struct rem_item *v, size_t n)
 	qsort(s, n, sizeof(*s), rem_cmp);
 	for (i = 0; i < n; i = j) {
 		struct skp_provider *p = NULL;
+		int native = 0;
 
 		for (j = i + 1; j < n && !strcmp(s[j]->provider, s[i]->provider); j++)
 			;
 		for (size_t q = 0; q < h->n; q++)
-			if (!strcmp(h->names[q], s[i]->provider))
+			if (!strcmp(h->names[q], s[i]->provider)) {
 				p = h->p[q];
+				native = !p;
+			}
 		if (p) {
 			remediate_provider(p, s + i, j - i);
+			continue;
+		}
+		/* The host's own store: nothing outside it retires a KEK. */
+		if (native) {
+			for (size_t q = i; q < j; q++)
+				s[q]->problem[0] = '\0';
 			continue;
 		}
 		for (size_t q = i; q < j; q++)
@@ -145,6 +154,11 @@ static void remediate(struct health *h, struct rem_item *v, size_t n)
 static void probe(struct health *h, struct probe *out)
 {
 	for (size_t i = 0; i < h->n; i++) {
+		if (!h->p[i]) {
+			out[i].healthy = 1;	/* native: no node (main thread: apply_probe) */
+			out[i].n = 0;
+			continue;
+		}
 		out[i].healthy = skp_provider_check(h->p[i]);
 		out[i].n = skp_provider_nodes(h->p[i]);
 		for (size_t j = 0; j < out[i].n && j < SKP_MAX_SERVERS; j++)
@@ -248,8 +262,8 @@ int health_start(struct skpd *d, struct skp_err *err)
 	pthread_mutex_init(&h->lock, NULL);
 	pthread_cond_init(&h->cond, NULL);
 	for (size_t i = 0; i < d->n_provs; i++) {
-		h->p[h->n] = skp_provider_new(d->provs[i].conf, err);
-		if (!h->p[h->n]) {
+		h->p[h->n] = d->provs[i].nat ? NULL : skp_provider_new(d->provs[i].conf, err);
+		if (!h->p[h->n] && !d->provs[i].nat) {
 			health_destroy(h);
 			return skp_err_wrap(err, "health checks: provider \"%s\"", d->provs[i].conf->name);
 		}
@@ -348,10 +362,13 @@ void health_request_remediation(struct skpd *d)
  * operations alike count as exchanges). */
 static void apply_probe(struct prov *pv, const struct probe *pr)
 {
-	size_t n = skp_provider_nodes(pv->p);
+	size_t n;
 	int was = pv->alarm;
 	char msg[200] = "";
 
+	if (pv->nat)
+		return;		/* its alarm is its store's (providers.c) */
+	n = skp_provider_nodes(pv->p);
 	for (size_t j = 0; j < pr->n && j < SKP_MAX_SERVERS; j++)
 		skp_provider_note_health(pv->p, j, &pr->nodes[j]);
 	for (size_t j = 0; j < n; j++) {

@@ -118,7 +118,6 @@ int kek_retired(struct skpd *d, const char *provider, const char *uid, int *stat
 {
 	struct prov *pv = skpd_prov(d, provider);
 	struct kek *k = kek_find(d, provider, uid);
-	struct skp_key_attrs a;
 	int r;
 
 	if (k && k->state && mono_s() - k->state_at <= KEK_STATE_FRESH_S) {
@@ -126,11 +125,10 @@ int kek_retired(struct skpd *d, const char *provider, const char *uid, int *stat
 	} else {
 		if (!pv)
 			return skp_err_set(err, -ENOENT, "provider \"%s\" is not configured", provider);
-		r = skp_provider_get_attrs(pv->p, uid, &a, err);
+		r = prov_state(pv, uid, state, err);
 		if (r < 0)
 			return r;
-		*state = a.state;
-		kek_state_note(d, provider, uid, a.state);
+		kek_state_note(d, provider, uid, *state);
 	}
 	/* 3 Deactivated, 4 Compromised, 5/6 Destroyed (KMIP 1.x State) */
 	return *state >= 3;
@@ -158,7 +156,7 @@ static int fetch_key(struct skpd *d, const char *provider, const char *uid, int 
 	if (!pv)
 		return skp_err_set(err, -ENOENT, "provider \"%s\" is not configured (and its KEK %s is not cached)",
 				   provider, uid);
-	r = skp_provider_get_keks_from(pv->p, &uid, 1, key, state, node, avoid, &item, err);
+	r = prov_get_keks(pv, &uid, 1, key, state, node, avoid, &item, err);
 	if (r >= 0 && item.code)
 		*err = item, r = item.code;
 	if (r < 0) {
@@ -228,7 +226,7 @@ int kek_wrap_new(struct skpd *d, struct prov *pv, const unsigned char uuid[16], 
 	r = kek_name(uuid, name, sizeof(name), err);
 	if (r < 0)
 		return r;
-	r = skp_provider_create_kek(pv->p, name, uid, sizeof(uid), err);
+	r = prov_create_kek(pv, name, uid, sizeof(uid), err);
 	if (r < 0)
 		return skp_err_wrap(err, "creating KEK on provider \"%s\"", pv->conf->name);
 	r = kek_get(d, pv->conf->name, uid, &kek, err);
@@ -245,13 +243,16 @@ int kek_wrap_new(struct skpd *d, struct prov *pv, const unsigned char uuid[16], 
 	return 0;
 }
 
-/* Where a copy of a KEK came from, for the log: its node's address, "" for key_persistence. */
-static void kek_origin(const char *addr, char *out, size_t size)
+/* Where a copy of a KEK came from, for the log: its node's address; "" for none (a
+ * native provider's store, or key_persistence). */
+static void kek_origin(struct skpd *d, const char *provider, const char *addr, char *out, size_t size)
 {
+	struct prov *pv = skpd_prov(d, provider);
+
 	if (addr[0])
 		snprintf(out, size, "node %s", addr);
 	else
-		snprintf(out, size, "key_persistence");
+		snprintf(out, size, "%s", pv && pv->nat ? "its native store" : "key_persistence");
 }
 
 /* The DEK of slot s under kek; 1 (err set) when the wrap's integrity check fails: not
@@ -285,7 +286,7 @@ static int kek_refetch(struct skpd *d, const char *dev, const struct skp_slot *s
 	struct skp_err fe = {0};
 	int r, state = 0, fnode = -1;
 
-	kek_origin(k ? k->node : "", first, sizeof(first));
+	kek_origin(d, s->provider, k ? k->node : "", first, sizeof(first));
 	log_msg(LOG_W, "%s: KEK %s of provider \"%s\" (from %s) does not unwrap the DEK of the header: "
 		"fetching it again", dev, s->kek_uid, s->provider, first);
 	r = fetch_key(d, s->provider, s->kek_uid, node_index(d, s->provider, k ? k->node : ""), &fresh, &state,
@@ -293,7 +294,7 @@ static int kek_refetch(struct skpd *d, const char *dev, const struct skp_slot *s
 	if (r < 0)
 		return skp_err_set(err, -EBADMSG, "KEK %s of provider \"%s\" (from %s) does not unwrap the header's "
 				   "DEK, and fetching it again failed: %s", s->kek_uid, s->provider, first, fe.msg);
-	kek_origin(node_addr(d, s->provider, fnode), second, sizeof(second));
+	kek_origin(d, s->provider, node_addr(d, s->provider, fnode), second, sizeof(second));
 	if (kek && !memcmp(kek, fresh, SKP_KEK_LEN)) {
 		skp_secmem_free(fresh, SKP_KEK_LEN);
 		return skp_err_set(err, -EBADMSG, "KEK %s of provider \"%s\" (the same again from %s) does not "

@@ -299,8 +299,7 @@ static void rk_retire_old_kek(struct skpd *d, struct device *v, const struct skp
 	if (!pv)
 		r = skp_err_set(&e, -ENOENT, "provider \"%s\" is not configured", old->provider);
 	else
-		r = skp_provider_revoke(pv->p, old->kek_uid, KMIP_REVOKE_SUPERSEDED,
-					"superseded by a deep rekey (skp)", &e);
+		r = prov_retire(pv, old->kek_uid, "superseded by a deep rekey (skp)", &e);
 	if (r < 0) {
 		snprintf(v->problem, sizeof(v->problem), "old KEK %.60s not revoked: %.100s", old->kek_uid, e.msg);
 		log_msg(LOG_W, "deep rekey of %s: the old KEK %s could not be revoked (%s): a header backup of DEK "
@@ -560,7 +559,7 @@ int rekey_start(struct skpd *d, const char *name, const char *provider, uint32_t
 		chunk = chunk_kib * 2;
 	}
 	pv = skpd_prov(d, provider ? provider : v->provider);
-	if (!pv || !pv->p)
+	if (!pv || (!pv->p && !pv->nat))
 		return skp_err_set(err, -ENOENT, "provider \"%s\" is not configured", provider ? provider : v->provider);
 	r = skp_header_read_dev(v->dev, O_RDONLY, NULL, &h, err);
 	if (r < 0)

@@ -9,6 +9,7 @@
 
 #include "boot.h"
 #include "dm.h"
+#include "native.h"
 #include "proto.h"
 #include "provider.h"
 #include "rekey.h"
@@ -64,6 +65,15 @@ static void put_node(struct sbuf *out, const char *server, const struct skp_node
 	sb_put(out, &r, sizeof(r));
 }
 
+/* A native provider shows as one "node": its store, ok while the TPM unseals it. */
+static void native_node(const struct prov *pv, struct skp_node_health *h)
+{
+	memset(h, 0, sizeof(*h));
+	snprintf(h->addr, sizeof(h->addr), "native: TPM-sealed store %.200s", skp_native_dir(pv->nat));
+	h->healthy = !pv->alarm;
+	snprintf(h->last_error, sizeof(h->last_error), "%s", pv->alarm_msg);
+}
+
 static void put_status_provider(struct sbuf *out, const struct prov *pv)
 {
 	struct skp_rec_provider r;
@@ -74,8 +84,14 @@ static void put_status_provider(struct sbuf *out, const struct prov *pv)
 	r.alarm = !!pv->alarm;
 	if (pv->alarm)
 		STR(r.alarm_msg, pv->alarm_msg);
-	r.n_nodes = (uint32_t)pv->conf->n_servers;
+	r.n_nodes = pv->nat ? 1 : (uint32_t)pv->conf->n_servers;
 	sb_put(out, &r, sizeof(r));
+	if (pv->nat) {
+		struct skp_node_health h;
+
+		native_node(pv, &h);
+		put_node(out, h.addr, &h);
+	}
 	for (size_t j = 0; j < pv->conf->n_servers; j++)
 		put_node(out, pv->conf->servers[j], skp_provider_node(pv->p, j));
 }
@@ -205,8 +221,17 @@ int rep_providers(struct skpd *d, struct sbuf *out)
 		STR(r.name, c->name);
 		r.is_default = !!c->is_default;
 		r.devices = devs_of(d, c->name);
-		r.n_nodes = (uint32_t)c->n_servers;
+		r.n_nodes = d->provs[i].nat ? 1 : (uint32_t)c->n_servers;
 		sb_put(out, &r, sizeof(r));
+		if (d->provs[i].nat) {
+			struct skp_node_health h;
+			struct skp_rec_node n;
+
+			native_node(&d->provs[i], &h);
+			skp_rec_init(&n, SKP_REC_NODE);
+			STR(n.server, h.addr);
+			sb_put(out, &n, sizeof(n));
+		}
 		for (size_t j = 0; j < c->n_servers; j++) {
 			struct skp_rec_node n;
 
@@ -215,6 +240,33 @@ int rep_providers(struct skpd *d, struct sbuf *out)
 			sb_put(out, &n, sizeof(n));
 		}
 	}
+	return 0;
+}
+
+/* A native provider's test: its store unsealed by the TPM now. */
+static int native_test(struct prov *pv, struct sbuf *out, struct skp_err *err)
+{
+	struct skp_rec_provider r;
+	struct skp_rec_node nr;
+	struct skp_node_health h;
+	struct skp_err e = {0};
+	int rc = skp_native_load(pv->nat, &e);
+
+	pv->alarm = rc < 0;
+	snprintf(pv->alarm_msg, sizeof(pv->alarm_msg), "%.199s", rc < 0 ? e.msg : "");
+	native_node(pv, &h);
+	skp_rec_init(&r, SKP_REC_PROVIDER);
+	STR(r.name, pv->conf->name);
+	r.healthy = rc == 0;
+	r.n_nodes = 1;
+	sb_put(out, &r, sizeof(r));
+	skp_rec_init(&nr, SKP_REC_NODE);
+	nr.state = rc == 0 ? SKP_NODE_OK : SKP_NODE_FAILING;
+	STR(nr.server, h.addr);
+	STR(nr.error, e.msg);
+	sb_put(out, &nr, sizeof(nr));
+	if (rc < 0)
+		return skp_err_set(err, rc, "provider \"%s\": %s", pv->conf->name, e.msg);
 	return 0;
 }
 
@@ -228,6 +280,8 @@ int rep_provider_test(struct skpd *d, const char *name, struct sbuf *out, struct
 
 	if (!pv)
 		return skp_err_set(err, -ENOENT, "provider \"%s\" is not configured", name);
+	if (pv->nat)
+		return native_test(pv, out, err);
 	healthy = skp_provider_check(pv->p);
 	n = skp_provider_nodes(pv->p);
 	skp_rec_init(&r, SKP_REC_PROVIDER);

@@ -33,7 +33,9 @@ assert_eq "$(complete_line 'skpctl rekey d')" "data db" "mappings for rekey"
 assert_eq "$(complete_line "skpctl list --config $tmp/skpd.conf --provider ")" "kms-a kms-b" \
 	"providers of --config"
 assert_eq "$(complete_line 'skpctl format /dev/x --sector')" "--sector-size" "format's options"
-assert_eq "$(complete_line 'skpctl provider ')" "list test" "provider's subcommands"
+assert_eq "$(complete_line 'skpctl provider ')" "backup list restore test" "provider's subcommands"
+assert_eq "$(complete_line "skpctl provider backup --config $tmp/skpd.conf ")" "kms-a kms-b" "provider backup NAME"
+assert_eq "$(complete_line 'skpctl provider restore kms-a --pass')" "--passphrase-file" "provider restore's option"
 assert_eq "$(complete_line 'skpctl dump --u')" "--udev" "dump's option"
 # Global options before the command: the command is still found.
 assert_eq "$(complete_line 'skpctl --socket /run/x cl')" "close" "a command after --socket VALUE"

@@ -189,6 +189,33 @@ TEST(provider_protocol)
 	skp_config_free(&cfg);
 }
 
+/* type = native: no KMS settings, a store under native_dir; kmip stays the default. */
+TEST(provider_type_native)
+{
+	static struct skp_config cfg;
+	struct skp_err err = {0};
+	char p[1024], text[2048];
+
+	files();
+	snprintf(text, sizeof(text), "[skpd]\nnative_dir = /srv/skp-native\n%s[provider \"local\"]\ntype = native\n",
+		 provider(p, sizeof(p), "a", 1, "k.key"));
+	ASSERT_EQ(0, parse(text, &cfg, &err)) TH_LOG("%s", err.msg);
+	ASSERT_EQ(SKP_PROVIDER_KMIP, cfg.providers[0].type);
+	ASSERT_EQ(SKP_PROVIDER_NATIVE, cfg.providers[1].type);
+	ASSERT_STREQ("/srv/skp-native", cfg.native_dir);
+	skp_config_free(&cfg);
+	ASSERT_EQ(0, parse("[provider \"local\"]\ntype = native\n", &cfg, &err)) TH_LOG("%s", err.msg);
+	ASSERT_STREQ("/var/lib/skp/native", cfg.native_dir);
+	ASSERT_EQ(1, cfg.providers[0].is_default);
+	skp_config_free(&cfg);
+	ASSERT_EQ(-EINVAL, parse("[provider \"local\"]\ntype = native\nserver = kms1\n", &cfg, &err));
+	ASSERT_NE(NULL, strstr(err.msg, "t.conf:1: provider \"local\" is type = native: it takes no server"))
+		TH_LOG("%s", err.msg);
+	ASSERT_EQ(-EINVAL, parse("[provider \"local\"]\n\ntype = tpm\n", &cfg, &err));
+	ASSERT_NE(NULL, strstr(err.msg, "t.conf:3: type must be kmip or native")) TH_LOG("%s", err.msg);
+	ASSERT_EQ(-EINVAL, parse("[skpd]\nnative_dir = relative\n", &cfg, &err));
+}
+
 /* Settings put on every Create: stored as written, each refusal names file:line. */
 TEST(provider_create_settings)
 {
