@@ -60,6 +60,10 @@ static const struct opt_desc opt_descs[OPT_N] = {
 	[OPT_GROUP] = {"object-group", "NAME", "Object Group of the new key"},
 	[OPT_ATTR] = {"attribute", "'NAME: VALUE'", "x-NAME or Contact Information on the new key "
 		      "(repeatable)"},
+	[OPT_TCTI] = {"tpm-tcti", "TCTI", "the TPM of a key in the TPM, as a TSS2 TCTI (default device:/dev/tpmrm0)"},
+	[OPT_SUBJECT] = {"subject", "NAME=VALUE,...", "the certificate request's subject, e.g. CN=host1,O=Example"},
+	[OPT_CSR] = {"csr", "FILE", "write the certificate request (PEM) to FILE, for the KMS's CA to sign"},
+	[OPT_KEYTYPE] = {"key-type", "ec|rsa", "EC P-256 (default) or RSA-2048"},
 };
 
 /* getopt_long's value for a long option: past every short option's character. */
@@ -224,6 +228,16 @@ static int value(struct cli *c, enum cli_opt o, char *v)
 	case OPT_PWFILE: c->pwfile = v; break;
 	case OPT_POLICY: c->policy = v; break;
 	case OPT_GROUP: c->group = v; break;
+	case OPT_TCTI: c->tcti = v; break;
+	case OPT_SUBJECT: c->subject = v; break;
+	case OPT_CSR: c->csr = v; break;
+	case OPT_KEYTYPE:
+		if (strcmp(v, "ec") && strcmp(v, "rsa")) {
+			fprintf(stderr, "skpctl: --key-type must be ec or rsa\n");
+			return -1;
+		}
+		c->key_rsa = !strcmp(v, "rsa");
+		break;
 	case OPT_ATTR:
 		if (c->n_attrs == SKP_MAX_CREATE_ATTRS) {
 			fprintf(stderr, "skpctl: at most %d --attribute\n", SKP_MAX_CREATE_ATTRS);
