@@ -139,7 +139,7 @@ static struct {
 	OSSL_DISPATCH km_fn[WRAP_MAX_KM][WRAP_MAX_FN];
 	OSSL_FUNC_keymgmt_export_fn *export[WRAP_MAX_KM];
 	pthread_mutex_t lock;
-	int km_done;
+	int out_done, km_done;
 } wrap = { .once = PTHREAD_ONCE_INIT, .lock = PTHREAD_MUTEX_INITIALIZER };
 
 static int export_public(int i, void *kd, int sel, OSSL_CALLBACK *cb, void *arg)
@@ -222,7 +222,8 @@ static int wrap_init(const OSSL_CORE_HANDLE *handle, const OSSL_DISPATCH *in, co
 	if (!wrap.init(handle, in, &o, provctx))
 		return 0;
 	pthread_mutex_lock(&wrap.lock);
-	for (i = 0; o[i].function_id && i < WRAP_MAX_FN - 1; i++) {
+	/* every instance answers the module's one static table: copied once */
+	for (i = 0; !wrap.out_done && o[i].function_id && i < WRAP_MAX_FN - 1; i++) {
 		wrap.out[i] = o[i];
 		if (o[i].function_id == OSSL_FUNC_PROVIDER_QUERY_OPERATION) {
 			wrap.query = OSSL_FUNC_provider_query_operation(&o[i]);
@@ -232,7 +233,9 @@ static int wrap_init(const OSSL_CORE_HANDLE *handle, const OSSL_DISPATCH *in, co
 			wrap.out[i].function = (void (*)(void))wrap_unquery;
 		}
 	}
-	wrap.out[i] = (OSSL_DISPATCH){ 0, NULL };
+	if (!wrap.out_done)
+		wrap.out[i] = (OSSL_DISPATCH){ 0, NULL };
+	wrap.out_done = 1;
 	pthread_mutex_unlock(&wrap.lock);
 	*out = wrap.out;
 	return 1;
