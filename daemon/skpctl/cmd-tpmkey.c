@@ -6,6 +6,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "cmds.h"
@@ -37,6 +38,11 @@ int skpctl_cmd_tpm_key_create(const struct cli *c)
 		return SKPCTL_EXIT_USAGE;
 	if (skp_tpmkey_is(path))	/* tpm:FILE as in skpd.conf is FILE here */
 		path += strlen(SKP_TPMKEY_PREFIX);
+	/* before the key is made: a key without its request would be left behind */
+	if (access(c->csr, F_OK) == 0) {
+		fprintf(stderr, "skpctl tpm-key create: %s exists: refusing to replace it\n", c->csr);
+		return SKPCTL_EXIT_FAIL;
+	}
 	if (skp_tpmkey_create(path, c->tcti, c->key_rsa ? SKP_TPMKEY_RSA : SKP_TPMKEY_EC, &k, &err) < 0)
 		return fail("create", &err);
 	if (skp_tpmkey_csr(k, c->subject, c->csr, &err) < 0) {

@@ -46,6 +46,10 @@ sign "$d/host.csr" "$d/host.pem"
 # An existing key file is never replaced.
 expect_fail "$skpctl" tpm-key create "$d/host.tss2" --subject CN=x --csr "$d/x.csr" "${TA[@]}"
 assert_contains "$out" "exists: refusing to replace a key"
+# Nor an existing request, and then no key is made.
+expect_fail "$skpctl" tpm-key create "$d/new.tss2" --subject CN=x --csr "$d/host.csr" "${TA[@]}"
+assert_contains "$out" "$d/host.csr exists: refusing to replace it"
+[ ! -e "$d/new.tss2" ] || fail "a key made without its request"
 
 T=(--cert "$d/host.pem" --key "tpm:$d/host.tss2" "${TA[@]}")
 assert_eq "$(kms "${T[@]}" check)" "healthy 1 of 1"
