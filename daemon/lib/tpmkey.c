@@ -128,7 +128,6 @@ typedef int (provider_init_fn)(const OSSL_CORE_HANDLE *, const OSSL_DISPATCH *, 
 			       void **);
 
 static struct {
-	pthread_once_t once;
 	int ok;
 	char why[640];
 	provider_init_fn *init;
@@ -140,7 +139,7 @@ static struct {
 	OSSL_FUNC_keymgmt_export_fn *export[WRAP_MAX_KM];
 	pthread_mutex_t lock;
 	int out_done, km_done;
-} wrap = { .once = PTHREAD_ONCE_INIT, .lock = PTHREAD_MUTEX_INITIALIZER };
+} wrap = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
 static int export_public(int i, void *kd, int sel, OSSL_CALLBACK *cb, void *arg)
 {
@@ -241,7 +240,7 @@ static int wrap_init(const OSSL_CORE_HANDLE *handle, const OSSL_DISPATCH *in, co
 	return 1;
 }
 
-/* dlopens the module once (it stays: providers of live contexts run its code). */
+/* dlopens the module (under wrap.lock; once loaded it stays: live contexts run its code). */
 static void wrap_load(void)
 {
 	const char *dir = getenv("OPENSSL_MODULES");
@@ -271,12 +270,18 @@ static int lc_new(const char *tcti, OSSL_LIB_CTX **out, struct skp_err *err)
 	OSSL_PROVIDER *tp;
 	OSSL_LIB_CTX *lc;
 	char e[200];
+	int r;
 
 	if (!tcti || !*tcti)
 		tcti = SKP_TPM_DEFAULT_TCTI;
-	pthread_once(&wrap.once, wrap_load);
+	/* Tried again while it fails: a reload after tpm2-openssl was installed finds it. */
+	pthread_mutex_lock(&wrap.lock);
 	if (!wrap.ok)
-		return skp_err_set(err, -ENOPKG, "TPM key: %s", wrap.why);
+		wrap_load();
+	r = wrap.ok ? 0 : skp_err_set(err, -ENOPKG, "TPM key: %s", wrap.why);
+	pthread_mutex_unlock(&wrap.lock);
+	if (r < 0)
+		return r;
 	/* Say "no TPM" ourselves rather than let the TSS log its complaint (as tpm.c). */
 	if (!strncmp(tcti, "device:", 7) && access(tcti + 7, R_OK | W_OK) < 0)
 		return skp_err_set(err, -ENODEV, "TPM key: no TPM: %s: %s", tcti + 7, strerror(errno));
