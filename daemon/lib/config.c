@@ -13,6 +13,7 @@
 #include "secmem.h"
 #include "target.h"
 #include "tpm.h"
+#include "tpmkey.h"
 
 #define MAX_FILE (1 << 20)
 
@@ -193,8 +194,16 @@ static int provider_key(struct skp_config *cfg, struct skp_provider_conf *p, con
 		char *dst = k[0] == 'c' ? (k[1] == 'a' ? p->ca : p->cert) : p->key;
 		int fd;
 
+		if (dst == p->key && skp_tpmkey_is(v)) {
+			/* in the TPM (tpmkey.h): the form, and a key file's owner and mode */
+			if (strlen(v) >= sizeof(p->key) || skp_tpmkey_check(v, err) < 0)
+				return skp_err_wrap(err, "%s:%d: key", file, line);
+			strcpy(p->key, v);
+			return 0;
+		}
 		if (set_path(dst, v) < 0)
-			return skp_err_set(err, -EINVAL, "%s:%d: %s must be an absolute path", file, line, k);
+			return skp_err_set(err, -EINVAL, "%s:%d: %s must be an absolute path%s", file, line, k,
+					   dst == p->key ? " (or tpm:/PATH, tpm:handle:0x... for a key in the TPM)" : "");
 		/* checked here for the line number; skp_tls_ctx_new checks again what it reads */
 		fd = skp_open_file(v, k[0] == 'k' ? SKP_FILE_SECRET : SKP_FILE_TRUSTED, err);
 		if (fd < 0)
@@ -439,6 +448,7 @@ static int parse(const char *path, const char *text, int skpd_only, struct skp_c
 			goto out;
 	}
 	for (size_t i = 0; i < cfg->n_providers; i++) {
+		strcpy(cfg->providers[i].tpm_tcti, cfg->tpm_tcti);	/* for a key in the TPM */
 		r = finish_provider(path, &cfg->providers[i], err);
 		if (r < 0)
 			goto out;

@@ -45,7 +45,8 @@ struct skp_provider_conf {
 	int type;			/* enum skp_provider_type */
 	char servers[SKP_MAX_SERVERS][SKP_SERVER_MAX];	/* "host", "host:port" or "[v6]:port" */
 	size_t n_servers;
-	char ca[SKP_PATH_MAX], cert[SKP_PATH_MAX], key[SKP_PATH_MAX];	/* PEM files */
+	char ca[SKP_PATH_MAX], cert[SKP_PATH_MAX];	/* PEM files */
+	char key[SKP_PATH_MAX];		/* a PEM file, or a TPM key: tpm:/PATH, tpm:handle:0x81...... */
 	char username[128];		/* optional KMIP credential, "" = none */
 	char *password;			/* secmem, SKP_PASSWORD_MAX bytes, or NULL */
 	int protocol_minor;		/* KMIP 1.x minor, -1 = negotiate ("auto", provider.h) */
@@ -58,6 +59,7 @@ struct skp_provider_conf {
 	size_t n_attrs;
 	int is_default;			/* skpd.conf only: */
 	int line;			/* where the section starts */
+	char tpm_tcti[SKP_PATH_MAX];	/* key = tpm:...: the TPM (skpd.conf's tpm_tcti; "" = default) */
 };
 
 /* key_persistence = ... */

@@ -148,7 +148,7 @@ static void copy_create_attrs(struct skp_provider *p, const struct skp_provider_
 
 struct skp_provider *skp_provider_new(const struct skp_provider_conf *c, struct skp_err *err)
 {
-	struct skp_tls_cfg tc = { c->ca, c->cert, c->key };
+	struct skp_tls_cfg tc = { c->ca, c->cert, c->key, c->tpm_tcti };
 	struct skp_provider *p;
 	size_t i;
 

@@ -25,9 +25,11 @@
 #include "kmip.h"
 #include "secmem.h"
 #include "tls.h"
+#include "tpmkey.h"
 
 struct skp_tls_ctx {
 	SSL_CTX *ssl_ctx;
+	struct skp_tpmkey *tpmkey;	/* key = tpm:...: the key, in a library context of its own */
 };
 
 struct skp_tls_conn {
@@ -140,6 +142,24 @@ out:
 	return r;
 }
 
+/*
+ * The client key: "tpm:..." in the TPM (tpmkey.c: OpenSSL asks the TPM for each signature,
+ * the private key never enters this process; loaded with the SSL_CTX, which lives in its
+ * library context), else a PEM file.
+ */
+static int load_key(struct skp_tls_ctx *ctx, const struct skp_tls_cfg *cfg, struct skp_err *err)
+{
+	char e[200];
+
+	if (!skp_tpmkey_is(cfg->key))
+		return load_pem(ctx->ssl_ctx, cfg->key, PEM_KEY, err);
+	if (SSL_CTX_use_PrivateKey(ctx->ssl_ctx, skp_tpmkey_pkey(ctx->tpmkey)) != 1) {
+		ssl_errstr(e, sizeof(e));
+		return skp_err_set(err, -EINVAL, "TLS: cannot use client key %s: %s", cfg->key, e);
+	}
+	return 0;
+}
+
 struct skp_tls_ctx *skp_tls_ctx_new(const struct skp_tls_cfg *cfg, struct skp_err *err)
 {
 	struct skp_tls_ctx *ctx;
@@ -155,7 +175,16 @@ struct skp_tls_ctx *skp_tls_ctx_new(const struct skp_tls_cfg *cfg, struct skp_er
 		return NULL;
 	}
 	ERR_clear_error();
-	ctx->ssl_ctx = SSL_CTX_new(TLS_client_method());
+	if (skp_tpmkey_is(cfg->key)) {
+		/* TLS with a key in the TPM runs in the key's library context (tpmkey.h) */
+		if (skp_tpmkey_load(cfg->key, cfg->tpm_tcti, &ctx->tpmkey, err) < 0) {
+			skp_err_wrap(err, "TLS: client key");
+			goto fail;
+		}
+		ctx->ssl_ctx = SSL_CTX_new_ex(skp_tpmkey_libctx(ctx->tpmkey), SKP_TPMKEY_PROPQ, TLS_client_method());
+	} else {
+		ctx->ssl_ctx = SSL_CTX_new(TLS_client_method());
+	}
 	if (!ctx->ssl_ctx) {
 		ssl_errstr(e, sizeof(e));
 		skp_err_set(err, -ENOMEM, "TLS: cannot create context: %s", e);
@@ -170,7 +199,7 @@ struct skp_tls_ctx *skp_tls_ctx_new(const struct skp_tls_cfg *cfg, struct skp_er
 	/* Only the configured CA: never the system store, a KMS has a private PKI. */
 	if (load_pem(ctx->ssl_ctx, cfg->ca, PEM_CA, err) < 0 ||
 	    load_pem(ctx->ssl_ctx, cfg->cert, PEM_CERT, err) < 0 ||
-	    load_pem(ctx->ssl_ctx, cfg->key, PEM_KEY, err) < 0)
+	    load_key(ctx, cfg, err) < 0)
 		goto fail;
 	if (SSL_CTX_check_private_key(ctx->ssl_ctx) != 1) {
 		ssl_errstr(e, sizeof(e));
@@ -189,6 +218,7 @@ void skp_tls_ctx_free(struct skp_tls_ctx *ctx)
 	if (!ctx)
 		return;
 	SSL_CTX_free(ctx->ssl_ctx);
+	skp_tpmkey_free(ctx->tpmkey);	/* after the SSL_CTX, which holds the key */
 	free(ctx);
 }
 

@@ -17,7 +17,8 @@
 struct skp_tls_cfg {
 	const char *ca;		/* PEM file of the CA(s) that sign KMS certificates */
 	const char *cert;	/* client certificate chain, PEM */
-	const char *key;	/* client private key, PEM */
+	const char *key;	/* client private key: a PEM file, or tpm:... (tpmkey.h) */
+	const char *tpm_tcti;	/* the TPM of a tpm: key (NULL or "": the default) */
 };
 
 struct skp_tls_ctx;

@@ -49,7 +49,7 @@ static const struct opt_desc opt_descs[OPT_N] = {
 	[OPT_SERVER] = {"server", "HOST[:PORT]", "a KMS node (repeat for more; port 5696 by default)"},
 	[OPT_CA] = {"ca", "FILE", "CA certificate(s) that sign the KMS's certificate"},
 	[OPT_CERT] = {"cert", "FILE", "client certificate"},
-	[OPT_KEY] = {"key", "FILE", "client private key"},
+	[OPT_KEY] = {"key", "FILE", "client private key: a PEM file, or tpm:FILE, tpm:handle:0x81... (in the TPM)"},
 	[OPT_PROTOCOL] = {"protocol", "1.0-1.4|auto", "KMIP version (default auto: Discover Versions)"},
 	[OPT_TIMEOUT] = {"timeout", "SECONDS", "per-request timeout"},
 	[OPT_RETRIES] = {"retries", "N", "passes over the nodes (0 to 10)"},
@@ -62,6 +62,10 @@ static const struct opt_desc opt_descs[OPT_N] = {
 		      "(repeatable)"},
 	[OPT_PASSFILE] = {"passphrase-file", "FILE", "the backup's passphrase, first line of FILE (0600; "
 			  "default: asked on the terminal)"},
+	[OPT_TCTI] = {"tpm-tcti", "TCTI", "the TPM of a key in the TPM, as a TSS2 TCTI (default device:/dev/tpmrm0)"},
+	[OPT_SUBJECT] = {"subject", "NAME=VALUE,...", "the certificate request's subject, e.g. CN=host1,O=Example"},
+	[OPT_CSR] = {"csr", "FILE", "write the certificate request (PEM) to FILE, for the KMS's CA to sign"},
+	[OPT_KEYTYPE] = {"key-type", "ec|rsa", "EC P-256 (default) or RSA-2048"},
 };
 
 /* getopt_long's value for a long option: past every short option's character. */
@@ -227,6 +231,16 @@ static int value(struct cli *c, enum cli_opt o, char *v)
 	case OPT_PASSFILE: c->passfile = v; break;
 	case OPT_POLICY: c->policy = v; break;
 	case OPT_GROUP: c->group = v; break;
+	case OPT_TCTI: c->tcti = v; break;
+	case OPT_SUBJECT: c->subject = v; break;
+	case OPT_CSR: c->csr = v; break;
+	case OPT_KEYTYPE:
+		if (strcmp(v, "ec") && strcmp(v, "rsa")) {
+			fprintf(stderr, "skpctl: --key-type must be ec or rsa\n");
+			return -1;
+		}
+		c->key_rsa = !strcmp(v, "rsa");
+		break;
 	case OPT_ATTR:
 		if (c->n_attrs == SKP_MAX_CREATE_ATTRS) {
 			fprintf(stderr, "skpctl: at most %d --attribute\n", SKP_MAX_CREATE_ATTRS);

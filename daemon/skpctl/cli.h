@@ -26,13 +26,16 @@ enum cli_opt {
 	OPT_POLICY, OPT_GROUP, OPT_ATTR,
 	/* provider backup, restore (a native provider) */
 	OPT_PASSFILE,
+	/* tpm-key: a KMIP client key in the TPM (and the TPM of kms --key tpm:...). */
+	OPT_TCTI, OPT_SUBJECT, OPT_CSR, OPT_KEYTYPE,
 	OPT_N
 };
 
 #define OPT(o)		(1ull << (o))
 #define OPTS_GLOBAL	(OPT(OPT_SOCKET) | OPT(OPT_CONFIG) | OPT(OPT_BATCH) | OPT(OPT_HELP) | OPT(OPT_VERSION))
 #define OPTS_KMS	(OPT(OPT_SERVER) | OPT(OPT_CA) | OPT(OPT_CERT) | OPT(OPT_KEY) | OPT(OPT_PROTOCOL) | \
-			 OPT(OPT_TIMEOUT) | OPT(OPT_RETRIES) | OPT(OPT_USERNAME) | OPT(OPT_PWFILE) | OPT(OPT_HEALTH))
+			 OPT(OPT_TIMEOUT) | OPT(OPT_RETRIES) | OPT(OPT_USERNAME) | OPT(OPT_PWFILE) | OPT(OPT_HEALTH) | \
+			 OPT(OPT_TCTI))
 #define OPTS_KMS_CREATE	(OPTS_KMS | OPT(OPT_POLICY) | OPT(OPT_GROUP) | OPT(OPT_ATTR))
 
 struct cli;
@@ -58,6 +61,8 @@ struct cli {
 	const char *policy, *group;
 	const char *attrs[SKP_MAX_CREATE_ATTRS];
 	size_t n_attrs;
+	const char *tcti, *subject, *csr;	/* tpm-key (tcti also kms) */
+	int key_rsa;			/* --key-type rsa */
 	int protocol_minor;		/* -1: auto; with OPT_PROTOCOL only */
 	int timeout_ms, retries;
 	const struct cli_cmd *cmd;

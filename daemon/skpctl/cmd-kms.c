@@ -216,6 +216,8 @@ int skpctl_cmd_kms(const struct cli *c)
 	for (size_t i = 0; i < c->n_attrs; i++)
 		if (skp_provider_conf_create_setting(&conf, "attribute", c->attrs[i], &err))
 			return create_usage("attribute", &err);
+	if (c->tcti && set_opt(conf.tpm_tcti, sizeof(conf.tpm_tcti), c->tcti, "tpm-tcti"))
+		return SKPCTL_EXIT_USAGE;
 	if (c->pwfile && read_password(c->pwfile, &conf.password, &err))
 		return fail(&err);
 	p = skp_provider_new(&conf, &err);

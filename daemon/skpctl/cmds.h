@@ -22,5 +22,7 @@ int skpctl_cmd_dump(const struct cli *c);
 int skpctl_cmd_header_backup(const struct cli *c);
 int skpctl_cmd_header_restore(const struct cli *c);
 int skpctl_cmd_kms(const struct cli *c);
+int skpctl_cmd_tpm_key_create(const struct cli *c);
+int skpctl_cmd_tpm_key_csr(const struct cli *c);
 
 #endif

@@ -55,6 +55,11 @@ static const struct cli_cmd commands[] = {
 	 skpctl_cmd_kms},
 	{"kms get-batch", "FILE", "fetch the UIDs listed in FILE in batches (tests, benchmarks)", OPTS_KMS, 1, 1,
 	 skpctl_cmd_kms},
+	{"tpm-key create", "FILE", "generate a KMIP client key inside the TPM (FILE: the TPM-wrapped key, "
+	 "key = tpm:FILE) and write a certificate request for the KMS's CA (--csr, --subject)",
+	 OPT(OPT_TCTI) | OPT(OPT_SUBJECT) | OPT(OPT_CSR) | OPT(OPT_KEYTYPE), 1, 1, skpctl_cmd_tpm_key_create},
+	{"tpm-key csr", "KEY", "a new certificate request for a key in the TPM (KEY: tpm:FILE or "
+	 "tpm:handle:0x81......)", OPT(OPT_TCTI) | OPT(OPT_SUBJECT) | OPT(OPT_CSR), 1, 1, skpctl_cmd_tpm_key_csr},
 };
 
 int main(int argc, char **argv)

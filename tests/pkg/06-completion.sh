@@ -49,4 +49,11 @@ assert_eq "$(complete_line 'skpctl kms create-kek --o')" "--object-group --opera
 	"create-kek's Create settings"
 assert_eq "$(complete_line 'skpctl kms get --o')" "" "get takes no Create settings"
 assert_eq "$(complete_line 'skpctl kms --object-group g de')" "destroy" "a subcommand after --object-group VALUE"
+# A client key in the TPM: tpm-key's subcommands and options; --key-type's values.
+assert_eq "$(complete_line 'skpctl tp')" "tpm-key" "tpm-key"
+assert_eq "$(complete_line 'skpctl tpm-key ')" "create csr" "tpm-key's subcommands"
+assert_eq "$(complete_line 'skpctl tpm-key create /x --key')" "--key-type" "create's --key-type"
+assert_eq "$(complete_line 'skpctl tpm-key csr tpm:/x --key')" "" "csr makes no key"
+assert_eq "$(complete_line 'skpctl tpm-key create /x --key-type ')" "ec rsa" "key types"
+assert_eq "$(complete_line 'skpctl kms --tpm-tcti swtpm:path=/s de')" "destroy" "kms after --tpm-tcti VALUE"
 echo "commands, options, mappings and providers complete"

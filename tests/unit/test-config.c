@@ -149,6 +149,63 @@ TEST(security_refusals)
 	ASSERT_EQ(-EINVAL, parse("[skpd]\nkey_persistence_dir = relative\n", &cfg, &err));
 }
 
+/* key = tpm:FILE or tpm:handle:0x81......: a key in the TPM; bad forms name file:line. */
+static int parse_key(const char *key, struct skp_config *cfg, struct skp_err *err)
+{
+	char text[1024];
+
+	/* [skpd] after the provider: its tpm_tcti still reaches the provider */
+	snprintf(text, sizeof(text), "[provider \"a\"]\nserver = kms1\nca = %s/ca.pem\ncert = %s/c.pem\n"
+		 "key = %s\n[skpd]\ntpm_tcti = swtpm:path=/run/t.sock\n", dir, dir, key);
+	return parse(text, cfg, err);
+}
+
+TEST(tpm_key)
+{
+	static struct skp_config cfg;
+	struct skp_err err = {0};
+	char k[256];
+
+	files();
+	snprintf(k, sizeof(k), "tpm:%s/k.key", dir);
+	ASSERT_EQ(0, parse_key(k, &cfg, &err)) TH_LOG("%s", err.msg);
+	ASSERT_STREQ(k, cfg.providers[0].key);
+	ASSERT_STREQ("swtpm:path=/run/t.sock", cfg.providers[0].tpm_tcti);
+	skp_config_free(&cfg);
+	ASSERT_EQ(0, parse_key("tpm:handle:0x81000101", &cfg, &err)) TH_LOG("%s", err.msg);
+	ASSERT_STREQ("tpm:handle:0x81000101", cfg.providers[0].key);
+	skp_config_free(&cfg);
+	ASSERT_EQ(0, parse_key("tpm:handle:0x81ffffff", &cfg, &err)) TH_LOG("%s", err.msg);
+	skp_config_free(&cfg);
+	/* a handle outside the persistent range, or not in hex */
+	ASSERT_EQ(-EINVAL, parse_key("tpm:handle:0x80000001", &cfg, &err));
+	ASSERT_NE(NULL, strstr(err.msg, "t.conf:5: key: bad TPM key 'tpm:handle:0x80000001': a persistent "
+			       "handle is tpm:handle:0x81000000 to 0x81FFFFFF")) TH_LOG("%s", err.msg);
+	ASSERT_EQ(-EINVAL, parse_key("tpm:handle:81000101", &cfg, &err));
+	ASSERT_NE(NULL, strstr(err.msg, "t.conf:5: key: bad TPM key")) TH_LOG("%s", err.msg);
+	ASSERT_EQ(-EINVAL, parse_key("tpm:handle:0x81000101x", &cfg, &err));
+	ASSERT_EQ(-EINVAL, parse_key("tpm:handle:0x", &cfg, &err));
+	ASSERT_EQ(-EINVAL, parse_key("tpm:handle:0x181000101", &cfg, &err));
+	/* neither a handle nor an absolute path */
+	ASSERT_EQ(-EINVAL, parse_key("tpm:client.tss2", &cfg, &err));
+	ASSERT_NE(NULL, strstr(err.msg, "t.conf:5: key: bad TPM key 'tpm:client.tss2': expected tpm:/PATH"))
+		TH_LOG("%s", err.msg);
+	ASSERT_EQ(-EINVAL, parse_key("tpm:", &cfg, &err));
+	ASSERT_NE(NULL, strstr(err.msg, "t.conf:5: key: bad TPM key")) TH_LOG("%s", err.msg);
+	/* the key file: as a PEM key's, root's alone, and there */
+	snprintf(k, sizeof(k), "tpm:%s/open.key", dir);
+	ASSERT_EQ(-EPERM, parse_key(k, &cfg, &err));
+	ASSERT_NE(NULL, strstr(err.msg, "t.conf:5: key")) TH_LOG("%s", err.msg);
+	ASSERT_NE(NULL, strstr(err.msg, "readable by group or others")) TH_LOG("%s", err.msg);
+	snprintf(k, sizeof(k), "tpm:%s/missing.tss2", dir);
+	ASSERT_EQ(-ENOENT, parse_key(k, &cfg, &err));
+	ASSERT_NE(NULL, strstr(err.msg, "t.conf:5: key")) TH_LOG("%s", err.msg);
+	/* a relative PEM key names the TPM forms too */
+	ASSERT_EQ(-EINVAL, parse_key("client.key", &cfg, &err));
+	ASSERT_NE(NULL, strstr(err.msg, "t.conf:5: key must be an absolute path (or tpm:/PATH"))
+		TH_LOG("%s", err.msg);
+}
+
 TEST(line_numbers)
 {
 	static struct skp_config cfg;
