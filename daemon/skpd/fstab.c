@@ -27,9 +27,10 @@ int fstab_check(const struct skpd *d, const char *path)
 		for (size_t i = 0; i < d->n_boot; i++) {
 			const struct skptab_entry *e = &d->boot[i].e;
 
-			/* noauto: mounted by hand, not part of the boot's ordering */
+			/* noauto: mounted by hand, not part of the boot's ordering; initramfs: open
+			 * before the real root is mounted, so no wait on the network is needed */
 			if (strncmp(m->mnt_fsname, "/dev/mapper/", 12) || strcmp(m->mnt_fsname + 12, e->name) ||
-			    hasmntopt(m, "noauto"))
+			    hasmntopt(m, "noauto") || e->initramfs)
 				continue;
 			if (!hasmntopt(m, "_netdev")) {
 				log_msg(LOG_W, "%s: %s on %s has no _netdev: skpd opens it after the network is "
