@@ -18,7 +18,7 @@ help:
 	@echo "make all       build the kernel module and the daemon"
 	@echo "make check     run the whole test suite (host and VM)"
 	@echo "make check-all make check plus random power cuts and another reboot (longer than CI allows)"
-	@echo "make check-root the root file system on skp: initramfs unlock, KMS down, deep rekey (VM, ~15 min)"
+	@echo "make check-root root on skp: initramfs unlock, KMS down, deep rekey (VMs; 20 min, 8 once the image is cached)"
 	@echo "make demo      the end-to-end story in a VM against a local KMS"
 	@echo "make bench     benchmarks, side by side with the references"
 	@echo "make install   install skpd/skpctl and the module through DKMS"
