@@ -592,6 +592,8 @@ static int skptab_line(const char *path, int lineno, char *line, struct skptab *
 				e->nofail = 1;
 			else if (!strcmp(o, "discard"))
 				e->discard = 1;
+			else if (!strcmp(o, "initramfs"))
+				e->initramfs = 1;
 			else if (!strncmp(o, "timeout=", 8)) {
 				char *end;
 				long v;
@@ -604,7 +606,7 @@ static int skptab_line(const char *path, int lineno, char *line, struct skptab *
 				e->timeout = (int)v;
 			} else
 				return skp_err_set(err, -EINVAL, "%s:%d: unknown option '%.32s' (nofail, discard, "
-						   "timeout=SECONDS)", path, lineno, o);
+						   "initramfs, timeout=SECONDS)", path, lineno, o);
 		}
 	}
 	tab->n++;

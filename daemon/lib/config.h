@@ -96,6 +96,7 @@ struct skptab_entry {
 	int nofail;
 	int discard;
 	int timeout;			/* seconds skpd's READY waits for it (timeout=, default 90) */
+	int initramfs;			/* opened in early boot (root): left open at shutdown */
 	int line;
 };
 

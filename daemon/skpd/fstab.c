@@ -30,7 +30,9 @@ int fstab_check(const struct skpd *d, const char *path)
 		for (size_t i = 0; name && i < d->n_boot; i++) {
 			const struct skptab_entry *e = &d->boot[i].e;
 
-			if (strcmp(name, e->name))
+			/* initramfs: open before the real root is mounted, so no wait on the network
+			 * is needed */
+			if (strcmp(name, e->name) || e->initramfs)
 				continue;
 			if (skp_mount_is_local(m)) {
 				log_msg(LOG_W, "%s: %s on %s has no _netdev: skpd opens it after the network is "

@@ -22,6 +22,7 @@
 
 #include <systemd/sd-bus.h>
 
+#include "boot.h"
 #include "log.h"
 #include "manager.h"
 #include "ops.h"
@@ -73,9 +74,18 @@ int manager_system_stopping(void)
 	return stopping;
 }
 
+/* An skptab entry the initramfs opened (root): nothing unmounts it before skpd stops. */
+static int early_boot_entry(const struct skpd *d, const char *name)
+{
+	for (size_t i = 0; i < d->n_boot; i++)
+		if (d->boot[i].e.initramfs && !strcmp(d->boot[i].e.name, name))
+			return 1;
+	return 0;
+}
+
 void manager_close_unused(struct skpd *d)
 {
-	int closed = 0, left = 0;
+	int closed = 0, left = 0, kept = 0;
 
 	/* op_close removes entries from d->devs: walk from the end. */
 	for (size_t i = d->n_devs; i-- > 0;) {
@@ -84,6 +94,15 @@ void manager_close_unused(struct skpd *d)
 		int r;
 
 		snprintf(name, sizeof(name), "%s", d->devs[i].name);
+		/* Root is still mounted (read-only at best) when skpd stops: closing it would
+		 * only fail, or pull it from under systemd-shutdown.  The kernel drops the
+		 * mapping at power-off, as systemd-cryptsetup leaves root's. */
+		if (early_boot_entry(d, name)) {
+			log_msg(LOG_I, "system shutdown: %s left open (skptab initramfs: the kernel drops it)",
+				name);
+			kept++;
+			continue;
+		}
 		/* udev probes a device again when it is unmounted: a short busy is not a holder. */
 		for (int tries = 0;; tries++) {
 			struct sbuf out = {0};
@@ -102,7 +121,7 @@ void manager_close_unused(struct skpd *d)
 			closed++;
 		}
 	}
-	log_msg(LOG_I, "system shutdown: %d mapping(s) closed, %d left open", closed, left);
+	log_msg(LOG_I, "system shutdown: %d mapping(s) closed, %d left open", closed, left + kept);
 }
 
 static void strv_free(char **v)

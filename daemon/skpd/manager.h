@@ -8,7 +8,8 @@ struct skpd;
 
 /* 1 when systemd is taking the system down, 0 otherwise (a restart, no systemd). */
 int manager_system_stopping(void);
-/* At system shutdown: close every mapping of this skpd that nothing holds open. */
+/* At system shutdown: close every mapping of this skpd that nothing holds open, but
+ * leave skptab's initramfs entries (root) to the kernel. */
 void manager_close_unused(struct skpd *d);
 /* Devices skptab opened: start the fstab mounts of the boot that wait on
  * /dev/mapper/NAME and are not active (their job may have given up); one connection. */

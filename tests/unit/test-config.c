@@ -415,6 +415,23 @@ TEST(skptab_timeout)
 	}
 }
 
+/* initramfs marks the entries the early-boot script opens (root); others have it off. */
+TEST(skptab_initramfs)
+{
+	struct skptab tab;
+	struct skp_err err = {0};
+
+	ASSERT_EQ(0, skptab_parse("tab", "root /dev/vda initramfs,timeout=60\ndata /dev/vdb\n", &tab, &err))
+		TH_LOG("%s", err.msg);
+	ASSERT_EQ(2, tab.n);
+	ASSERT_EQ(1, tab.e[0].initramfs);
+	ASSERT_EQ(60, tab.e[0].timeout);
+	ASSERT_EQ(0, tab.e[1].initramfs);
+	skptab_free(&tab);
+	ASSERT_EQ(-EINVAL, skptab_parse("tab", "root /dev/vda initramfs=1\n", &tab, &err));
+	ASSERT_NE(NULL, strstr(err.msg, "initramfs, timeout=SECONDS")) TH_LOG("%s", err.msg);
+}
+
 /* A path under the test directory. */
 static const char *tpath(const char *name)
 {

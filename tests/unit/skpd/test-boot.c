@@ -22,6 +22,7 @@
 #include "fake-kms.h"
 #include "fstab.h"
 #include "jitter.h"
+#include "manager.h"
 #include "skpd.h"
 #include "uevent.h"
 
@@ -410,6 +411,28 @@ TEST_F(boot, fstab_lines_need_netdev)
 				    "/dev/mapper/a1 /srv/manual ext4 noauto 0 0\n"));
 	ASSERT_EQ(2, fstab_check(self->e.d, fstab));
 	ASSERT_EQ(0, fstab_check(self->e.d, "/nonexistent/fstab"));
+}
+
+/* At system shutdown skpd closes its unused mappings, but an initramfs entry (root) is
+ * still mounted: it is left to the kernel, and its fstab line needs no _netdev. */
+TEST_F(boot, shutdown_leaves_initramfs_entries)
+{
+	char tab[4 * PATH_MAX], fstab[PATH_MAX + 16];
+
+	snprintf(tab, sizeof(tab), "a1 %s initramfs\na2 %s\n", self->dev[0], self->dev[2]);
+	ASSERT_EQ(0, env_write_file(self->e.skptab, tab));
+	ASSERT_EQ(0, boot_load(self->e.d, 1000));
+	ASSERT_NE(NULL, fake_dm_find("a1"));
+	ASSERT_NE(NULL, fake_dm_find("a2"));
+	snprintf(fstab, sizeof(fstab), "%s/fstab", self->e.dir);
+	ASSERT_EQ(0, env_write_file(fstab, "/dev/mapper/a1 / ext4 errors=remount-ro 0 1\n"
+				    "/dev/mapper/a2 /srv ext4 defaults 0 2\n"));
+	ASSERT_EQ(1, fstab_check(self->e.d, fstab));
+	manager_close_unused(self->e.d);
+	ASSERT_NE(NULL, fake_dm_find("a1"));
+	ASSERT_EQ(NULL, fake_dm_find("a2"));
+	ASSERT_EQ(1, self->e.d->n_devs);
+	ASSERT_STREQ("a1", self->e.d->devs[0].name);
 }
 
 #define EV(s) s, sizeof(s) - 1

@@ -1,0 +1,59 @@
+#!/bin/bash
+# The root file system on skp (issue 17), in QEMU: a minimal Debian on a disk formatted
+# with skp (tests/root/mkroot, cached in build/root), booted with Debian's kernel and an
+# initramfs made by mkinitramfs with skp's hook; the KMS (PyKMIP) on the host's loopback,
+# reached from the guest only through QEMU's guestfwd (user network, restrict=on).
+#  - the KMS down at boot: the initramfs gives up after skp.timeout=, says why on the
+#    console and panics (panic=-1: QEMU exits), well before the rig's timeout;
+#  - three boots with the KMS up: root from /dev/mapper/root, adopted by the system skpd,
+#    a file written in one boot read in the next, a deep rekey of the mounted root, a
+#    reboot on the new key, root left open by skpd at each shutdown (guest-boots).
+# Every run fails on a WARN/BUG/Oops in the guest's kernel log (tests/vm/run).
+. tests/lib/common.sh
+repo=$PWD
+. tests/vm/kver.sh
+kver=${SKP_KVER:-$(skp_default_kver)}
+deb=$(compgen -G "$repo/build/deb/skp_*.deb" | head -n 1) || fail "no skp package: make deb"
+img=$(tests/root/mkroot "$kver" "$deb") || fail "could not make the root image"
+w=$(mktemp -d "${TMPDIR:-/tmp}/skp-root.XXXXXX")
+cleanup() {
+	[ -f "$w/kms.env" ] && tests/kms/stop "$w/state/kms" > /dev/null 2>&1
+	rm -rf "$w"
+}
+trap cleanup EXIT
+# The runs change the disk and the KMS (deep rekey): a copy of each.
+cp --sparse=always "$img/disk.img" "$w/disk.img"
+cp -a "$img/state" "$w/state"
+port=$((20000 + RANDOM % 20000))
+vm=(tests/vm/run --smp 2 --mem 1024 --root-image "$w/disk.img" --initrd "$img/initrd" --kms-host "$port")
+
+# 1. No KMS listening: bounded, a clear message, no hang.
+t0=$SECONDS
+rc=0
+"${vm[@]}" --timeout 300 --append "root=/dev/mapper/root skp.timeout=20" -- tests/root/guest-boots \
+	> "$w/down.out" 2> "$w/down.console" || rc=$?
+took=$((SECONDS - t0))
+assert_eq 125 "$rc" "the boot without a KMS must stop in the initramfs (vm/run 125), not $rc"
+grep -q 'skp: could not open root within 20s' "$w/down.console" ||
+	{ tail -n 40 "$w/down.console" >&2; fail "no clear message on the console"; }
+grep -q 'skp: cannot unlock the root file system' "$w/down.console" || fail "no panic message"
+grep -q 'root-test' "$w/down.out" && fail "the guest went past the initramfs without its root"
+echo "KMS down: the initramfs gave up with a message, QEMU exited after ${took}s"
+grep 'skp:' "$w/down.console" | sed 's/^/  console: /' | head -n 12
+
+# 2. The KMS up: three boots.
+tests/kms/start --pki "$w/state/pki" --dir "$w/state/kms" --port "$port" 1 > "$w/kms.env" ||
+	fail "the KMS did not start"
+rc=0
+"${vm[@]}" --quiet --timeout 1500 --append "root=/dev/mapper/root" -- tests/root/guest-boots \
+	> "$w/up.out" 2> "$w/up.err" || rc=$?
+cat "$w/up.out"
+[ "$rc" = 0 ] || { cat "$w/up.err" >&2; fail "the boots with the KMS failed (vm/run $rc)"; }
+grep -q '^root-test: boot 3: read .written in boot 1' "$w/up.out" || fail "boot 3 did not read boot 1's file"
+w1=$(sed -n "s/^root-test: boot 1: wrote '\(.*\)'$/\1/p" "$w/up.out")
+r2=$(sed -n "s/^root-test: boot 2: read '\(.*\)'$/\1/p" "$w/up.out")
+[ -n "$w1" ] && assert_eq "$w1" "$r2" "boot 2 read another file than boot 1 wrote"
+k1=$(sed -n 's/^root-test: boot 1: kek //p' "$w/up.out")
+k3=$(sed -n 's/^root-test: boot 3: kek //p' "$w/up.out")
+[ -n "$k1" ] && [ -n "$k3" ] && [ "$k1" != "$k3" ] || fail "the deep rekey did not change root's KEK ($k1, $k3)"
+echo "root on skp: 3 boots, a deep rekey of the mounted root ($k1 -> $k3)"
