@@ -20,6 +20,7 @@
 
 #define LOCATE_PAGE	100
 #define ITEM_COST_MS	10	/* extra exchange time allowed per batch item */
+#define WAIT_MAX_FACTOR	8	/* a sent request is waited for at most this x its exchange time */
 #define NEGOTIATE_MINOR	1	/* Discover Versions appeared in KMIP 1.1 */
 #define VERSIONS_MAX	32	/* versions read from a Discover Versions answer */
 
@@ -29,6 +30,11 @@ struct node {
 	unsigned int port;
 	struct skp_tls_conn *conn;
 	int conf_minor;			/* configured KMIP 1.x minor, -1 = negotiate ("auto") */
+	/* How long this node takes to answer (TCP's RTO estimator, RFC 6298): the wait for
+	 * an answer is at least the exchange time, longer for a node seen slower, doubled
+	 * by each timeout until an answer comes. */
+	int64_t srtt_ms, rttvar_ms;	/* 0: no answer timed yet */
+	int64_t rto_ms;
 };
 
 struct skp_provider {
@@ -331,8 +337,9 @@ struct flight {
 	unsigned char *rbuf;
 	size_t rlen;
 	struct skp_kmip_resp resp;
-	int64_t t0;
+	int64_t t0, t_sent;
 	int reused, sent, failed;
+	int may_wait;			/* no other node can take the items: wait on, don't resend */
 	struct skp_err err;
 	const char *what;		/* what failed, for the message, if not the request */
 };
@@ -370,6 +377,46 @@ static void flight_fail(struct flight *f)
 static int exchange_ms(const struct skp_provider *p, size_t cnt)
 {
 	return p->timeout_ms + (int)cnt * ITEM_COST_MS;
+}
+
+/* The longest a sent request of cnt items is waited for. */
+static int64_t wait_max_ms(const struct skp_provider *p, size_t cnt)
+{
+	return (int64_t)WAIT_MAX_FACTOR * exchange_ms(p, cnt);
+}
+
+/* The first wait for an answer from nd: the exchange time, or what the node needed lately. */
+static int64_t wait_ms(const struct skp_provider *p, const struct node *nd, size_t cnt)
+{
+	int64_t w = exchange_ms(p, cnt), max = wait_max_ms(p, cnt);
+
+	if (nd->rto_ms > w)
+		w = nd->rto_ms;
+	return w < max ? w : max;
+}
+
+/* An answer came ms after the request left: the node's wait follows it (RFC 6298, 2.3). */
+static void node_timed(struct node *nd, int64_t ms)
+{
+	if (!nd->srtt_ms) {
+		nd->srtt_ms = ms > 0 ? ms : 1;
+		nd->rttvar_ms = ms / 2;
+	} else {
+		int64_t d = nd->srtt_ms - ms;
+
+		nd->rttvar_ms = (3 * nd->rttvar_ms + (d < 0 ? -d : d)) / 4;
+		nd->srtt_ms = (7 * nd->srtt_ms + ms) / 8;
+	}
+	nd->rto_ms = nd->srtt_ms + 4 * nd->rttvar_ms;
+}
+
+/* No answer within waited ms: the node's next request waits twice as long (RFC 6298, 5.5). */
+static void node_backoff(const struct skp_provider *p, struct node *nd, int64_t waited, size_t cnt)
+{
+	int64_t max = wait_max_ms(p, cnt);
+
+	if (nd->rto_ms < 2 * waited)
+		nd->rto_ms = 2 * waited < max ? 2 * waited : max;
 }
 
 /*
@@ -442,6 +489,40 @@ static void send_all(struct skp_provider *p, struct flight *fl, size_t nf, int i
 		}
 		if (r)
 			flight_fail(f);
+		f->t_sent = now_ms();
+	}
+}
+
+/*
+ * Waits for f's answer to begin.  A node that takes longer than its wait is slow or
+ * gone: the next request to it waits twice as long.  If another node can take the items
+ * they go there; if not, the request already sent is waited for on (twice as long each
+ * time, up to wait_max_ms), never sent again: a busy KMS would do the work twice, and a
+ * fleet that resends to a loaded KMS keeps it loaded with work nobody waits for.
+ */
+static int await_answer(struct skp_provider *p, struct flight *f, int64_t deadline)
+{
+	struct node *nd = f->nd;
+	int64_t w = wait_ms(p, nd, f->cnt), max = wait_max_ms(p, f->cnt), until = f->t_sent + w;
+
+	if (!f->may_wait && until > deadline)
+		until = deadline;
+	for (;;) {
+		int64_t left = until - now_ms();
+		int r = skp_tls_wait_answer(nd->conn, left > 0 ? (int)left : 0);
+
+		if (r != -ETIMEDOUT) {
+			if (r)
+				return skp_err_set(&f->err, r, "%s: waiting for the answer: %s", nd->h.addr,
+						   strerror(-r));
+			return 0;
+		}
+		node_backoff(p, nd, w, f->cnt);
+		if (!f->may_wait || w >= max)
+			return skp_err_set(&f->err, -ETIMEDOUT, "%s: no answer in %.1f s", nd->h.addr,
+					   (double)(now_ms() - f->t_sent) / 1000);
+		w = 2 * w < max ? 2 * w : max;
+		until = f->t_sent + w;
 	}
 }
 
@@ -454,8 +535,13 @@ static void recv_all(struct skp_provider *p, struct flight *fl, size_t nf, int64
 
 		if (f->failed)
 			continue;
-		r = skp_tls_recv(f->nd->conn, SKP_TTLV_MAX_MSG, clip(deadline, exchange_ms(p, f->cnt)), &f->rbuf,
-				 &f->rlen, &f->err);
+		r = await_answer(p, f, deadline);
+		/* The answer has begun: the rest of it comes at network speed. */
+		if (!r) {
+			node_timed(f->nd, now_ms() - f->t_sent);
+			r = skp_tls_recv(f->nd->conn, SKP_TTLV_MAX_MSG, exchange_ms(p, f->cnt), &f->rbuf, &f->rlen,
+					 &f->err);
+		}
 		/* An answer that is not to this request fails the node like a broken one. */
 		if (!r && (r = skp_kmip_resp_parse_req(f->rbuf, f->rlen, &f->req, &f->resp, &f->err)))
 			skp_err_wrap(&f->err, "%s: malformed response", f->nd->h.addr);
@@ -520,6 +606,7 @@ static void negotiate_all(struct skp_provider *p, struct flight *fl, size_t nf, 
 			continue;
 		flight_init(g, fl[i].nd, NULL, 1);
 		g->reused = fl[i].reused;
+		g->may_wait = fl[i].may_wait;
 		g->what = "KMIP version negotiation";
 		if (skp_kmip_req_init(&g->req, &p->opts, &g->err) ||
 		    (skp_kmip_add_discover(&g->req), skp_kmip_req_finish(&g->req, &g->err)))
@@ -635,6 +722,23 @@ struct pass_state {
 	struct skp_err last;
 	int tried;
 };
+
+/*
+ * Whether f's items have somewhere else to go in this pass should its node not answer in
+ * time: another node, healthy or untried, not failed in this pass.  If none, the request
+ * is waited for on (a probe's item is its node's alone).  A node known failing is no
+ * such place: giving up a live node's work for it would only bring the work back later.
+ */
+static void mark_may_wait(const struct skp_provider *p, const struct job *job, const struct pass_state *ps,
+			  struct flight *fl, size_t nf)
+{
+	for (size_t i = 0; i < nf; i++) {
+		fl[i].may_wait = 1;
+		for (size_t j = 0; j < p->n && !job->probe; j++)
+			if (&p->nodes[j] != fl[i].nd && !ps->failed[j] && p->nodes[j].h.healthy != 0)
+				fl[i].may_wait = 0;
+	}
+}
 
 /* A node whose work now goes to another node counts a failover. */
 static void count_failovers(struct skp_provider *p, struct pass_state *ps, const struct flight *fl, size_t nf)
@@ -763,6 +867,7 @@ static int exchange(struct skp_provider *p, struct job *job, size_t *pending, si
 				return gave_up(p, job, *npend, &ps, 1, err);
 			ps.tried += (int)nf;
 			count_failovers(p, &ps, fl, nf);
+			mark_may_wait(p, job, &ps, fl, nf);
 			r = fly(p, job, fl, nf, deadline, err);
 			if (!r) {
 				r = settle(p, job, fl, nf, &ps, err);
