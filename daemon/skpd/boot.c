@@ -496,16 +496,27 @@ void boot_kick_devices(struct skpd *d, double now)
 			kick(&d->boot[i], now, 1);
 }
 
+/*
+ * A fleet that lost its KMS together finds it back together (each host probes every
+ * health_interval from its start): a kicked entry is due at a point drawn in the first
+ * half of the wait it had left, not at once, so the fleet's retries do not come as one
+ * wave; the entries of one host share the draw and stay one batch.
+ */
 void boot_kick_providers(struct skpd *d, double now)
 {
+	double u = skp_rand_unit() / 2;
+
 	for (size_t p = 0; p < d->n_provs; p++) {
 		if (!d->provs[p].up_kick)
 			continue;
 		d->provs[p].up_kick = 0;
-		for (size_t i = 0; i < d->n_boot; i++)
-			if (d->boot[i].wait == BOOT_WAIT_PROVIDER &&
-			    !strcmp(d->boot[i].provider, d->provs[p].conf->name))
-				kick(&d->boot[i], now, 0);
+		for (size_t i = 0; i < d->n_boot; i++) {
+			struct boot_ent *be = &d->boot[i];
+
+			if (be->wait != BOOT_WAIT_PROVIDER || strcmp(be->provider, d->provs[p].conf->name))
+				continue;
+			kick(be, be->next_at > now ? now + u * (be->next_at - now) : now, 0);
+		}
 	}
 }
 
