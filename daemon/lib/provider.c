@@ -726,15 +726,16 @@ struct pass_state {
 /*
  * Whether f's items have somewhere else to go in this pass should its node not answer in
  * time: another node, healthy or untried, not failed in this pass.  If none, the request
- * is waited for on (a probe's item is its node's alone).  A node known failing is no
- * such place: giving up a live node's work for it would only bring the work back later.
+ * is waited for on.  A node known failing is no such place: giving up a live node's work
+ * for it would only bring the work back later.  A probe asks whether the node answers
+ * in time: it keeps its budget.
  */
 static void mark_may_wait(const struct skp_provider *p, const struct job *job, const struct pass_state *ps,
 			  struct flight *fl, size_t nf)
 {
 	for (size_t i = 0; i < nf; i++) {
-		fl[i].may_wait = 1;
-		for (size_t j = 0; j < p->n && !job->probe; j++)
+		fl[i].may_wait = !job->probe;
+		for (size_t j = 0; j < p->n && fl[i].may_wait; j++)
 			if (&p->nodes[j] != fl[i].nd && !ps->failed[j] && p->nodes[j].h.healthy != 0)
 				fl[i].may_wait = 0;
 	}

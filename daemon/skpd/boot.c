@@ -5,9 +5,9 @@
  * in one batched call (skp_provider_get_keks_from), so an attempt costs one round of
  * KMS exchanges per provider rather than one per device; retries go through the same
  * path with the entries then due.  An entry that fails (no such device yet, KMS down,
- * KEK refused) stays pending: tried again after 1 s, doubling to 60 s, for ever, and at
- * once when a block device appears (uevent) or its provider's KMS answers again (health
- * probe).  Its first failure is logged with its skptab line, a repeat of the same reason
+ * KEK refused) stays pending: tried again after 1 s, doubling to 60 s, for ever; at
+ * once when a block device appears (uevent), sooner when its provider's KMS answers
+ * again (health probe).  Its first failure is logged with its skptab line, a repeat of the same reason
  * is not.  A mapping already live (skpd restarted) is adopted through op_open.  main()
  * sends READY=1 when boot_ready() says so (docs/architecture.md, "Boot").
  */
