@@ -339,7 +339,8 @@ struct flight {
 	struct skp_kmip_resp resp;
 	int64_t t0, t_sent;
 	int reused, sent, failed;
-	int may_wait;			/* no other node can take the items: wait on, don't resend */
+	int waitable;			/* not a probe: may be waited for past the budget */
+	const unsigned char *pass_failed;	/* nodes failed in this pass (struct pass_state) */
 	struct skp_err err;
 	const char *what;		/* what failed, for the message, if not the request */
 };
@@ -494,6 +495,23 @@ static void send_all(struct skp_provider *p, struct flight *fl, size_t nf, int i
 }
 
 /*
+ * Whether f's items have nowhere else to go should its node not answer in time: no other
+ * node healthy (or untried) and not failed in this pass.  Then the request is waited for
+ * on.  A node known failing is no such place: giving up a live node's work for it would
+ * only bring the work back later.  Asked again at each timeout: another node may have
+ * failed meanwhile.  A probe asks whether the node answers in time: it keeps its budget.
+ */
+static int may_wait(const struct skp_provider *p, const struct flight *f)
+{
+	if (!f->waitable)
+		return 0;
+	for (size_t j = 0; j < p->n; j++)
+		if (&p->nodes[j] != f->nd && !(f->pass_failed && f->pass_failed[j]) && p->nodes[j].h.healthy != 0)
+			return 0;
+	return 1;
+}
+
+/*
  * Waits for f's answer to begin.  A node that takes longer than its wait is slow or
  * gone: the next request to it waits twice as long.  If another node can take the items
  * they go there; if not, the request already sent is waited for on (twice as long each
@@ -505,7 +523,7 @@ static int await_answer(struct skp_provider *p, struct flight *f, int64_t deadli
 	struct node *nd = f->nd;
 	int64_t w = wait_ms(p, nd, f->cnt), max = wait_max_ms(p, f->cnt), until = f->t_sent + w;
 
-	if (!f->may_wait && until > deadline)
+	if (!may_wait(p, f) && until > deadline)
 		until = deadline;
 	for (;;) {
 		int64_t left = until - now_ms();
@@ -518,7 +536,7 @@ static int await_answer(struct skp_provider *p, struct flight *f, int64_t deadli
 			return 0;
 		}
 		node_backoff(p, nd, w, f->cnt);
-		if (!f->may_wait || w >= max)
+		if (!may_wait(p, f) || w >= max)
 			return skp_err_set(&f->err, -ETIMEDOUT, "%s: no answer in %.1f s", nd->h.addr,
 					   (double)(now_ms() - f->t_sent) / 1000);
 		w = 2 * w < max ? 2 * w : max;
@@ -606,7 +624,8 @@ static void negotiate_all(struct skp_provider *p, struct flight *fl, size_t nf, 
 			continue;
 		flight_init(g, fl[i].nd, NULL, 1);
 		g->reused = fl[i].reused;
-		g->may_wait = fl[i].may_wait;
+		g->waitable = fl[i].waitable;
+		g->pass_failed = fl[i].pass_failed;
 		g->what = "KMIP version negotiation";
 		if (skp_kmip_req_init(&g->req, &p->opts, &g->err) ||
 		    (skp_kmip_add_discover(&g->req), skp_kmip_req_finish(&g->req, &g->err)))
@@ -723,21 +742,12 @@ struct pass_state {
 	int tried;
 };
 
-/*
- * Whether f's items have somewhere else to go in this pass should its node not answer in
- * time: another node, healthy or untried, not failed in this pass.  If none, the request
- * is waited for on.  A node known failing is no such place: giving up a live node's work
- * for it would only bring the work back later.  A probe asks whether the node answers
- * in time: it keeps its budget.
- */
-static void mark_may_wait(const struct skp_provider *p, const struct job *job, const struct pass_state *ps,
-			  struct flight *fl, size_t nf)
+/* The flights' items may be waited for (a probe's not), knowing what failed in this pass. */
+static void mark_may_wait(const struct job *job, const struct pass_state *ps, struct flight *fl, size_t nf)
 {
 	for (size_t i = 0; i < nf; i++) {
-		fl[i].may_wait = !job->probe;
-		for (size_t j = 0; j < p->n && fl[i].may_wait; j++)
-			if (&p->nodes[j] != fl[i].nd && !ps->failed[j] && p->nodes[j].h.healthy != 0)
-				fl[i].may_wait = 0;
+		fl[i].waitable = !job->probe;
+		fl[i].pass_failed = ps->failed;
 	}
 }
 
@@ -837,7 +847,10 @@ static int64_t backoff_ms(int pass)
  * settle (answers, node health), until every item is answered.  A node that fails is
  * out for the rest of the pass and its items go to the others; once every node failed,
  * up to p->retries more passes, after a jittered backoff of 100 ms doubling up to 1 s.  The
- * budget is 2 x timeout_ms + ITEM_COST_MS per item: no attempt starts or runs past it.
+ * budget is 2 x timeout_ms + ITEM_COST_MS per item: no attempt starts past it, and none
+ * runs past it but a request no other node can take (await_answer).  A round that got
+ * answers gives the items left a budget of their own: a slow node that answered late
+ * still takes over a dead node's share.
  * pending[0..*npend) are the items left; on failure, those not answered.
  */
 static int exchange(struct skp_provider *p, struct job *job, size_t *pending, size_t *npend, int *unknown,
@@ -868,11 +881,19 @@ static int exchange(struct skp_provider *p, struct job *job, size_t *pending, si
 				return gave_up(p, job, *npend, &ps, 1, err);
 			ps.tried += (int)nf;
 			count_failovers(p, &ps, fl, nf);
-			mark_may_wait(p, job, &ps, fl, nf);
+			mark_may_wait(job, &ps, fl, nf);
 			r = fly(p, job, fl, nf, deadline, err);
 			if (!r) {
+				int64_t fresh;
+				size_t answered = 0;
+
 				r = settle(p, job, fl, nf, &ps, err);
 				*npend = requeue(job, fl, nf, pending, *npend);
+				for (size_t i = 0; i < nf; i++)
+					answered += !fl[i].failed;
+				fresh = now_ms() + 2LL * p->timeout_ms + (int64_t)*npend * ITEM_COST_MS;
+				if (answered && fresh > deadline)
+					deadline = fresh;
 			}
 			flights_free(fl, nf);
 			if (r == -EINPROGRESS && unknown)

@@ -744,4 +744,28 @@ TEST(slow_node_fails_over_and_backs_off)
 	skp_provider_free(p);
 }
 
+/* Both nodes untried, one down: once it fails to connect, the slow one is the only place
+ * for the items, and its request is waited for rather than given up at the exchange time. */
+TEST(slow_node_waited_for_once_the_other_fails)
+{
+	static const char *const uids[] = { "1", "2" };
+	struct skp_provider *p = fake_provider(_metadata, 2);
+	unsigned char *keys[2];
+	int nodes[2];
+	struct skp_err errs[2], err = { 0 };
+
+	fkey_add("k", 2, KMIP_ALG_AES, 256);
+	fkey_add("k", 2, KMIP_ALG_AES, 256);
+	kms.node[0].service_ms = 5000;
+	kms.node[1].down = 1;
+	ASSERT_EQ(0, skp_provider_get_keks_from(p, uids, 2, keys, NULL, nodes, -1, errs, &err))
+		TH_LOG("%s", err.msg);
+	for (int i = 0; i < 2; i++) {
+		ASSERT_EQ(0, nodes[i]);
+		skp_secmem_free(keys[i], SKP_KEK_LEN);
+	}
+	ASSERT_EQ(3ul, kms.node[0].requests);	/* Discover Versions, then each half once */
+	skp_provider_free(p);
+}
+
 TEST_HARNESS_MAIN
