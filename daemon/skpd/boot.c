@@ -499,12 +499,13 @@ void boot_kick_devices(struct skpd *d, double now)
 /*
  * A fleet that lost its KMS together finds it back together (each host probes every
  * health_interval from its start): a kicked entry is due at a point drawn in the first
- * half of the wait it had left, not at once, so the fleet's retries do not come as one
- * wave; the entries of one host share the draw and stay one batch.
+ * half of the wait it had left, at most one health_interval away (the probe's own
+ * delay), not at once, so the fleet's retries do not come as one wave; the entries of
+ * one host share the draw and stay one batch.
  */
 void boot_kick_providers(struct skpd *d, double now)
 {
-	double u = skp_rand_unit() / 2;
+	double u = skp_rand_unit(), cap = d->cfg.health_interval > 0 ? d->cfg.health_interval : 0;
 
 	for (size_t p = 0; p < d->n_provs; p++) {
 		if (!d->provs[p].up_kick)
@@ -512,10 +513,12 @@ void boot_kick_providers(struct skpd *d, double now)
 		d->provs[p].up_kick = 0;
 		for (size_t i = 0; i < d->n_boot; i++) {
 			struct boot_ent *be = &d->boot[i];
+			double spread;
 
 			if (be->wait != BOOT_WAIT_PROVIDER || strcmp(be->provider, d->provs[p].conf->name))
 				continue;
-			kick(be, be->next_at > now ? now + u * (be->next_at - now) : now, 0);
+			spread = be->next_at > now ? (be->next_at - now) / 2 : 0;
+			kick(be, now + u * (spread < cap ? spread : cap), 0);
 		}
 	}
 }
