@@ -14,7 +14,7 @@
 # KMS's own service time apart from skpd's own CPU time.  Run in the VM by tests/bench/run;
 # a scaled-down run: SKP_FLEET_HOSTS=4 tests/vm/run --kms 2 --disk 4G --mem 3072
 # --timeout 3600 -- bash tests/bench/fleet-storm.sh; to run the storm again without formatting,
-# give a kept disk image and state directory (--disk IMG --state DIR, same H and D).
+# give a kept disk image and state directory (--disk IMG --state DIR, the same H x D).
 set -euo pipefail
 [ -n "${SKP_BENCH_BIN:-}" ] && PATH=$SKP_BENCH_BIN:$PATH
 H=${SKP_FLEET_HOSTS:-32}
@@ -84,10 +84,10 @@ for k in $(seq 0 $((PAR - 1))); do
 	pids+=($!)
 done
 for k in $(seq 0 $((PAR - 1))); do wait_sock "$W/fmt$k.sock" || { cat "$W/fmt$k.log"; exit 1; }; done
-# A disk image and a KMS database kept from an earlier run of the same size (--disk IMG
-# --state DIR) are formatted already: formatting is most of a run's time.
+# A disk image and a KMS database kept from an earlier run with as many devices (--disk
+# IMG --state DIR; H x D the same) are formatted already: formatting is most of a run's time.
 mark=${SKP_VM_STATE:+$SKP_VM_STATE/fleet-formatted}
-if [ -n "$mark" ] && [ "$(cat "$mark" 2>/dev/null)" = "$H $D" ]; then
+if [ -n "$mark" ] && [ "$(cat "$mark" 2>/dev/null)" = "$N" ]; then
 	echo "  formatted by an earlier run ($mark)"
 	for k in $(seq 0 $((PAR - 1))); do
 		for i in $(seq "$k" "$PAR" $((N - 1))); do echo "formatted /dev/mapper/s$i"; done > "$W/fmt$k.out"
@@ -115,7 +115,7 @@ pids=()
 nf=$(cat "$W"/fmt*.out | grep -c '^formatted /dev/mapper/s' || true)
 [ "$nf" = "$N" ] || { echo "FAILED: $nf of $N formatted"; tail -3 "$W"/fmt*.log; exit 1; }
 echo "  formatted $N devices in $(( $(date +%s) - t0 )) s ($PAR skpd in parallel)"
-[ -z "$mark" ] || echo "$H $D" > "$mark"
+[ -z "$mark" ] || echo "$N" > "$mark"
 
 # The KMS side: a counting relay per node on every address of this (root) namespace.
 for k in 0 1; do
