@@ -5,9 +5,9 @@
  * in one batched call (skp_provider_get_keks_from), so an attempt costs one round of
  * KMS exchanges per provider rather than one per device; retries go through the same
  * path with the entries then due.  An entry that fails (no such device yet, KMS down,
- * KEK refused) stays pending: tried again after 1 s, doubling to 60 s, for ever; at
- * once when a block device appears (uevent), sooner when its provider's KMS answers
- * again (health probe).  Its first failure is logged with its skptab line, a repeat of the same reason
+ * KEK refused) stays pending: tried again after 1 s, doubling to 60 s, for ever, and at
+ * once when a block device appears (uevent) or its provider's KMS answers again (health
+ * probe).  Its first failure is logged with its skptab line, a repeat of the same reason
  * is not.  A mapping already live (skpd restarted) is adopted through op_open.  main()
  * sends READY=1 when boot_ready() says so (docs/architecture.md, "Boot").
  */
@@ -496,30 +496,16 @@ void boot_kick_devices(struct skpd *d, double now)
 			kick(&d->boot[i], now, 1);
 }
 
-/*
- * A fleet that lost its KMS together finds it back together (each host probes every
- * health_interval from its start): a kicked entry is due at a point drawn in the first
- * half of the wait it had left, at most one health_interval away (the probe's own
- * delay), not at once, so the fleet's retries do not come as one wave; the entries of
- * one host share the draw and stay one batch.
- */
 void boot_kick_providers(struct skpd *d, double now)
 {
-	double u = skp_rand_unit(), cap = d->cfg.health_interval > 0 ? d->cfg.health_interval : 0;
-
 	for (size_t p = 0; p < d->n_provs; p++) {
 		if (!d->provs[p].up_kick)
 			continue;
 		d->provs[p].up_kick = 0;
-		for (size_t i = 0; i < d->n_boot; i++) {
-			struct boot_ent *be = &d->boot[i];
-			double spread;
-
-			if (be->wait != BOOT_WAIT_PROVIDER || strcmp(be->provider, d->provs[p].conf->name))
-				continue;
-			spread = be->next_at > now ? (be->next_at - now) / 2 : 0;
-			kick(be, now + u * (spread < cap ? spread : cap), 0);
-		}
+		for (size_t i = 0; i < d->n_boot; i++)
+			if (d->boot[i].wait == BOOT_WAIT_PROVIDER &&
+			    !strcmp(d->boot[i].provider, d->provs[p].conf->name))
+				kick(&d->boot[i], now, 0);
 	}
 }
 

@@ -263,10 +263,8 @@ TEST_F(boot, hosts_retry_apart)
 	ASSERT_EQ(0, boot_load(d, t));
 	for (int h = 0; h < 16; h++) {
 		/* Each host's first attempt, from its first backoff step. */
-		for (size_t i = 0; i < d->n_boot; i++) {
-			d->boot[i].next_at = t;
-			d->boot[i].backoff = BOOT_BACKOFF_MIN;
-		}
+		prov_of(d, "kmsB")->up_kick = 1;
+		boot_kick_providers(d, t);
 		skp_rand_seed((uint64_t)h + 1);
 		ASSERT_EQ(0, boot_retry(d, t));
 		first[h] = boot_next(d) - t;
@@ -280,7 +278,7 @@ TEST_F(boot, hosts_retry_apart)
 }
 
 /* The health worker found the KMS answering again (health.c sets up_kick): its entries are
- * tried sooner, in the first half of the wait they had left; others are not. */
+ * tried at once, not at the end of their backoff; others are not. */
 TEST_F(boot, health_kick_retries_at_once)
 {
 	struct skpd *d = self->e.d;
@@ -299,39 +297,11 @@ TEST_F(boot, health_kick_retries_at_once)
 	prov_of(d, "kmsB")->up_kick = 1;
 	boot_kick_providers(d, 1001.5);
 	ASSERT_EQ(0, prov_of(d, "kmsB")->up_kick);
-	ASSERT_TRUE(boot_next(d) >= 1001.5 && boot_next(d) <= (1001.5 + next) / 2)
-		TH_LOG("due at %f, was %f", boot_next(d), next);
-	ASSERT_EQ(3, boot_retry(d, boot_next(d)));
+	ASSERT_TRUE(boot_next(d) == 1001.5);
+	ASSERT_EQ(3, boot_retry(d, 1001.5));
 	mapped(m, sizeof(m));
 	ASSERT_STREQ("a1 a1c a2 b1 b1c b2", m);
 	ASSERT_EQ(3, ent(d, "b1")->attempts);
-}
-
-/* Hosts that lost the KMS together find it back together (their health probes run on the
- * same schedule): each host's kicked retry comes at a point of its own, not one wave. */
-TEST_F(boot, health_kicks_apart)
-{
-	struct skpd *d = self->e.d;
-	double lo = 1e9, hi = 0;
-
-	fake_kms("kmsB")->down = 1;
-	ASSERT_EQ(0, boot_load(d, 1000));
-	for (int h = 0; h < 16; h++) {
-		double at;
-
-		ent(d, "b1")->next_at = ent(d, "b2")->next_at = ent(d, "b1c")->next_at = 1060;
-		skp_rand_seed((uint64_t)h + 1);
-		prov_of(d, "kmsB")->up_kick = 1;
-		boot_kick_providers(d, 1000);
-		at = boot_next(d);
-		ASSERT_TRUE(at >= 1000 && at <= 1030) TH_LOG("host %d due at %f", h, at);
-		/* one draw per host: its entries stay one batch */
-		ASSERT_TRUE(ent(d, "b1")->next_at == at && ent(d, "b2")->next_at == at);
-		lo = at < lo ? at : lo;
-		hi = at > hi ? at : hi;
-	}
-	ASSERT_TRUE(hi - lo > 10) TH_LOG("kicked retries within %f .. %f", lo, hi);
-	skp_rand_seed(0);
 }
 
 /* A device that appears (a uevent) is tried at once, at most once a second. */
