@@ -20,6 +20,7 @@
 
 #define LOCATE_PAGE	100
 #define ITEM_COST_MS	10	/* extra exchange time allowed per batch item */
+#define WAIT_MAX_FACTOR	8	/* a sent request is waited for at most this x its exchange time */
 #define NEGOTIATE_MINOR	1	/* Discover Versions appeared in KMIP 1.1 */
 #define VERSIONS_MAX	32	/* versions read from a Discover Versions answer */
 
@@ -29,6 +30,11 @@ struct node {
 	unsigned int port;
 	struct skp_tls_conn *conn;
 	int conf_minor;			/* configured KMIP 1.x minor, -1 = negotiate ("auto") */
+	/* How long this node takes to answer (TCP's RTO estimator, RFC 6298): the wait for
+	 * an answer is at least the exchange time, longer for a node seen slower, doubled
+	 * by each timeout until an answer comes. */
+	int64_t srtt_ms, rttvar_ms;	/* 0: no answer timed yet */
+	int64_t rto_ms;
 };
 
 struct skp_provider {
@@ -332,8 +338,10 @@ struct flight {
 	unsigned char *rbuf;
 	size_t rlen;
 	struct skp_kmip_resp resp;
-	int64_t t0;
+	int64_t t0, t_sent;
 	int reused, sent, failed;
+	int waitable;			/* not a probe: may be waited for past the budget */
+	const unsigned char *pass_failed;	/* nodes failed in this pass (struct pass_state) */
 	struct skp_err err;
 	const char *what;		/* what failed, for the message, if not the request */
 };
@@ -371,6 +379,46 @@ static void flight_fail(struct flight *f)
 static int exchange_ms(const struct skp_provider *p, size_t cnt)
 {
 	return p->timeout_ms + (int)cnt * ITEM_COST_MS;
+}
+
+/* The longest a sent request of cnt items is waited for. */
+static int64_t wait_max_ms(const struct skp_provider *p, size_t cnt)
+{
+	return (int64_t)WAIT_MAX_FACTOR * exchange_ms(p, cnt);
+}
+
+/* The first wait for an answer from nd: the exchange time, or what the node needed lately. */
+static int64_t wait_ms(const struct skp_provider *p, const struct node *nd, size_t cnt)
+{
+	int64_t w = exchange_ms(p, cnt), max = wait_max_ms(p, cnt);
+
+	if (nd->rto_ms > w)
+		w = nd->rto_ms;
+	return w < max ? w : max;
+}
+
+/* An answer came ms after the request left: the node's wait follows it (RFC 6298, 2.3). */
+static void node_timed(struct node *nd, int64_t ms)
+{
+	if (!nd->srtt_ms) {
+		nd->srtt_ms = ms > 0 ? ms : 1;
+		nd->rttvar_ms = ms / 2;
+	} else {
+		int64_t d = nd->srtt_ms - ms;
+
+		nd->rttvar_ms = (3 * nd->rttvar_ms + (d < 0 ? -d : d)) / 4;
+		nd->srtt_ms = (7 * nd->srtt_ms + ms) / 8;
+	}
+	nd->rto_ms = nd->srtt_ms + 4 * nd->rttvar_ms;
+}
+
+/* No answer within waited ms: the node's next request waits twice as long (RFC 6298, 5.5). */
+static void node_backoff(const struct skp_provider *p, struct node *nd, int64_t waited, size_t cnt)
+{
+	int64_t max = wait_max_ms(p, cnt);
+
+	if (nd->rto_ms < 2 * waited)
+		nd->rto_ms = 2 * waited < max ? 2 * waited : max;
 }
 
 /*
@@ -443,6 +491,57 @@ static void send_all(struct skp_provider *p, struct flight *fl, size_t nf, int i
 		}
 		if (r)
 			flight_fail(f);
+		f->t_sent = now_ms();
+	}
+}
+
+/*
+ * Whether f's items have nowhere else to go should its node not answer in time: no other
+ * node healthy (or untried) and not failed in this pass.  Then the request is waited for
+ * on.  A node known failing is no such place: giving up a live node's work for it would
+ * only bring the work back later.  Asked again at each timeout: another node may have
+ * failed meanwhile.  A probe asks whether the node answers in time: it keeps its budget.
+ */
+static int may_wait(const struct skp_provider *p, const struct flight *f)
+{
+	if (!f->waitable)
+		return 0;
+	for (size_t j = 0; j < p->n; j++)
+		if (&p->nodes[j] != f->nd && !(f->pass_failed && f->pass_failed[j]) && p->nodes[j].h.healthy != 0)
+			return 0;
+	return 1;
+}
+
+/*
+ * Waits for f's answer to begin.  A node that takes longer than its wait is slow or
+ * gone: the next request to it waits twice as long.  If another node can take the items
+ * they go there; if not, the request already sent is waited for on (twice as long each
+ * time, up to wait_max_ms), never sent again: a busy KMS would do the work twice, and a
+ * fleet that resends to a loaded KMS keeps it loaded with work nobody waits for.
+ */
+static int await_answer(struct skp_provider *p, struct flight *f, int64_t deadline)
+{
+	struct node *nd = f->nd;
+	int64_t w = wait_ms(p, nd, f->cnt), max = wait_max_ms(p, f->cnt), until = f->t_sent + w;
+
+	if (!may_wait(p, f) && until > deadline)
+		until = deadline;
+	for (;;) {
+		int64_t left = until - now_ms();
+		int r = skp_tls_wait_answer(nd->conn, left > 0 ? (int)left : 0);
+
+		if (r != -ETIMEDOUT) {
+			if (r)
+				return skp_err_set(&f->err, r, "%s: waiting for the answer: %s", nd->h.addr,
+						   strerror(-r));
+			return 0;
+		}
+		node_backoff(p, nd, w, f->cnt);
+		if (!may_wait(p, f) || w >= max)
+			return skp_err_set(&f->err, -ETIMEDOUT, "%s: no answer in %.1f s", nd->h.addr,
+					   (double)(now_ms() - f->t_sent) / 1000);
+		w = 2 * w < max ? 2 * w : max;
+		until = f->t_sent + w;
 	}
 }
 
@@ -455,8 +554,13 @@ static void recv_all(struct skp_provider *p, struct flight *fl, size_t nf, int64
 
 		if (f->failed)
 			continue;
-		r = skp_tls_recv(f->nd->conn, SKP_TTLV_MAX_MSG, clip(deadline, exchange_ms(p, f->cnt)), &f->rbuf,
-				 &f->rlen, &f->err);
+		r = await_answer(p, f, deadline);
+		/* The answer has begun: the rest of it comes at network speed. */
+		if (!r) {
+			node_timed(f->nd, now_ms() - f->t_sent);
+			r = skp_tls_recv(f->nd->conn, SKP_TTLV_MAX_MSG, exchange_ms(p, f->cnt), &f->rbuf, &f->rlen,
+					 &f->err);
+		}
 		/* An answer that is not to this request fails the node like a broken one. */
 		if (!r && (r = skp_kmip_resp_parse_req(f->rbuf, f->rlen, &f->req, &f->resp, &f->err)))
 			skp_err_wrap(&f->err, "%s: malformed response", f->nd->h.addr);
@@ -521,6 +625,8 @@ static void negotiate_all(struct skp_provider *p, struct flight *fl, size_t nf, 
 			continue;
 		flight_init(g, fl[i].nd, NULL, 1);
 		g->reused = fl[i].reused;
+		g->waitable = fl[i].waitable;
+		g->pass_failed = fl[i].pass_failed;
 		g->what = "KMIP version negotiation";
 		if (skp_kmip_req_init(&g->req, &p->opts, &g->err) ||
 		    (skp_kmip_add_discover(&g->req), skp_kmip_req_finish(&g->req, &g->err)))
@@ -632,6 +738,15 @@ struct pass_state {
 	int tried;
 };
 
+/* The flights' items may be waited for (a probe's not), knowing what failed in this pass. */
+static void mark_may_wait(const struct job *job, const struct pass_state *ps, struct flight *fl, size_t nf)
+{
+	for (size_t i = 0; i < nf; i++) {
+		fl[i].waitable = !job->probe;
+		fl[i].pass_failed = ps->failed;
+	}
+}
+
 /* A node whose work now goes to another node counts a failover. */
 static void count_failovers(struct skp_provider *p, struct pass_state *ps, const struct flight *fl, size_t nf)
 {
@@ -728,7 +843,10 @@ static int64_t backoff_ms(int pass)
  * settle (answers, node health), until every item is answered.  A node that fails is
  * out for the rest of the pass and its items go to the others; once every node failed,
  * up to p->retries more passes, after a jittered backoff of 100 ms doubling up to 1 s.  The
- * budget is 2 x timeout_ms + ITEM_COST_MS per item: no attempt starts or runs past it.
+ * budget is 2 x timeout_ms + ITEM_COST_MS per item: no attempt starts past it, and none
+ * runs past it but a request no other node can take (await_answer).  A round that got
+ * answers gives the items left a budget of their own: a slow node that answered late
+ * still takes over a dead node's share.
  * pending[0..*npend) are the items left; on failure, those not answered.
  */
 static int exchange(struct skp_provider *p, struct job *job, size_t *pending, size_t *npend, int *unknown,
@@ -759,10 +877,19 @@ static int exchange(struct skp_provider *p, struct job *job, size_t *pending, si
 				return gave_up(p, job, *npend, &ps, 1, err);
 			ps.tried += (int)nf;
 			count_failovers(p, &ps, fl, nf);
+			mark_may_wait(job, &ps, fl, nf);
 			r = fly(p, job, fl, nf, deadline, err);
 			if (!r) {
+				int64_t fresh;
+				size_t answered = 0;
+
 				r = settle(p, job, fl, nf, &ps, err);
 				*npend = requeue(job, fl, nf, pending, *npend);
+				for (size_t i = 0; i < nf; i++)
+					answered += !fl[i].failed;
+				fresh = now_ms() + 2LL * p->timeout_ms + (int64_t)*npend * ITEM_COST_MS;
+				if (answered && fresh > deadline)
+					deadline = fresh;
 			}
 			flights_free(fl, nf);
 			if (r == -EINPROGRESS && unknown)

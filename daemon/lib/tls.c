@@ -766,6 +766,32 @@ int skp_tls_send(struct skp_tls_conn *c, const void *buf, size_t len, int timeou
 	return r;
 }
 
+int skp_tls_wait_answer(struct skp_tls_conn *c, int timeout_ms)
+{
+	int64_t deadline = now_ms() + timeout_ms;
+
+	for (;;) {
+		unsigned char b;
+		size_t k = 0;
+		int se, r;
+
+		if (SSL_pending(c->ssl) > 0)
+			return 0;
+		/* A peek processes records that carry no data (a TLS 1.3 session ticket)
+		 * without counting them as the answer. */
+		ERR_clear_error();
+		errno = 0;
+		if (SSL_peek_ex(c->ssl, &b, 1, &k))
+			return 0;
+		se = SSL_get_error(c->ssl, 0);
+		if (se != SSL_ERROR_WANT_READ && se != SSL_ERROR_WANT_WRITE)
+			return 0;
+		r = wait_fd(c->fd, se == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT, deadline);
+		if (r)
+			return r;
+	}
+}
+
 struct conn_reader {
 	struct skp_tls_conn *c;
 	int64_t deadline;

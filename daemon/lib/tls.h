@@ -55,6 +55,10 @@ int skp_tls_check_idle(struct skp_tls_conn *c);
 /* Sends all of buf within timeout_ms.  *sent_any tells whether any byte left. */
 int skp_tls_send(struct skp_tls_conn *c, const void *buf, size_t len, int timeout_ms, int *sent_any,
 		 struct skp_err *err);
+/* Waits up to timeout_ms for the server's answer to begin: 0 once response bytes (or a
+ * close, or an error, which skp_tls_recv then reports) are there, -ETIMEDOUT if none
+ * came.  Nothing is consumed, so a wait that timed out can be waited again. */
+int skp_tls_wait_answer(struct skp_tls_conn *c, int timeout_ms);
 /* Receives one KMIP message (<= max bytes) within timeout_ms into secmem:
  * the caller frees *ret_buf with skp_secmem_free(*ret_buf, *ret_len). */
 int skp_tls_recv(struct skp_tls_conn *c, size_t max, int timeout_ms, unsigned char **ret_buf,

@@ -3,8 +3,10 @@
 
   fleet-storm.py storm W H D KILL_AT LIMIT KMS1_PID RELAY1_PID KMS0_PID
       starts the H skpd of W/h*/ (each in namespace fH) at one release, kills KMS node 1
-      and its relay KILL_AT seconds later, waits up to LIMIT seconds for every READY=1 and
-      every device open (skpd's log),
+      and its relay KILL_AT seconds after the first connection reached a KMS node (skpd
+      needs seconds to start and read its headers under TCG: counted from the release, the
+      node was dead before anyone asked it), waits up to LIMIT seconds from that first
+      connection for every READY=1 and every device open (skpd's log),
       and writes W/storm.json; each skpd's output goes to W/hN/skpd.log, every line
       prefixed with the time it was read (time.time()).
   fleet-storm.py report W H D OPENED
@@ -71,7 +73,20 @@ def storm(W, H, D, kill_at, limit, kms1, relay1, kms0):
     for fd in fds:
         os.write(fd, b'go\n')
         os.close(fd)
-    ready, t_kill, cpu_kms1 = {}, None, None
+    ready, t_kill, cpu_kms1, t_first = {}, None, None, None
+
+    def first_connection():
+        ts = []
+        for k in (0, 1):
+            try:
+                for line in open('%s/relay%d.log' % (W, k)):
+                    x = line.split()
+                    if len(x) >= 2 and x[0] == 'A' and float(x[1]) >= t0:
+                        ts.append(float(x[1]))
+                        break
+            except OSError:
+                pass
+        return min(ts) if ts else None
 
     def kill():
         nonlocal t_kill, cpu_kms1
@@ -84,11 +99,14 @@ def storm(W, H, D, kill_at, limit, kms1, relay1, kms0):
         t_kill = time.time()
 
     # Until every device is open: READY also comes when entries waited their timeout.
-    while (len(ready) < H or sum(opened.values()) < H * D) and time.time() - t0 < limit:
+    while (len(ready) < H or sum(opened.values()) < H * D) and time.time() - (t_first or t0) < limit:
         now = time.time()
-        if t_kill is None and now - t0 >= kill_at:
+        if t_first is None:
+            t_first = first_connection()
+        if t_kill is None and t_first is not None and now - t_first >= kill_at:
             kill()
-        wait = max(0.0, t0 + kill_at - now) if t_kill is None else 1.0
+        wait = max(0.0, t_first + kill_at - now) if t_kill is None and t_first is not None else 0.2 \
+            if t_kill is None else 1.0
         r, _, _ = select.select(list(socks), [], [], min(wait, 1.0))
         for fd in r:
             h, s = socks[fd]
@@ -103,8 +121,8 @@ def storm(W, H, D, kill_at, limit, kms1, relay1, kms0):
     time.sleep(1)			# the last log lines
     hosts = [{'host': h, 'ready': ready.get(h), 'pid': procs[h].pid, 'cpu': cpu(procs[h].pid),
               'alive': procs[h].poll() is None} for h in range(H)]
-    json.dump({'t0': t0, 't_kill': t_kill, 'hosts': hosts, 'cpu_kms0': cpu(kms0), 'cpu_kms1': cpu_kms1,
-               'pids': [p.pid for p in procs.values()]}, open(W + '/storm.json', 'w'))
+    json.dump({'t0': t0, 't_first': t_first, 't_kill': t_kill, 'hosts': hosts, 'cpu_kms0': cpu(kms0),
+               'cpu_kms1': cpu_kms1, 'pids': [p.pid for p in procs.values()]}, open(W + '/storm.json', 'w'))
 
 
 def pct(v, q):
@@ -140,7 +158,9 @@ def report(W, H, D, opened):
     def host_of(peer):
         return int(peer.split('.')[2]) if peer.startswith('10.201.') else -1
 
-    print('  storm: %d skpd started together; KMS node 1 killed at %.2f s' % (H, t_kill - t0))
+    t_first = st.get('t_first')
+    print('  storm: %d skpd started together; first KMS connection at %s; KMS node 1 killed at %.2f s '
+          '(times from the release)' % (H, '%.2f s' % (t_first - t0) if t_first else 'never', t_kill - t0))
     rd = [h['ready'] for h in st['hosts']]
     ok = [r for r in rd if r is not None]
     # A host is up when skpd has said "opened" for each of its D devices.
@@ -179,15 +199,31 @@ def report(W, H, D, opened):
             conns[h] += 1
         elif x[0] == 'L':
             lost[h] += 1
+    # The KMS's own time for each host until all its devices were open: the service time
+    # (at the relay: its last record in -> the KMS's first record out) of its requests and
+    # handshake turns; the rest of the host's time is skp's, the network's and queueing
+    # for a connection.
+    kms_t = collections.Counter()
+    for x in ev:
+        h = host_of(x[3])
+        if x[0] == 'T' and 0 <= h < H and (up[h] is None or float(x[1]) - t0 <= up[h]):
+            kms_t[h] += float(x[6])
     r = [req[h] for h in range(H)]
     c = [conns[h] for h in range(H)]
     print('  KMIP requests per host (answered, counted at the KMS): min %d  median %d  max %d  total %d; '
           'TLS connections per host: min %d  max %d; turns left unanswered (node 1 killed): %d'
           % (min(r), statistics.median(r), max(r), sum(r), min(c), max(c), sum(lost.values())))
+    both = [(up[h], kms_t[h]) for h in range(H) if up[h] is not None]
+    if both:
+        print('  until all open, per host: the KMS serving it (requests and handshakes, at the relay) median '
+              '%.2f s  max %.2f s; the rest (skpd, network, waiting for a turn at the KMS) median %.2f s  '
+              'max %.2f s' % (statistics.median(k for _, k in both), max(k for _, k in both),
+                              statistics.median(u - k for u, k in both), max(u - k for u, k in both)))
     for h in range(H):
-        print('    host %2d: all open %s  READY %s  requests %3d  connections %2d  skpd CPU %s  skptab: %s' % (
+        print('    host %2d: all open %s  READY %s  KMS %6.2f s  requests %3d  connections %2d  skpd CPU %s  '
+              'skptab: %s' % (
             h, '%7.2f s' % up[h] if up[h] is not None else '   never',
-            '%7.2f s' % rd[h] if rd[h] is not None else '   never', req[h], conns[h],
+            '%7.2f s' % rd[h] if rd[h] is not None else '   never', kms_t[h], req[h], conns[h],
             '%.2f s' % st['hosts'][h]['cpu'] if st['hosts'][h]['cpu'] is not None else '?',
             '; '.join('%s opened, %s pending, %s KMIP request(s), %s s' % g for g in summ[h]) or '-'))
     # Retry spread: the connections a host opens after its first to each node (failovers,

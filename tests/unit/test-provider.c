@@ -104,6 +104,9 @@ static struct {
 		int wrong_uid;		/* Get answers about another object */
 		int extra_item;		/* one answer too many */
 		int dup_id;		/* a second answer to item 0 instead of the last */
+		int service_ms;		/* how long it works on a request before answering */
+		int first_wait_ms;	/* the client's first wait for the last request's answer */
+		int first_wait_max;	/* the longest first wait for any request */
 		unsigned long requests, items;
 	} node[NODES];
 } kms;
@@ -117,6 +120,7 @@ struct skp_tls_conn {
 	unsigned char *resp;
 	size_t resp_len;
 	int lost;
+	int begun;		/* the answer is on its way: the node worked service_ms */
 };
 
 struct skp_tls_ctx *skp_tls_ctx_new(const struct skp_tls_cfg *cfg, struct skp_err *err)
@@ -348,6 +352,8 @@ int skp_tls_send(struct skp_tls_conn *c, const void *buf, size_t len, int timeou
 		return skp_err_set(err, -ECONNRESET, "send: Connection reset (fake node down)");
 	*sent_any = 1;
 	kms.node[c->node].requests++;
+	kms.node[c->node].first_wait_ms = -1;
+	c->begun = 0;
 	if (skp_ttlv_validate(buf, len, 0, err))
 		return err->code;
 	skp_ttlv_root(buf, &root);
@@ -424,10 +430,27 @@ int skp_tls_send(struct skp_tls_conn *c, const void *buf, size_t len, int timeou
 	return c->resp ? 0 : skp_err_set(err, -ENOMEM, "out of memory");
 }
 
+/* No clock: a wait of timeout_ms (from the request, as the provider's waits are) sees
+ * the answer if the node needs no longer (50 ms for the time the test itself takes). */
+int skp_tls_wait_answer(struct skp_tls_conn *c, int timeout_ms)
+{
+	if (kms.node[c->node].first_wait_ms < 0) {
+		kms.node[c->node].first_wait_ms = timeout_ms;
+		if (timeout_ms > kms.node[c->node].first_wait_max)
+			kms.node[c->node].first_wait_max = timeout_ms;
+	}
+	if (!c->begun && timeout_ms + 50 < kms.node[c->node].service_ms)
+		return -ETIMEDOUT;
+	c->begun = 1;
+	return 0;
+}
+
 int skp_tls_recv(struct skp_tls_conn *c, size_t max, int timeout_ms, unsigned char **ret_buf,
 		 size_t *ret_len, struct skp_err *err)
 {
-	(void)max, (void)timeout_ms;
+	(void)max;
+	if (!c->begun && timeout_ms + 50 < kms.node[c->node].service_ms)
+		return skp_err_set(err, -ETIMEDOUT, "timed out during reading response (fake: node slow)");
 	if (c->lost) {
 		c->lost = 0;
 		return skp_err_set(err, -ECONNRESET, "connection reset (fake: answer lost)");
@@ -657,6 +680,91 @@ TEST(get_transparent_key)
 	ASSERT_EQ((size_t)SKP_KEK_LEN, len);
 	ASSERT_EQ(0, memcmp(want, key, len));
 	skp_secmem_free(key, len);
+	skp_provider_free(p);
+}
+
+/*
+ * A slow node with no other to take its work: the request it is working on is waited for
+ * (twice as long on each timeout), not sent again.  A KMS loaded by a fleet booting at
+ * once took longer than the exchange time, and every resend was more of the load.
+ */
+TEST(slow_node_request_waited_for)
+{
+	static const char *const uids[] = { "1", "2", "3" };
+	struct skp_provider *p = fake_provider(_metadata, 1);
+	unsigned char *keys[3];
+	struct skp_err errs[3], err = { 0 };
+
+	for (int i = 0; i < 3; i++)
+		fkey_add("k", 2, KMIP_ALG_AES, 256);
+	kms.node[0].service_ms = 9000;	/* exchange time 2 s + 30 ms: 4 waits */
+	ASSERT_EQ(0, skp_provider_get_keks(p, uids, 3, keys, errs, &err)) TH_LOG("%s", err.msg);
+	for (int i = 0; i < 3; i++)
+		skp_secmem_free(keys[i], SKP_KEK_LEN);
+	ASSERT_EQ(2ul, kms.node[0].requests);	/* Discover Versions and the Gets, each once */
+	ASSERT_EQ(4ul, kms.node[0].items);	/* Discover Versions, 3 Gets */
+	ASSERT_EQ(1, skp_provider_node(p, 0)->healthy);
+
+	/* longer than 8 x the exchange time: given up, once */
+	kms.node[0].service_ms = 8 * 2030 + 100;
+	kms.node[0].requests = 0;
+	ASSERT_EQ(-ETIMEDOUT, skp_provider_get_keks(p, uids, 3, keys, errs, &err));
+	ASSERT_EQ(1ul, kms.node[0].requests);
+	ASSERT_NE(NULL, strstr(err.msg, "no answer in")) TH_LOG("%s", err.msg);
+	skp_provider_free(p);
+}
+
+/* A slow node's work goes to another node when there is one; the slow node's next
+ * request gets a longer first wait (its timeout doubled it). */
+TEST(slow_node_fails_over_and_backs_off)
+{
+	static const char *const uids[] = { "1" };
+	struct skp_provider *p = fake_provider(_metadata, 2);
+	unsigned char *key;
+	int node;
+	struct skp_err err = { 0 };
+
+	fkey_add("k", 2, KMIP_ALG_AES, 256);
+	/* both untried: node 0 is asked first, node 1 can take over */
+	kms.node[0].service_ms = 5000;
+	ASSERT_EQ(0, skp_provider_get_keks_from(p, uids, 1, &key, NULL, &node, -1, NULL, &err))
+		TH_LOG("%s", err.msg);
+	skp_secmem_free(key, SKP_KEK_LEN);
+	ASSERT_EQ(1, node);
+	ASSERT_EQ(2010, kms.node[0].first_wait_ms);	/* the exchange time: then node 1 */
+	/* node 1 gone: node 0's next request waits twice as long as the one that timed out
+	 * (in the fake no time passes, so the quick answer to it brings the wait down again) */
+	kms.node[1].down = 1;
+	kms.node[0].first_wait_max = 0;
+	ASSERT_EQ(0, skp_provider_get_keks_from(p, uids, 1, &key, NULL, &node, -1, NULL, &err))
+		TH_LOG("%s", err.msg);
+	skp_secmem_free(key, SKP_KEK_LEN);
+	ASSERT_EQ(0, node);
+	ASSERT_LE(4000, kms.node[0].first_wait_max);
+	skp_provider_free(p);
+}
+
+/* Both nodes untried, one down: once it fails to connect, the slow one is the only place
+ * for the items, and its request is waited for rather than given up at the exchange time. */
+TEST(slow_node_waited_for_once_the_other_fails)
+{
+	static const char *const uids[] = { "1", "2" };
+	struct skp_provider *p = fake_provider(_metadata, 2);
+	unsigned char *keys[2];
+	int nodes[2];
+	struct skp_err errs[2], err = { 0 };
+
+	fkey_add("k", 2, KMIP_ALG_AES, 256);
+	fkey_add("k", 2, KMIP_ALG_AES, 256);
+	kms.node[0].service_ms = 5000;
+	kms.node[1].down = 1;
+	ASSERT_EQ(0, skp_provider_get_keks_from(p, uids, 2, keys, NULL, nodes, -1, errs, &err))
+		TH_LOG("%s", err.msg);
+	for (int i = 0; i < 2; i++) {
+		ASSERT_EQ(0, nodes[i]);
+		skp_secmem_free(keys[i], SKP_KEK_LEN);
+	}
+	ASSERT_EQ(3ul, kms.node[0].requests);	/* Discover Versions, then each half once */
 	skp_provider_free(p);
 }
 
