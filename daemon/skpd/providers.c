@@ -74,14 +74,16 @@ int prov_get_keks(struct prov *pv, const char *const *uids, size_t n, unsigned c
 		return skp_provider_get_keks_from(pv->p, uids, n, keys, states, nodes, avoid, errs, err);
 	for (size_t i = 0; i < n; i++) {
 		struct skp_err e = {0};
-		int ri = skp_native_get(pv->nat, uids[i], &keys[i], &states[i], &e);
+		int ri = skp_native_get(pv->nat, uids[i], &keys[i], states ? &states[i] : NULL, &e);
 
-		nodes[i] = -1;
+		if (nodes)
+			nodes[i] = -1;
 		if (ri < 0 && errs)
 			errs[i] = e;
 		if (ri < 0 && !r) {
 			r = ri;
-			*err = e;
+			if (err)
+				*err = e;
 		}
 		/* a TPM that answers again clears the alarm; one that does not raises it */
 		if (ri == 0 || e.cls != SKP_ERRC_KEY_REFUSED)
