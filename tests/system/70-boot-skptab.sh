@@ -86,7 +86,7 @@ log=$(cat "$W/boot.log")
 echo "$log" | grep -E "skptab|$TAB" || true
 assert_contains "$(cat "$W/ready")" "present b0 b1 b2 b3 b4" "mappings at READY"
 assert_contains "$log" "$TAB:5: bad UUID 'not-a-uuid': line skipped"
-assert_contains "$log" "$TAB:7: unknown option 'bogus' (nofail, discard, timeout=SECONDS): line skipped"
+assert_contains "$log" "$TAB:7: unknown option 'bogus' (nofail, discard, initramfs, timeout=SECONDS): line skipped"
 assert_contains "$log" "$TAB:8: gone: no device with this UUID found"
 assert_contains "$log" "$TAB:10: b5: getting KEK"
 # 5 opened; bad1, bad2 skipped, gone and b5 pending; one batch per provider, one request
