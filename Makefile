@@ -38,11 +38,11 @@ kbuild = set -o pipefail; $(MAKE) -C $(2) M=$(1) W=1 modules 2>&1 | tee $(1)/.bu
 
 kernel:
 	@test -n "$(KVER)" || { echo "no Debian kernel found: run 'make deps'" >&2; exit 1; }
-	@$(call kbuild,$(CURDIR)/kernel,$(KDIR))
+	+@$(call kbuild,$(CURDIR)/kernel,$(KDIR))
 
 # Other kernels build in a copy of the sources: kbuild writes next to them.
 kernel-extra:
-	@for v in $(KVERS_EXTRA); do \
+	+@for v in $(KVERS_EXTRA); do \
 		d=$(BUILD)/kernel-$$v; rm -rf $$d; mkdir -p $$d; \
 		cp -r kernel uapi $$d/; rm -f $$d/kernel/*.o $$d/kernel/*.ko $$d/kernel/.*.cmd; \
 		( $(call kbuild,$$d/kernel,/lib/modules/$$v/build) ) || exit 1; \
@@ -53,11 +53,11 @@ kernel-extra:
 # kernel-old-* says it is dm-skp 1.1, a module left loaded by a partial upgrade
 # (tests/system/65-old-target.sh).  Built here: the guest would take minutes.
 kernel-test:
-	@d=$(BUILD)/kernel-test-$(KVER); rm -rf $$d; mkdir -p $$d; \
+	+@d=$(BUILD)/kernel-test-$(KVER); rm -rf $$d; mkdir -p $$d; \
 		cp -r kernel uapi $$d/; rm -f $$d/kernel/*.o $$d/kernel/*.ko $$d/kernel/.*.cmd; \
 		export SKP_TEST_HOOKS=y; ( $(call kbuild,$$d/kernel,$(KDIR)) ) > /dev/null || \
 		{ cat $$d/kernel/.build.log; exit 1; }
-	@d=$(BUILD)/kernel-old-$(KVER); rm -rf $$d; mkdir -p $$d; \
+	+@d=$(BUILD)/kernel-old-$(KVER); rm -rf $$d; mkdir -p $$d; \
 		cp -r kernel uapi $$d/; rm -f $$d/kernel/*.o $$d/kernel/*.ko $$d/kernel/.*.cmd; \
 		sed -i 's/^#define DM_SKP_VERSION_MINOR.*/#define DM_SKP_VERSION_MINOR\t1/' $$d/uapi/linux/dm-skp.h; \
 		( $(call kbuild,$$d/kernel,$(KDIR)) ) > /dev/null || { cat $$d/kernel/.build.log; exit 1; }
