@@ -11,6 +11,7 @@
 #include <openssl/hmac.h>
 #include <openssl/kdf.h>
 
+#include "bytes.h"
 #include "header.h"
 #include "io.h"
 #include "secmem.h"
@@ -25,27 +26,6 @@ enum {
 	S_STATE = 0, S_DEKLEN = 4, S_GEN = 8, S_PROV = 16, S_UID = 80, S_NAME = 208,
 	S_WLEN = 336, S_RSV0 = 340, S_WRAP = 344, S_MAC = 440, S_RSV1 = 472,
 };
-
-static void put16(unsigned char *p, uint16_t v) { p[0] = (unsigned char)v; p[1] = (unsigned char)(v >> 8); }
-static void put32(unsigned char *p, uint32_t v) { for (int i = 0; i < 4; i++) p[i] = (unsigned char)(v >> (8 * i)); }
-static void put64(unsigned char *p, uint64_t v) { for (int i = 0; i < 8; i++) p[i] = (unsigned char)(v >> (8 * i)); }
-static uint16_t get16(const unsigned char *p) { return (uint16_t)(p[0] | p[1] << 8); }
-static uint32_t get32(const unsigned char *p)
-{
-	uint32_t v = 0;
-
-	for (int i = 3; i >= 0; i--)
-		v = v << 8 | p[i];
-	return v;
-}
-static uint64_t get64(const unsigned char *p)
-{
-	uint64_t v = 0;
-
-	for (int i = 7; i >= 0; i--)
-		v = v << 8 | p[i];
-	return v;
-}
 
 static int all_zero(const unsigned char *p, size_t n)
 {
@@ -172,13 +152,13 @@ static void encode_slot(const struct skp_slot *s, unsigned char *p)
 	memset(p, 0, SLOT_SIZE);
 	if (s->state == SKP_SLOT_EMPTY)
 		return;
-	put32(p + S_STATE, s->state);
-	put32(p + S_DEKLEN, s->dek_len);
-	put64(p + S_GEN, s->generation);
+	skp_put_le32(p + S_STATE, s->state);
+	skp_put_le32(p + S_DEKLEN, s->dek_len);
+	skp_put_le64(p + S_GEN, s->generation);
 	put_text(p + S_PROV, SKP_PROVIDER_MAX, s->provider);
 	put_text(p + S_UID, SKP_KEK_UID_MAX, s->kek_uid);
 	put_text(p + S_NAME, SKP_KEK_NAME_MAX, s->kek_name);
-	put32(p + S_WLEN, s->wrapped_len);
+	skp_put_le32(p + S_WLEN, s->wrapped_len);
 	memcpy(p + S_WRAP, s->wrapped, s->wrapped_len <= SKP_SLOT_WRAPPED_MAX ? s->wrapped_len : 0);
 	memcpy(p + S_MAC, s->mac, SKP_MAC_LEN);
 }
@@ -195,19 +175,19 @@ void skp_header_encode(const struct skp_header *h, uint64_t copy_offset,
 {
 	memset(out, 0, SKP_HDR_COPY_SIZE);
 	memcpy(out + O_MAGIC, SKP_HDR_MAGIC, 8);
-	put16(out + O_VMAJ, h->version_major);
-	put16(out + O_VMIN, h->version_minor);
-	put32(out + O_CSIZE, SKP_HDR_COPY_SIZE);
-	put64(out + O_SEQ, h->seq);
-	put64(out + O_COPYOFF, copy_offset);
+	skp_put_le16(out + O_VMAJ, h->version_major);
+	skp_put_le16(out + O_VMIN, h->version_minor);
+	skp_put_le32(out + O_CSIZE, SKP_HDR_COPY_SIZE);
+	skp_put_le64(out + O_SEQ, h->seq);
+	skp_put_le64(out + O_COPYOFF, copy_offset);
 	memcpy(out + O_UUID, h->uuid, 16);
 	put_text(out + O_LABEL, SKP_LABEL_MAX, h->label);
 	put_text(out + O_CIPHER, SKP_CIPHER_MAX, h->cipher);
-	put32(out + O_SECTOR, h->sector_size);
-	put64(out + O_DOFF, h->data_offset);
-	put64(out + O_DLEN, h->data_length);
-	put64(out + O_ROFF, h->resil_offset);
-	put64(out + O_RSIZE, h->resil_size);
+	skp_put_le32(out + O_SECTOR, h->sector_size);
+	skp_put_le64(out + O_DOFF, h->data_offset);
+	skp_put_le64(out + O_DLEN, h->data_length);
+	skp_put_le64(out + O_ROFF, h->resil_offset);
+	skp_put_le64(out + O_RSIZE, h->resil_size);
 	for (int i = 0; i < SKP_SLOTS; i++)
 		encode_slot(&h->slot[i], out + O_SLOT0 + i * SLOT_SIZE);
 	memcpy(out + O_REENC, h->reenc, SKP_REENC_STATE_SIZE);
@@ -217,7 +197,7 @@ void skp_header_encode(const struct skp_header *h, uint64_t copy_offset,
 static int decode_slot(const unsigned char *p, int i, struct skp_slot *s, struct skp_err *err)
 {
 	memset(s, 0, sizeof(*s));
-	s->state = get32(p + S_STATE);
+	s->state = skp_get_le32(p + S_STATE);
 	if (s->state == SKP_SLOT_EMPTY) {
 		if (!all_zero(p, SLOT_SIZE))
 			return skp_err_set(err, -EBADMSG, "slot %d is empty but not zeroed", i);
@@ -225,10 +205,10 @@ static int decode_slot(const unsigned char *p, int i, struct skp_slot *s, struct
 	}
 	if (s->state != SKP_SLOT_ACTIVE && s->state != SKP_SLOT_NEW)
 		return skp_err_set(err, -EBADMSG, "slot %d: unknown state %u", i, s->state);
-	s->dek_len = get32(p + S_DEKLEN);
+	s->dek_len = skp_get_le32(p + S_DEKLEN);
 	if (s->dek_len != SKP_DEK_LEN)
 		return skp_err_set(err, -EBADMSG, "slot %d: DEK length %u (expected %d)", i, s->dek_len, SKP_DEK_LEN);
-	s->generation = get64(p + S_GEN);
+	s->generation = skp_get_le64(p + S_GEN);
 	if (s->generation == 0 || s->generation > (1ull << 40))
 		return skp_err_set(err, -EBADMSG, "slot %d: DEK generation %llu out of range", i,
 				   (unsigned long long)s->generation);
@@ -242,11 +222,11 @@ static int decode_slot(const unsigned char *p, int i, struct skp_slot *s, struct
 	memcpy(s->provider, p + S_PROV, SKP_PROVIDER_MAX);
 	memcpy(s->kek_uid, p + S_UID, SKP_KEK_UID_MAX);
 	memcpy(s->kek_name, p + S_NAME, SKP_KEK_NAME_MAX);
-	s->wrapped_len = get32(p + S_WLEN);
+	s->wrapped_len = skp_get_le32(p + S_WLEN);
 	if (s->wrapped_len != SKP_WRAP_LEN(s->dek_len))
 		return skp_err_set(err, -EBADMSG, "slot %d: wrapped key length %u (expected %d)", i,
 				   s->wrapped_len, SKP_WRAP_LEN(SKP_DEK_LEN));
-	if (get32(p + S_RSV0) || !all_zero(p + S_WRAP + s->wrapped_len, SKP_SLOT_WRAPPED_MAX - s->wrapped_len) ||
+	if (skp_get_le32(p + S_RSV0) || !all_zero(p + S_WRAP + s->wrapped_len, SKP_SLOT_WRAPPED_MAX - s->wrapped_len) ||
 	    !all_zero(p + S_RSV1, SLOT_SIZE - S_RSV1))
 		return skp_err_set(err, -EBADMSG, "slot %d: reserved bytes not zero", i);
 	memcpy(s->wrapped, p + S_WRAP, s->wrapped_len);
@@ -269,20 +249,20 @@ int skp_header_decode(const unsigned char *buf, size_t len, uint64_t copy_offset
 	checksum(buf, sum);
 	if (CRYPTO_memcmp(sum, buf + O_SUM, 32))
 		return skp_err_set(err, -EBADMSG, "checksum mismatch");
-	h->version_major = get16(buf + O_VMAJ);
-	h->version_minor = get16(buf + O_VMIN);
+	h->version_major = skp_get_le16(buf + O_VMAJ);
+	h->version_minor = skp_get_le16(buf + O_VMIN);
 	if (h->version_major != SKP_HDR_VERSION_MAJOR || h->version_minor > SKP_HDR_VERSION_MINOR)
 		return skp_err_set(err, -EPROTONOSUPPORT, "header format %u.%u not supported (this build reads %d.0 to %d.%d)",
 				   h->version_major, h->version_minor, SKP_HDR_VERSION_MAJOR,
 				   SKP_HDR_VERSION_MAJOR, SKP_HDR_VERSION_MINOR);
-	if (get32(buf + O_CSIZE) != SKP_HDR_COPY_SIZE)
-		return skp_err_set(err, -EBADMSG, "copy size %u (expected %u)", get32(buf + O_CSIZE), SKP_HDR_COPY_SIZE);
-	h->seq = get64(buf + O_SEQ);
+	if (skp_get_le32(buf + O_CSIZE) != SKP_HDR_COPY_SIZE)
+		return skp_err_set(err, -EBADMSG, "copy size %u (expected %u)", skp_get_le32(buf + O_CSIZE), SKP_HDR_COPY_SIZE);
+	h->seq = skp_get_le64(buf + O_SEQ);
 	if (h->seq == 0 || h->seq == UINT64_MAX)
 		return skp_err_set(err, -EBADMSG, "sequence number %llu invalid", (unsigned long long)h->seq);
-	if (get64(buf + O_COPYOFF) != copy_offset)
+	if (skp_get_le64(buf + O_COPYOFF) != copy_offset)
 		return skp_err_set(err, -EBADMSG, "copy records offset %llu but sits at %llu",
-				   (unsigned long long)get64(buf + O_COPYOFF), (unsigned long long)copy_offset);
+				   (unsigned long long)skp_get_le64(buf + O_COPYOFF), (unsigned long long)copy_offset);
 	memcpy(h->uuid, buf + O_UUID, 16);
 	if (all_zero(h->uuid, 16))
 		return skp_err_set(err, -EBADMSG, "device UUID is zero");
@@ -292,15 +272,15 @@ int skp_header_decode(const unsigned char *buf, size_t len, uint64_t copy_offset
 	if (!text_field_ok(buf + O_CIPHER, SKP_CIPHER_MAX, 0) || strcmp((const char *)buf + O_CIPHER, SKP_CIPHER))
 		return skp_err_set(err, -EBADMSG, "cipher is not %s", SKP_CIPHER);
 	memcpy(h->cipher, buf + O_CIPHER, SKP_CIPHER_MAX);
-	h->sector_size = get32(buf + O_SECTOR);
+	h->sector_size = skp_get_le32(buf + O_SECTOR);
 	if (h->sector_size != 512 && h->sector_size != 1024 && h->sector_size != 2048 && h->sector_size != 4096)
 		return skp_err_set(err, -EBADMSG, "sector size %u invalid", h->sector_size);
-	if (get32(buf + O_FLAGS))
-		return skp_err_set(err, -EBADMSG, "unknown header flags 0x%x", get32(buf + O_FLAGS));
-	h->data_offset = get64(buf + O_DOFF);
-	h->data_length = get64(buf + O_DLEN);
-	h->resil_offset = get64(buf + O_ROFF);
-	h->resil_size = get64(buf + O_RSIZE);
+	if (skp_get_le32(buf + O_FLAGS))
+		return skp_err_set(err, -EBADMSG, "unknown header flags 0x%x", skp_get_le32(buf + O_FLAGS));
+	h->data_offset = skp_get_le64(buf + O_DOFF);
+	h->data_length = skp_get_le64(buf + O_DLEN);
+	h->resil_offset = skp_get_le64(buf + O_ROFF);
+	h->resil_size = skp_get_le64(buf + O_RSIZE);
 	if (h->resil_offset < SKP_HDR_AREA_SIZE || h->resil_offset % 4096 || h->resil_size % 4096 ||
 	    h->resil_size > (1ull << 40) || h->resil_offset > (1ull << 40))
 		return skp_err_set(err, -EBADMSG, "resilience area %llu+%llu invalid",

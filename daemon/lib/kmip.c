@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bytes.h"
 #include "kmip.h"
 #include "secmem.h"
 
@@ -74,9 +75,9 @@ static void asked(struct skp_kmip_req *r, uint32_t id, uint32_t op)
 static uint32_t item_begin(struct skp_kmip_req *r, uint32_t op)
 {
 	uint32_t id = r->n_items++;
-	unsigned char be[4] = { (unsigned char)(id >> 24), (unsigned char)(id >> 16),
-				(unsigned char)(id >> 8), (unsigned char)id };
+	unsigned char be[4];
 
+	skp_put_be32(be, id);
 	asked(r, id, op);
 	skp_ttlv_begin(&r->enc, KMIP_TAG_BATCH_ITEM);
 	skp_ttlv_enum(&r->enc, KMIP_TAG_OPERATION, op);

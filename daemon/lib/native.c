@@ -18,6 +18,7 @@
 #include <openssl/params.h>
 #include <openssl/rand.h>
 
+#include "bytes.h"
 #include "config.h"
 #include "header.h"
 #include "native.h"
@@ -546,8 +547,8 @@ int skp_native_revoke(struct skp_native *n, const char *uid, struct skp_err *err
 #define BK_MAGIC_LEN	8
 #define BK_SALT		16
 #define BK_CHECK	16
-#define BK_NONCE	12
-#define BK_TAG		16
+#define BK_NONCE	SKP_GCM_NONCE_LEN
+#define BK_TAG		SKP_GCM_TAG_LEN
 #define BK_AAD		(BK_MAGIC_LEN + 4 + BK_SALT + BK_CHECK + BK_NONCE + 4)
 #define BK_KDF_SCRYPT	1
 #define BK_CHECK_TEXT	"skp native backup"
@@ -555,19 +556,6 @@ int skp_native_revoke(struct skp_native *n, const char *uid, struct skp_err *err
 #define BK_LOGN_MIN	10
 #define BK_LOGN_MAX	20
 #define BK_MEM_MAX	(1ull << 30)
-
-static void put32(unsigned char *p, uint32_t v)
-{
-	p[0] = v >> 24;
-	p[1] = v >> 16;
-	p[2] = v >> 8;
-	p[3] = v;
-}
-
-static uint32_t get32(const unsigned char *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
 
 /* 64 bytes (secmem) from pass: the AES key, then the check key. */
 static int derive(const char *pass, size_t pass_len, const unsigned char *salt, int log_n, int r, int p,
@@ -604,26 +592,6 @@ static int check_value(const unsigned char *ck, unsigned char *out)
 	return 0;
 }
 
-static int bk_gcm(int enc, const unsigned char *key, const unsigned char *nonce, const unsigned char *aad,
-		  const unsigned char *in, size_t len, unsigned char *out, unsigned char *tag)
-{
-	EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
-	int n, ok;
-
-	if (!c)
-		return 0;
-	ok = EVP_CipherInit_ex(c, EVP_aes_256_gcm(), NULL, NULL, NULL, enc) == 1 &&
-	     EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_IVLEN, BK_NONCE, NULL) == 1 &&
-	     EVP_CipherInit_ex(c, NULL, NULL, key, nonce, enc) == 1 &&
-	     EVP_CipherUpdate(c, NULL, &n, aad, BK_AAD) == 1 &&
-	     (!len || EVP_CipherUpdate(c, out, &n, in, (int)len) == 1) &&
-	     (enc || EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_TAG, BK_TAG, tag) == 1) &&
-	     EVP_CipherFinal_ex(c, out + len, &n) == 1 &&
-	     (!enc || EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_GET_TAG, BK_TAG, tag) == 1);
-	EVP_CIPHER_CTX_free(c);
-	return ok;
-}
-
 int skp_native_backup_encode(const char *plain, size_t len, const char *pass, size_t pass_len, int log_n,
 			     unsigned char **out, size_t *out_len, struct skp_err *err)
 {
@@ -651,13 +619,13 @@ int skp_native_backup_encode(const char *plain, size_t len, const char *pass, si
 		r = skp_err_set(err, -EIO, "no random bytes");
 		goto out;
 	}
-	put32(o + BK_AAD - 4, (uint32_t)len);
+	skp_put_be32(o + BK_AAD - 4, (uint32_t)len);
 	r = derive(pass, pass_len, o + 12, log_n, 8, 1, k, err);
 	if (r < 0)
 		goto out;
 	if (check_value(k + 32, o + 12 + BK_SALT) < 0 ||
-	    !bk_gcm(1, k, o + 12 + BK_SALT + BK_CHECK, o, (const unsigned char *)plain, len, o + BK_AAD,
-		    o + BK_AAD + len)) {
+	    !skp_aes256_gcm(1, k, o + 12 + BK_SALT + BK_CHECK, o, BK_AAD, (const unsigned char *)plain, len, o + BK_AAD,
+			   o + BK_AAD + len)) {
 		r = skp_err_set(err, -EIO, "backup: encryption failed");
 		goto out;
 	}
@@ -690,7 +658,7 @@ int skp_native_backup_decode(const unsigned char *in, size_t len, const char *pa
 	if (in[8] != BK_KDF_SCRYPT || log_n < BK_LOGN_MIN || log_n > BK_LOGN_MAX || rr < 1 || rr > 32 || pp < 1 ||
 	    pp > 16 || 128ull * (uint64_t)rr * (1ull << log_n) > BK_MEM_MAX)
 		return skp_err_set(err, -EBADMSG, "backup: unknown or out-of-bounds key derivation (damaged file?)");
-	ct_len = get32(in + BK_AAD - 4);
+	ct_len = skp_get_be32(in + BK_AAD - 4);
 	if (ct_len > SKP_SEALED_DATA_MAX || len - BK_AAD != ct_len + BK_TAG)
 		return skp_err_set(err, -EBADMSG, "backup truncated or of a wrong length (%zu bytes, %zu expected)",
 				   len, ct_len <= SKP_SEALED_DATA_MAX ? BK_AAD + ct_len + BK_TAG : 0);
@@ -710,7 +678,7 @@ int skp_native_backup_decode(const unsigned char *in, size_t len, const char *pa
 		goto out;
 	}
 	memcpy(tag, in + BK_AAD + ct_len, BK_TAG);
-	if (!bk_gcm(0, k, in + 12 + BK_SALT + BK_CHECK, in, in + BK_AAD, ct_len, (unsigned char *)p, tag)) {
+	if (!skp_aes256_gcm(0, k, in + 12 + BK_SALT + BK_CHECK, in, BK_AAD, in + BK_AAD, ct_len, (unsigned char *)p, tag)) {
 		skp_wipe(p, ct_len);
 		r = skp_err_set(err, -EBADMSG, "backup does not authenticate: the file is changed or damaged");
 		goto out;

@@ -10,6 +10,7 @@
 #include <openssl/hmac.h>
 #include <openssl/kdf.h>
 
+#include "bytes.h"
 #include "io.h"
 #include "reencrypt.h"
 #include "secmem.h"
@@ -22,28 +23,6 @@ enum {
 };
 _Static_assert(R_SAMPLES + SKP_RENC_MAX_HOT * SKP_RENC_SAMPLE_LEN <= SKP_RENC_SLOT_SIZE,
 	       "a full record fits its slot");
-
-static void put32(unsigned char *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = (unsigned char)(v >> (8 * i));
-}
-
-static void put64(unsigned char *p, uint64_t v)
-{
-	for (int i = 0; i < 8; i++)
-		p[i] = (unsigned char)(v >> (8 * i));
-}
-
-static uint32_t get32(const unsigned char *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint64_t get64(const unsigned char *p)
-{
-	return (uint64_t)get32(p) | (uint64_t)get32(p + 4) << 32;
-}
 
 /* Data reads and rewrites go through an O_DIRECT descriptor (the target writes below the
  * page cache): buffers and lengths are aligned for it. */
@@ -86,17 +65,17 @@ static void encode(const struct skp_renc_rec *r, unsigned char *buf)
 {
 	memset(buf, 0, R_SAMPLES);
 	memcpy(buf + R_MAGIC, SKP_RENC_MAGIC, 8);
-	put32(buf + R_VERSION, SKP_RENC_VERSION);
-	put32(buf + R_FLAGS, r->flags);
-	put64(buf + R_SEQ, r->seq);
+	skp_put_le32(buf + R_VERSION, SKP_RENC_VERSION);
+	skp_put_le32(buf + R_FLAGS, r->flags);
+	skp_put_le64(buf + R_SEQ, r->seq);
 	memcpy(buf + R_UUID, r->uuid, 16);
-	put64(buf + R_OLD_GEN, r->old_gen);
-	put64(buf + R_NEW_GEN, r->new_gen);
-	put32(buf + R_SECTOR_SIZE, r->sector_size);
-	put64(buf + R_LENGTH, r->length);
-	put64(buf + R_BOUNDARY, r->boundary);
-	put64(buf + R_HOT_LEN, r->hot_len);
-	put32(buf + R_RATE, r->rate_mib);
+	skp_put_le64(buf + R_OLD_GEN, r->old_gen);
+	skp_put_le64(buf + R_NEW_GEN, r->new_gen);
+	skp_put_le32(buf + R_SECTOR_SIZE, r->sector_size);
+	skp_put_le64(buf + R_LENGTH, r->length);
+	skp_put_le64(buf + R_BOUNDARY, r->boundary);
+	skp_put_le64(buf + R_HOT_LEN, r->hot_len);
+	skp_put_le32(buf + R_RATE, r->rate_mib);
 	memcpy(buf + R_SAMPLES, r->samples, (size_t)r->hot_len * SKP_RENC_SAMPLE_LEN);
 }
 
@@ -186,16 +165,16 @@ static int read_slot(int fd, uint64_t off, const struct skp_renc_geom *geom,
 		goto out;
 	}
 	ret = -EBADMSG;
-	if (get32(buf + R_VERSION) != SKP_RENC_VERSION) {
+	if (skp_get_le32(buf + R_VERSION) != SKP_RENC_VERSION) {
 		*why = "unknown record version";
 		goto out;
 	}
-	if (get32(buf + R_RESERVED0) || get32(buf + R_RESERVED)) {
+	if (skp_get_le32(buf + R_RESERVED0) || skp_get_le32(buf + R_RESERVED)) {
 		*why = "reserved field not zero";
 		goto out;
 	}
 	/* One sample per hotzone sector: the length bounds what the MAC covers. */
-	r->hot_len = get64(buf + R_HOT_LEN);
+	r->hot_len = skp_get_le64(buf + R_HOT_LEN);
 	if (r->hot_len > SKP_RENC_MAX_HOT) {
 		*why = "hotzone length out of range";
 		goto out;
@@ -204,16 +183,16 @@ static int read_slot(int fd, uint64_t off, const struct skp_renc_geom *geom,
 		*why = "it does not authenticate (altered, torn, or another key)";
 		goto out;
 	}
-	r->flags = get32(buf + R_FLAGS);
-	r->seq = get64(buf + R_SEQ);
+	r->flags = skp_get_le32(buf + R_FLAGS);
+	r->seq = skp_get_le64(buf + R_SEQ);
 	memcpy(r->uuid, buf + R_UUID, 16);
-	r->old_gen = get64(buf + R_OLD_GEN);
-	r->new_gen = get64(buf + R_NEW_GEN);
-	r->sector_size = get32(buf + R_SECTOR_SIZE);
-	r->length = get64(buf + R_LENGTH);
-	r->boundary = get64(buf + R_BOUNDARY);
+	r->old_gen = skp_get_le64(buf + R_OLD_GEN);
+	r->new_gen = skp_get_le64(buf + R_NEW_GEN);
+	r->sector_size = skp_get_le32(buf + R_SECTOR_SIZE);
+	r->length = skp_get_le64(buf + R_LENGTH);
+	r->boundary = skp_get_le64(buf + R_BOUNDARY);
 	memcpy(r->samples, buf + R_SAMPLES, (size_t)r->hot_len * SKP_RENC_SAMPLE_LEN);
-	r->rate_mib = get32(buf + R_RATE);
+	r->rate_mib = skp_get_le32(buf + R_RATE);
 	/* Authentic but wrong for this device: refuse rather than act on it. */
 	ret = rec_fits(r, geom, uuid, why) ? 1 : -EBADMSG;
 out:
@@ -328,7 +307,7 @@ int skp_xts_sector(const struct skp_renc_geom *geom, const unsigned char *dek, s
 	}
 	if (geom->iv_large_sectors)
 		ivs /= geom->sector_size / 512;
-	put64(iv, ivs);
+	skp_put_le64(iv, ivs);
 	ok = EVP_CipherInit_ex(c, EVP_aes_256_xts(), NULL, dek, iv, encrypt) &&
 	     EVP_CipherUpdate(c, out, &n, in, (int)geom->sector_size) &&
 	     n == (int)geom->sector_size;

@@ -7,30 +7,18 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include "bytes.h"
 #include "sealed.h"
 #include "secmem.h"
 #include "tpm.h"
 
 #define MAGIC		"SKPSEAL\1"
 #define MAGIC_LEN	8
-#define NONCE_LEN	12
-#define TAG_LEN		16
+#define NONCE_LEN	SKP_GCM_NONCE_LEN
+#define TAG_LEN		SKP_GCM_TAG_LEN
 
-static void put32(unsigned char *p, uint32_t v)
-{
-	p[0] = v >> 24;
-	p[1] = v >> 16;
-	p[2] = v >> 8;
-	p[3] = v;
-}
-
-static uint32_t get32(const unsigned char *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static int gcm(int enc, const unsigned char *key, const unsigned char *nonce, const unsigned char *aad,
-	       size_t aad_len, const unsigned char *in, size_t len, unsigned char *out, unsigned char *tag)
+int skp_aes256_gcm(int enc, const unsigned char *key, const unsigned char *nonce, const unsigned char *aad,
+		   size_t aad_len, const unsigned char *in, size_t len, unsigned char *out, unsigned char *tag)
 {
 	EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
 	int n, ok;
@@ -38,13 +26,13 @@ static int gcm(int enc, const unsigned char *key, const unsigned char *nonce, co
 	if (!c)
 		return 0;
 	ok = EVP_CipherInit_ex(c, EVP_aes_256_gcm(), NULL, NULL, NULL, enc) == 1 &&
-	     EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_IVLEN, NONCE_LEN, NULL) == 1 &&
+	     EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_IVLEN, SKP_GCM_NONCE_LEN, NULL) == 1 &&
 	     EVP_CipherInit_ex(c, NULL, NULL, key, nonce, enc) == 1 &&
 	     EVP_CipherUpdate(c, NULL, &n, aad, (int)aad_len) == 1 &&
 	     (!len || EVP_CipherUpdate(c, out, &n, in, (int)len) == 1) &&
-	     (enc || EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_TAG, TAG_LEN, tag) == 1) &&
+	     (enc || EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_TAG, SKP_GCM_TAG_LEN, tag) == 1) &&
 	     EVP_CipherFinal_ex(c, out + len, &n) == 1 &&
-	     (!enc || EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_GET_TAG, TAG_LEN, tag) == 1);
+	     (!enc || EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_GET_TAG, SKP_GCM_TAG_LEN, tag) == 1);
 	EVP_CIPHER_CTX_free(c);
 	return ok;
 }
@@ -64,7 +52,7 @@ int skp_sealed_encode(const unsigned char key[SKP_SEALED_KEY_LEN], uint32_t pcr_
 	p = o;
 	memcpy(p, MAGIC, MAGIC_LEN);
 	p += MAGIC_LEN;
-	put32(p, pcr_mask);
+	skp_put_be32(p, pcr_mask);
 	p += 4;
 	*p++ = blob_len >> 8;
 	*p++ = blob_len & 0xff;
@@ -75,8 +63,8 @@ int skp_sealed_encode(const unsigned char key[SKP_SEALED_KEY_LEN], uint32_t pcr_
 		return skp_err_set(err, -EIO, "sealed file: no random nonce");
 	}
 	p += NONCE_LEN;
-	put32(p, (uint32_t)len);
-	if (!gcm(1, key, o + aad_len - 4 - NONCE_LEN, o, aad_len, plain, len, o + aad_len, o + aad_len + len)) {
+	skp_put_be32(p, (uint32_t)len);
+	if (!skp_aes256_gcm(1, key, o + aad_len - 4 - NONCE_LEN, o, aad_len, plain, len, o + aad_len, o + aad_len + len)) {
 		free(o);
 		return skp_err_set(err, -EIO, "sealed file: encryption failed");
 	}
@@ -93,7 +81,7 @@ int skp_sealed_parse(const unsigned char *in, size_t len, struct skp_sealed *s, 
 	if (len < off || memcmp(in, MAGIC, MAGIC_LEN))
 		return skp_err_set(err, -EBADMSG, "not an skp sealed file");
 	s->in = in;
-	s->pcr_mask = get32(in + MAGIC_LEN);
+	s->pcr_mask = skp_get_be32(in + MAGIC_LEN);
 	s->blob_len = (size_t)in[off - 2] << 8 | in[off - 1];
 	s->blob = in + off;
 	if (len - off < s->blob_len + NONCE_LEN + 4)
@@ -101,7 +89,7 @@ int skp_sealed_parse(const unsigned char *in, size_t len, struct skp_sealed *s, 
 	off += s->blob_len;
 	s->nonce = in + off;
 	off += NONCE_LEN;
-	s->ct_len = get32(in + off);
+	s->ct_len = skp_get_be32(in + off);
 	off += 4;
 	s->aad_len = off;
 	if (s->ct_len > SKP_SEALED_DATA_MAX || len - off != s->ct_len + TAG_LEN)
@@ -117,7 +105,7 @@ int skp_sealed_decrypt(const unsigned char key[SKP_SEALED_KEY_LEN], const struct
 	unsigned char tag[TAG_LEN];
 
 	memcpy(tag, s->tag, TAG_LEN);
-	if (!gcm(0, key, s->nonce, s->in, s->aad_len, s->ct, s->ct_len, plain, tag)) {
+	if (!skp_aes256_gcm(0, key, s->nonce, s->in, s->aad_len, s->ct, s->ct_len, plain, tag)) {
 		skp_wipe(plain, s->ct_len);
 		return skp_err_set(err, -EBADMSG, "sealed file does not authenticate (changed or damaged)");
 	}

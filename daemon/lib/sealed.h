@@ -19,6 +19,8 @@
 #include "err.h"
 
 #define SKP_SEALED_KEY_LEN	32
+#define SKP_GCM_NONCE_LEN	12
+#define SKP_GCM_TAG_LEN		16
 #define SKP_SEALED_DATA_MAX	(1u << 20)
 
 struct skp_tpm;
@@ -32,6 +34,11 @@ struct skp_sealed {
 	const unsigned char *in;
 };
 
+/* AES-256-GCM of len bytes in to out (len may be 0) with aad_len bytes of additional
+ * data: enc writes the tag, decryption checks it.  1 on success, 0 on any failure.  Also
+ * the cipher of native provider backups (native.h). */
+int skp_aes256_gcm(int enc, const unsigned char *key, const unsigned char *nonce, const unsigned char *aad,
+		   size_t aad_len, const unsigned char *in, size_t len, unsigned char *out, unsigned char *tag);
 /* The file image of plain under key; *out is malloc'ed (it holds no secret).  0 or -errno. */
 int skp_sealed_encode(const unsigned char key[SKP_SEALED_KEY_LEN], uint32_t pcr_mask,
 		      const unsigned char *blob, size_t blob_len, const void *plain, size_t len,

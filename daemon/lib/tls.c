@@ -21,8 +21,10 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include "bytes.h"
 #include "io.h"
 #include "kmip.h"
+#include "osslerr.h"
 #include "secmem.h"
 #include "tls.h"
 #include "tpmkey.h"
@@ -44,17 +46,6 @@ static int64_t now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void ssl_errstr(char *buf, size_t size)
-{
-	unsigned long e = ERR_peek_last_error();
-
-	if (e)
-		ERR_error_string_n(e, buf, size);
-	else
-		snprintf(buf, size, "unknown error");
-	ERR_clear_error();
 }
 
 enum pem_kind { PEM_CA, PEM_CERT, PEM_KEY };
@@ -130,7 +121,7 @@ static int load_pem(SSL_CTX *sc, const char *path, enum pem_kind kind, struct sk
 	if (r == 0) {
 		ERR_clear_error();	/* the end of the PEM text */
 	} else {
-		ssl_errstr(e, sizeof(e));
+		skp_ossl_errstr(e, sizeof(e));
 		skp_err_set(err, -EINVAL, "TLS: cannot load %s %s: %s", what[kind], path, e);
 	}
 out:
@@ -154,7 +145,7 @@ static int load_key(struct skp_tls_ctx *ctx, const struct skp_tls_cfg *cfg, stru
 	if (!skp_tpmkey_is(cfg->key))
 		return load_pem(ctx->ssl_ctx, cfg->key, PEM_KEY, err);
 	if (SSL_CTX_use_PrivateKey(ctx->ssl_ctx, skp_tpmkey_pkey(ctx->tpmkey)) != 1) {
-		ssl_errstr(e, sizeof(e));
+		skp_ossl_errstr(e, sizeof(e));
 		return skp_err_set(err, -EINVAL, "TLS: cannot use client key %s: %s", cfg->key, e);
 	}
 	return 0;
@@ -186,7 +177,7 @@ struct skp_tls_ctx *skp_tls_ctx_new(const struct skp_tls_cfg *cfg, struct skp_er
 		ctx->ssl_ctx = SSL_CTX_new(TLS_client_method());
 	}
 	if (!ctx->ssl_ctx) {
-		ssl_errstr(e, sizeof(e));
+		skp_ossl_errstr(e, sizeof(e));
 		skp_err_set(err, -ENOMEM, "TLS: cannot create context: %s", e);
 		goto fail;
 	}
@@ -202,7 +193,7 @@ struct skp_tls_ctx *skp_tls_ctx_new(const struct skp_tls_cfg *cfg, struct skp_er
 	    load_key(ctx, cfg, err) < 0)
 		goto fail;
 	if (SSL_CTX_check_private_key(ctx->ssl_ctx) != 1) {
-		ssl_errstr(e, sizeof(e));
+		skp_ossl_errstr(e, sizeof(e));
 		skp_err_set(err, -EINVAL, "TLS: client key %s does not match certificate %s: %s", cfg->key,
 			    cfg->cert, e);
 		goto fail;
@@ -306,7 +297,7 @@ static int ssl_fail(struct skp_tls_conn *c, int se, int handshake, const char *w
 				return skp_err_set(err, -EKEYREJECTED, "%s: server certificate rejected: %s",
 						   c->peer, X509_verify_cert_error_string(v));
 		}
-		ssl_errstr(e, sizeof(e));
+		skp_ossl_errstr(e, sizeof(e));
 		return skp_err_set(err, -EPROTO, "%s: TLS error during %s: %s", c->peer, what, e);
 	}
 }
@@ -829,7 +820,7 @@ int skp_kmip_read_frame(skp_read_exact_fn read_exact, void *ctx, size_t max, uns
 	if (hdr[0] != 0x42 || hdr[1] != 0x00 || hdr[2] != 0x7B || hdr[3] != SKP_TTLV_STRUCT)
 		return skp_err_set(err, -EPROTO, "KMIP: response does not start with a Response Message (%02X%02X%02X %02X)",
 				   hdr[0], hdr[1], hdr[2], hdr[3]);
-	len = (uint32_t)hdr[4] << 24 | (uint32_t)hdr[5] << 16 | (uint32_t)hdr[6] << 8 | hdr[7];
+	len = skp_get_be32(hdr + 4);
 	if (len % 8)
 		return skp_err_set(err, -EPROTO, "KMIP: response length %u is not a multiple of 8", len);
 	if (len > max - SKP_TTLV_HDR)

@@ -25,6 +25,7 @@
 #include <openssl/x509v3.h>
 
 #include "io.h"
+#include "osslerr.h"
 #include "secmem.h"
 #include "tpm.h"
 #include "tpmkey.h"
@@ -36,17 +37,6 @@ struct skp_tpmkey {
 	OSSL_LIB_CTX *lc;
 	EVP_PKEY *pkey;
 };
-
-static void ossl_errstr(char *buf, size_t size)
-{
-	unsigned long e = ERR_peek_last_error();
-
-	if (e)
-		ERR_error_string_n(e, buf, size);
-	else
-		snprintf(buf, size, "unknown error");
-	ERR_clear_error();
-}
 
 int skp_tpmkey_is(const char *spec)
 {
@@ -290,7 +280,7 @@ static int lc_new(const char *tcti, OSSL_LIB_CTX **out, struct skp_err *err)
 		return skp_err_set(err, -ENOMEM, "TPM key: out of memory");
 	ERR_clear_error();
 	if (!OSSL_PROVIDER_load(lc, "default")) {
-		ossl_errstr(e, sizeof(e));
+		skp_ossl_errstr(e, sizeof(e));
 		OSSL_LIB_CTX_free(lc);
 		return skp_err_set(err, -ENOPKG, "TPM key: cannot load OpenSSL's default provider: %s", e);
 	}
@@ -304,7 +294,7 @@ static int lc_new(const char *tcti, OSSL_LIB_CTX **out, struct skp_err *err)
 	tp = OSSL_PROVIDER_load(lc, "tpm2");
 	pthread_mutex_unlock(&env_lock);
 	if (!tp) {
-		ossl_errstr(e, sizeof(e));
+		skp_ossl_errstr(e, sizeof(e));
 		OSSL_LIB_CTX_free(lc);
 		return skp_err_set(err, -ENODEV, "TPM key: the tpm2 provider cannot use the TPM at %s: %s", tcti, e);
 	}
@@ -338,7 +328,7 @@ static int load_handle(struct skp_tpmkey *k, const char *spec, unsigned int h, s
 		ERR_clear_error();
 		return 0;
 	}
-	ossl_errstr(e, sizeof(e));
+	skp_ossl_errstr(e, sizeof(e));
 	return skp_err_set(err, -ENOENT, "TPM key %s: no usable key at persistent handle 0x%08x: %s", spec, h, e);
 }
 
@@ -369,7 +359,7 @@ static int load_file(struct skp_tpmkey *k, const char *spec, const char *path, s
 		return skp_err_set(err, -EINVAL, "TPM key %s: the file holds a private key in clear, not a "
 				   "TPM key (TSS2 PRIVATE KEY)", spec);
 	}
-	ossl_errstr(e, sizeof(e));
+	skp_ossl_errstr(e, sizeof(e));
 	return skp_err_set(err, -EINVAL, "TPM key %s: cannot load it with this TPM (not a TSS2 PRIVATE KEY, "
 			   "or another TPM's): %s", spec, e);
 }
@@ -489,7 +479,7 @@ int skp_tpmkey_create(const char *path, const char *tcti, enum skp_tpmkey_type t
 	    (type == SKP_TPMKEY_RSA ? EVP_PKEY_CTX_set_rsa_keygen_bits(pc, 2048) :
 	     EVP_PKEY_CTX_set_group_name(pc, "P-256")) <= 0 ||
 	    EVP_PKEY_generate(pc, &k->pkey) <= 0) {
-		ossl_errstr(e, sizeof(e));
+		skp_ossl_errstr(e, sizeof(e));
 		r = skp_err_set(err, -EIO, "TPM key: the TPM cannot generate a %s key: %s",
 				type == SKP_TPMKEY_RSA ? "RSA-2048" : "EC P-256", e);
 		goto out;
@@ -499,7 +489,7 @@ int skp_tpmkey_create(const char *path, const char *tcti, enum skp_tpmkey_type t
 					   "provider=tpm2");
 	bio = BIO_new(BIO_s_mem());
 	if (!ec || !bio || OSSL_ENCODER_to_bio(ec, bio) != 1) {
-		ossl_errstr(e, sizeof(e));
+		skp_ossl_errstr(e, sizeof(e));
 		r = skp_err_set(err, -EIO, "TPM key: cannot encode the key as a TSS2 key file: %s", e);
 		goto out;
 	}
@@ -591,7 +581,7 @@ int skp_tpmkey_csr(const struct skp_tpmkey *k, const char *subject, const char *
 	r = bio_to_file(bio, csr_path, 0644, "certificate request", err);
 	goto out;
 fail:
-	ossl_errstr(e, sizeof(e));
+	skp_ossl_errstr(e, sizeof(e));
 	r = skp_err_set(err, -EIO, "cannot make the certificate request: %s", e);
 out:
 	BIO_free(bio);

@@ -3,26 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bytes.h"
 #include "secmem.h"
 #include "ttlv.h"
-
-static void put32(unsigned char *p, uint32_t v)
-{
-	p[0] = (unsigned char)(v >> 24);
-	p[1] = (unsigned char)(v >> 16);
-	p[2] = (unsigned char)(v >> 8);
-	p[3] = (unsigned char)v;
-}
-
-static uint32_t get32(const unsigned char *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static uint64_t get64(const unsigned char *p)
-{
-	return (uint64_t)get32(p) << 32 | get32(p + 4);
-}
 
 static size_t pad8(size_t n)
 {
@@ -99,7 +82,7 @@ static unsigned char *item(struct skp_ttlv_enc *e, uint32_t tag, uint8_t type, s
 	p[1] = (unsigned char)(tag >> 8);
 	p[2] = (unsigned char)tag;
 	p[3] = type;
-	put32(p + 4, (uint32_t)len);
+	skp_put_be32(p + 4, (uint32_t)len);
 	return p + SKP_TTLV_HDR;
 }
 
@@ -128,7 +111,7 @@ void skp_ttlv_end(struct skp_ttlv_enc *e)
 		return;
 	}
 	off = e->open[--e->depth];
-	put32(e->buf + off + 4, (uint32_t)(e->len - off - SKP_TTLV_HDR));
+	skp_put_be32(e->buf + off + 4, (uint32_t)(e->len - off - SKP_TTLV_HDR));
 }
 
 void skp_ttlv_int(struct skp_ttlv_enc *e, uint32_t tag, int32_t v)
@@ -136,7 +119,7 @@ void skp_ttlv_int(struct skp_ttlv_enc *e, uint32_t tag, int32_t v)
 	unsigned char *p = item(e, tag, SKP_TTLV_INT, 4);
 
 	if (p)
-		put32(p, (uint32_t)v);
+		skp_put_be32(p, (uint32_t)v);
 }
 
 void skp_ttlv_enum(struct skp_ttlv_enc *e, uint32_t tag, uint32_t v)
@@ -144,7 +127,7 @@ void skp_ttlv_enum(struct skp_ttlv_enc *e, uint32_t tag, uint32_t v)
 	unsigned char *p = item(e, tag, SKP_TTLV_ENUM, 4);
 
 	if (p)
-		put32(p, v);
+		skp_put_be32(p, v);
 }
 
 void skp_ttlv_interval(struct skp_ttlv_enc *e, uint32_t tag, uint32_t v)
@@ -152,7 +135,7 @@ void skp_ttlv_interval(struct skp_ttlv_enc *e, uint32_t tag, uint32_t v)
 	unsigned char *p = item(e, tag, SKP_TTLV_INTERVAL, 4);
 
 	if (p)
-		put32(p, v);
+		skp_put_be32(p, v);
 }
 
 static void eight(struct skp_ttlv_enc *e, uint32_t tag, uint8_t type, uint64_t v)
@@ -160,8 +143,8 @@ static void eight(struct skp_ttlv_enc *e, uint32_t tag, uint8_t type, uint64_t v
 	unsigned char *p = item(e, tag, type, 8);
 
 	if (p) {
-		put32(p, (uint32_t)(v >> 32));
-		put32(p + 4, (uint32_t)v);
+		skp_put_be32(p, (uint32_t)(v >> 32));
+		skp_put_be32(p + 4, (uint32_t)v);
 	}
 }
 
@@ -206,7 +189,7 @@ size_t skp_ttlv_last_value(const struct skp_ttlv_enc *e)
 void skp_ttlv_patch_int(struct skp_ttlv_enc *e, size_t value_off, int32_t v)
 {
 	if (!e->error && value_off + 4 <= e->len)
-		put32(e->buf + value_off, (uint32_t)v);
+		skp_put_be32(e->buf + value_off, (uint32_t)v);
 }
 
 int skp_ttlv_enc_result(const struct skp_ttlv_enc *e, struct skp_err *err)
@@ -255,9 +238,9 @@ int skp_ttlv_validate(const unsigned char *buf, size_t len, int max_depth, struc
 
 		if (ends[d] - pos < SKP_TTLV_HDR)
 			return skp_err_set(err, -EPROTO, "TTLV: truncated item header at offset %zu", pos);
-		tag = get32(buf + pos) >> 8;
+		tag = skp_get_be32(buf + pos) >> 8;
 		type = buf[pos + 3];
-		l = get32(buf + pos + 4);
+		l = skp_get_be32(buf + pos + 4);
 		if ((tag >> 16) != 0x42 && (tag >> 16) != 0x54)
 			return skp_err_set(err, -EPROTO, "TTLV: invalid tag %06X at offset %zu", tag, pos);
 		padded = pad8(l);
@@ -280,7 +263,7 @@ int skp_ttlv_validate(const unsigned char *buf, size_t len, int max_depth, struc
 		case SKP_TTLV_BOOL:
 			if (l != 8)
 				goto bad_len;
-			if (get64(buf + pos + SKP_TTLV_HDR) > 1)
+			if (skp_get_be64(buf + pos + SKP_TTLV_HDR) > 1)
 				return skp_err_set(err, -EPROTO, "TTLV: Boolean %06X is neither 0 nor 1", tag);
 			break;
 		case SKP_TTLV_BIGINT:
@@ -323,9 +306,9 @@ bad_len:
 
 static void read_item(const unsigned char *p, struct skp_ttlv *out)
 {
-	out->tag = get32(p) >> 8;
+	out->tag = skp_get_be32(p) >> 8;
 	out->type = p[3];
-	out->len = get32(p + 4);
+	out->len = skp_get_be32(p + 4);
 	out->val = p + SKP_TTLV_HDR;
 }
 
@@ -368,7 +351,7 @@ int skp_ttlv_get_int(const struct skp_ttlv *t, int32_t *v, struct skp_err *err)
 	int r = skp_ttlv_expect(t, SKP_TTLV_INT, err);
 
 	if (!r)
-		*v = (int32_t)get32(t->val);
+		*v = (int32_t)skp_get_be32(t->val);
 	return r;
 }
 
@@ -377,7 +360,7 @@ int skp_ttlv_get_enum(const struct skp_ttlv *t, uint32_t *v, struct skp_err *err
 	int r = skp_ttlv_expect(t, SKP_TTLV_ENUM, err);
 
 	if (!r)
-		*v = get32(t->val);
+		*v = skp_get_be32(t->val);
 	return r;
 }
 
@@ -386,7 +369,7 @@ int skp_ttlv_get_long(const struct skp_ttlv *t, int64_t *v, struct skp_err *err)
 	int r = skp_ttlv_expect(t, SKP_TTLV_LONG, err);
 
 	if (!r)
-		*v = (int64_t)get64(t->val);
+		*v = (int64_t)skp_get_be64(t->val);
 	return r;
 }
 
@@ -395,7 +378,7 @@ int skp_ttlv_get_bool(const struct skp_ttlv *t, int *v, struct skp_err *err)
 	int r = skp_ttlv_expect(t, SKP_TTLV_BOOL, err);
 
 	if (!r)
-		*v = get64(t->val) != 0;
+		*v = skp_get_be64(t->val) != 0;
 	return r;
 }
 
@@ -404,7 +387,7 @@ int skp_ttlv_get_datetime(const struct skp_ttlv *t, int64_t *v, struct skp_err *
 	int r = skp_ttlv_expect(t, SKP_TTLV_DATETIME, err);
 
 	if (!r)
-		*v = (int64_t)get64(t->val);
+		*v = (int64_t)skp_get_be64(t->val);
 	return r;
 }
 
