@@ -3,7 +3,7 @@
  * The native provider (lib/native.c).  Backups without a TPM: a round trip, every
  * flipped byte and every truncation refused with nothing returned, a wrong passphrase
  * told apart, a header asking scrypt for too much refused at once.  Then the store on
- * software TPMs (swtpm on unix sockets; skipped when not installed): KEKs survive a new
+ * software TPMs (tests/unit/swtpm.h): KEKs survive a new
  * store object (a restart), another TPM cannot read the store, a changed byte in it is
  * refused with the KEKs in memory kept, a backup restores on another TPM with the same
  * bytes, and a restore that conflicts or names another provider changes nothing.
@@ -22,6 +22,7 @@
 #include "secmem.h"
 #include "tpm.h"
 #include "wrap.h"
+#include "swtpm.h"
 
 static const char text[] =
 	"skp-native 1 local\n"
@@ -143,56 +144,6 @@ TEST(backup_kdf_bounds)
 	free(f);
 }
 
-/* A software TPM with its state in a new directory: a fresh TPM, another "host". */
-struct swtpm {
-	pid_t pid;
-	char dir[64], tcti[128];
-};
-
-static int swtpm_start(struct swtpm *w)
-{
-	char srv[128], ctl[128], st[96];
-	struct skp_err err = {0};
-	struct skp_tpm *t;
-
-	snprintf(w->dir, sizeof(w->dir), "/tmp/skp-swtpm.XXXXXX");
-	if (!mkdtemp(w->dir))
-		return -1;
-	snprintf(srv, sizeof(srv), "type=unixio,path=%s/sock", w->dir);
-	snprintf(ctl, sizeof(ctl), "type=unixio,path=%s/sock.ctrl", w->dir);
-	snprintf(st, sizeof(st), "dir=%s", w->dir);
-	snprintf(w->tcti, sizeof(w->tcti), "swtpm:path=%s/sock", w->dir);
-	w->pid = fork();
-	if (w->pid == 0) {
-		if (!freopen("/dev/null", "w", stderr) || !freopen("/dev/null", "w", stdout))
-			_exit(127);
-		execlp("swtpm", "swtpm", "socket", "--tpm2", "--tpmstate", st, "--server", srv,
-		       "--ctrl", ctl, "--flags", "not-need-init,startup-clear", (char *)NULL);
-		_exit(127);
-	}
-	if (w->pid < 0)
-		return -1;
-	for (int i = 0; i < 100; i++) {
-		if (skp_tpm_open(w->tcti, &t, &err) == 0) {
-			skp_tpm_close(t);
-			return 0;
-		}
-		usleep(50000);
-	}
-	return -1;
-}
-
-static void swtpm_stop(struct swtpm *w)
-{
-	char cmd[128];
-
-	kill(w->pid, SIGTERM);
-	waitpid(w->pid, NULL, 0);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", w->dir);
-	if (system(cmd))
-		return;
-}
-
 FIXTURE(store) {
 	struct swtpm a, b;
 	char dir[64];
@@ -200,8 +151,6 @@ FIXTURE(store) {
 
 FIXTURE_SETUP(store)
 {
-	if (system("command -v swtpm >/dev/null"))
-		SKIP(return, "swtpm not installed");
 	snprintf(self->dir, sizeof(self->dir), "/tmp/skp-native.XXXXXX");
 	ASSERT_NE(NULL, mkdtemp(self->dir));
 	ASSERT_EQ(0, swtpm_start(&self->a));
@@ -212,10 +161,8 @@ FIXTURE_TEARDOWN(store)
 {
 	char cmd[128];
 
-	if (self->a.pid > 0)
-		swtpm_stop(&self->a);
-	if (self->b.pid > 0)
-		swtpm_stop(&self->b);
+	swtpm_stop(&self->a);
+	swtpm_stop(&self->b);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", self->dir);
 	if (system(cmd))
 		return;

@@ -2,7 +2,7 @@
 /*
  * Sealed files (key_persistence = tpm): the format without a TPM (every flipped byte,
  * every truncation, a wrong key: refused, nothing decrypted), then sealing with software
- * TPMs (swtpm, on random local ports; skipped when it is not installed): a second TPM
+ * TPMs (tests/unit/swtpm.h): a second TPM
  * cannot unseal, a PCR extended after sealing refuses, a flipped byte refuses.
  */
 #include <errno.h>
@@ -17,6 +17,7 @@
 #include "sealed.h"
 #include "secmem.h"
 #include "tpm.h"
+#include "swtpm.h"
 
 static const char plain[] = "skp-keks 1\nkms kek-1 000102030405060708090a0b0c0d0e0f\n";
 
@@ -120,60 +121,6 @@ TEST(pcr_lists)
 	ASSERT_EQ(-EINVAL, skp_tpm_parse_pcrs("-1", &m));
 }
 
-/* A software TPM with its state in a new directory: a fresh TPM, another "host". */
-struct swtpm {
-	pid_t pid;
-	char dir[64], tcti[128];
-};
-
-/* Unix sockets in its directory: no port to pick, nothing shared with other tests. */
-static int swtpm_start(struct swtpm *w)
-{
-	char srv[128], ctl[128], st[96];
-
-	snprintf(w->dir, sizeof(w->dir), "/tmp/skp-swtpm.XXXXXX");
-	if (!mkdtemp(w->dir))
-		return -1;
-	snprintf(srv, sizeof(srv), "type=unixio,path=%s/sock", w->dir);
-	snprintf(ctl, sizeof(ctl), "type=unixio,path=%s/sock.ctrl", w->dir);
-	snprintf(st, sizeof(st), "dir=%s", w->dir);
-	snprintf(w->tcti, sizeof(w->tcti), "swtpm:path=%s/sock", w->dir);
-	w->pid = fork();
-	if (w->pid == 0) {
-		/* Its chatter ("Data client disconnected") is not the test's. */
-		if (!freopen("/dev/null", "w", stderr) || !freopen("/dev/null", "w", stdout))
-			_exit(127);
-		execlp("swtpm", "swtpm", "socket", "--tpm2", "--tpmstate", st, "--server", srv,
-		       "--ctrl", ctl, "--flags", "not-need-init,startup-clear", (char *)NULL);
-		_exit(127);
-	}
-	return w->pid > 0 ? 0 : -1;
-}
-
-static int swtpm_open(struct swtpm *w, struct skp_tpm **t)
-{
-	struct skp_err err = {0};
-
-	for (int i = 0; i < 100; i++) {
-		if (skp_tpm_open(w->tcti, t, &err) == 0)
-			return 0;
-		usleep(50000);
-	}
-	fprintf(stderr, "swtpm: %s\n", err.msg);
-	return -1;
-}
-
-static void swtpm_stop(struct swtpm *w)
-{
-	char cmd[128];
-
-	kill(w->pid, SIGTERM);
-	waitpid(w->pid, NULL, 0);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", w->dir);
-	if (system(cmd))
-		return;
-}
-
 FIXTURE(tpm) {
 	struct swtpm a, b;
 	struct skp_tpm *t;
@@ -181,8 +128,6 @@ FIXTURE(tpm) {
 
 FIXTURE_SETUP(tpm)
 {
-	if (system("command -v swtpm >/dev/null && command -v tpm2_pcrextend >/dev/null"))
-		SKIP(return, "swtpm or tpm2-tools not installed");
 	ASSERT_EQ(0, swtpm_start(&self->a));
 	ASSERT_EQ(0, swtpm_start(&self->b));
 	ASSERT_EQ(0, swtpm_open(&self->a, &self->t));
@@ -191,10 +136,8 @@ FIXTURE_SETUP(tpm)
 FIXTURE_TEARDOWN(tpm)
 {
 	skp_tpm_close(self->t);
-	if (self->a.pid > 0)
-		swtpm_stop(&self->a);
-	if (self->b.pid > 0)
-		swtpm_stop(&self->b);
+	swtpm_stop(&self->a);
+	swtpm_stop(&self->b);
 }
 
 static void seal(struct __test_metadata *_metadata, struct skp_tpm *t, uint32_t pcrs,

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * key_persistence = tpm (daemon/skpd/persist.c) over the fakes, with software TPMs
- * (swtpm; skipped when not installed): a device formatted and opened through the KMS, its
+ * (tests/unit/swtpm.h): a device formatted and opened through the KMS, its
  * KEK sealed; then skpd restarted with the KMS down opens it from the sealed set; with
  * another TPM, a flipped byte or a PCR extended after sealing nothing opens, nothing is
  * loaded and the file is kept aside.  The KEK bytes are in no file of the directory.
@@ -25,56 +25,7 @@
 #include "keks.h"
 #include "persist.h"
 #include "skpd.h"
-
-struct swtpm {
-	pid_t pid;
-	char dir[64], tcti[128];
-};
-
-/* A fresh software TPM on a Unix socket in its own directory. */
-static int swtpm_start(struct swtpm *w)
-{
-	char srv[128], ctl[128], st[96];
-
-	snprintf(w->dir, sizeof(w->dir), "/tmp/skp-swtpm.XXXXXX");
-	if (!mkdtemp(w->dir))
-		return -1;
-	snprintf(srv, sizeof(srv), "type=unixio,path=%s/sock", w->dir);
-	snprintf(ctl, sizeof(ctl), "type=unixio,path=%s/sock.ctrl", w->dir);
-	snprintf(st, sizeof(st), "dir=%s", w->dir);
-	snprintf(w->tcti, sizeof(w->tcti), "swtpm:path=%s/sock", w->dir);
-	w->pid = fork();
-	if (w->pid == 0) {
-		/* Its chatter ("Data client disconnected") is not the test's. */
-		if (!freopen("/dev/null", "w", stderr) || !freopen("/dev/null", "w", stdout))
-			_exit(127);
-		execlp("swtpm", "swtpm", "socket", "--tpm2", "--tpmstate", st, "--server", srv,
-		       "--ctrl", ctl, "--flags", "not-need-init,startup-clear", (char *)NULL);
-		_exit(127);
-	}
-	for (int i = 0; i < 100; i++) {
-		char sock[96];
-
-		snprintf(sock, sizeof(sock), "%s/sock", w->dir);
-		if (access(sock, F_OK) == 0)
-			return 0;
-		usleep(50000);
-	}
-	return -1;
-}
-
-static void swtpm_stop(struct swtpm *w)
-{
-	char cmd[128];
-
-	if (w->pid <= 0)
-		return;
-	kill(w->pid, SIGTERM);
-	waitpid(w->pid, NULL, 0);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", w->dir);
-	if (system(cmd))
-		return;
-}
+#include "../swtpm.h"
 
 FIXTURE(persist) {
 	struct env e;
@@ -127,8 +78,6 @@ FIXTURE_SETUP(persist)
 	unsigned char dek[SKP_DEK_LEN];
 	char tab[PATH_MAX + 64];
 
-	if (system("command -v swtpm >/dev/null && command -v tpm2_pcrextend >/dev/null"))
-		SKIP(return, "swtpm or tpm2-tools not installed");
 	if (geteuid())
 		SKIP(return, "persisted files must be root's");
 	ASSERT_EQ(0, swtpm_start(&self->a));
