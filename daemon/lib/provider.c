@@ -19,8 +19,6 @@
 #include "tls.h"
 
 #define LOCATE_PAGE	100
-#define ITEM_COST_MS	10	/* extra exchange time allowed per batch item */
-#define WAIT_MAX_FACTOR	8	/* a sent request is waited for at most this x its exchange time */
 #define NEGOTIATE_MINOR	1	/* Discover Versions appeared in KMIP 1.1 */
 #define VERSIONS_MAX	32	/* versions read from a Discover Versions answer */
 
@@ -176,7 +174,7 @@ struct skp_provider *skp_provider_new(const struct skp_provider_conf *c, struct 
 		if (parse_server(c->servers[i], &p->nodes[i], err))
 			goto fail;
 	p->n = c->n_servers;
-	p->timeout_ms = c->timeout_ms > 0 ? c->timeout_ms : 10000;
+	p->timeout_ms = c->timeout_ms > 0 ? c->timeout_ms : SKP_PROVIDER_TIMEOUT_MS;
 	p->retries = c->retries > 0 ? c->retries : 0;
 	p->opts.major = 1;
 	p->opts.minor = c->protocol_minor < 0 ? NEGOTIATE_MINOR : c->protocol_minor;
@@ -378,13 +376,13 @@ static void flight_fail(struct flight *f)
 /* Time for one exchange: the server works on every batch item. */
 static int exchange_ms(const struct skp_provider *p, size_t cnt)
 {
-	return p->timeout_ms + (int)cnt * ITEM_COST_MS;
+	return p->timeout_ms + (int)cnt * SKP_PROVIDER_ITEM_COST_MS;
 }
 
 /* The longest a sent request of cnt items is waited for. */
 static int64_t wait_max_ms(const struct skp_provider *p, size_t cnt)
 {
-	return (int64_t)WAIT_MAX_FACTOR * exchange_ms(p, cnt);
+	return (int64_t)SKP_PROVIDER_WAIT_FACTOR * exchange_ms(p, cnt);
 }
 
 /* The first wait for an answer from nd: the exchange time, or what the node needed lately. */
@@ -843,7 +841,7 @@ static int64_t backoff_ms(int pass)
  * settle (answers, node health), until every item is answered.  A node that fails is
  * out for the rest of the pass and its items go to the others; once every node failed,
  * up to p->retries more passes, after a jittered backoff of 100 ms doubling up to 1 s.  The
- * budget is 2 x timeout_ms + ITEM_COST_MS per item: no attempt starts past it, and none
+ * budget is 2 x timeout_ms + SKP_PROVIDER_ITEM_COST_MS per item: no attempt starts past it, and none
  * runs past it but a request no other node can take (await_answer).  A round that got
  * answers gives the items left a budget of their own: a slow node that answered late
  * still takes over a dead node's share.
@@ -852,7 +850,7 @@ static int64_t backoff_ms(int pass)
 static int exchange(struct skp_provider *p, struct job *job, size_t *pending, size_t *npend, int *unknown,
 		    struct skp_err *err)
 {
-	int64_t deadline = now_ms() + 2LL * p->timeout_ms + (int64_t)job->n * ITEM_COST_MS;
+	int64_t deadline = now_ms() + 2LL * p->timeout_ms + (int64_t)job->n * SKP_PROVIDER_ITEM_COST_MS;
 	struct flight fl[SKP_PROVIDER_MAX_NODES];
 	struct pass_state ps;
 	int pass, r, late = 0;
@@ -887,7 +885,7 @@ static int exchange(struct skp_provider *p, struct job *job, size_t *pending, si
 				*npend = requeue(job, fl, nf, pending, *npend);
 				for (size_t i = 0; i < nf; i++)
 					answered += !fl[i].failed;
-				fresh = now_ms() + 2LL * p->timeout_ms + (int64_t)*npend * ITEM_COST_MS;
+				fresh = now_ms() + 2LL * p->timeout_ms + (int64_t)*npend * SKP_PROVIDER_ITEM_COST_MS;
 				if (answered && fresh > deadline)
 					deadline = fresh;
 			}

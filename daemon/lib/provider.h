@@ -35,6 +35,9 @@
 
 #define SKP_PROVIDER_MAX_NODES	SKP_MAX_SERVERS
 #define SKP_PROVIDER_BATCH_MAX	1000	/* Gets per request message */
+#define SKP_PROVIDER_TIMEOUT_MS	10000	/* timeout_ms when the configuration gives none */
+#define SKP_PROVIDER_ITEM_COST_MS 10	/* extra exchange time allowed per batch item */
+#define SKP_PROVIDER_WAIT_FACTOR 8	/* a sent request is waited for at most this x its exchange time */
 
 struct skp_node_health {
 	char addr[300];			/* as configured, e.g. "127.0.0.1:5696" */
@@ -79,6 +82,21 @@ int skp_provider_unique_name(const char *prefix, char *out, size_t size, struct 
  */
 int skp_provider_get_keks(struct skp_provider *p, const char *const *uids, size_t n,
 			  unsigned char **keys, struct skp_err *errs, struct skp_err *err);
+/*
+ * The longest skp_provider_get_keks_from of n keys can take on a provider
+ * configured as c while no node answers: the operation's budget, then the longest wait
+ * for a request sent at its end.  A slow node that answers moves the budget on (each
+ * answer is progress).  skpd tells systemd this before a boot retry.
+ */
+static inline int64_t skp_provider_fetch_max_ms(const struct skp_provider_conf *c, size_t n)
+{
+	int64_t t = c->timeout_ms > 0 ? c->timeout_ms : SKP_PROVIDER_TIMEOUT_MS;
+	size_t per = n < SKP_PROVIDER_BATCH_MAX ? n : SKP_PROVIDER_BATCH_MAX;
+
+	/* exchange()'s deadline, then the longest wait of a request sent at it */
+	return 2 * t + (int64_t)n * SKP_PROVIDER_ITEM_COST_MS +
+	       SKP_PROVIDER_WAIT_FACTOR * (t + (int64_t)per * SKP_PROVIDER_ITEM_COST_MS);
+}
 /*
  * The same, also asking each key's State (1..6 as KMIP) in the same requests: states[i]
  * is 0 when the KMS did not say.  skpd checks it at open (a superseded KEK).

@@ -402,6 +402,18 @@ summary:
 	return opened + adopted;
 }
 
+double boot_retry_max_s(const struct skpd *d, double now)
+{
+	size_t due = 0;
+	int64_t ms = 0;
+
+	for (size_t i = 0; i < d->n_boot; i++)
+		due += d->boot[i].wait != BOOT_WAIT_NONE && d->boot[i].next_at <= now;
+	for (size_t p = 0; due && p < d->n_provs; p++)
+		ms += prov_fetch_max_ms(&d->provs[p], due);
+	return (double)ms / 1000;
+}
+
 int boot_retry(struct skpd *d, double now)
 {
 	return attempt(d, now, 0);

@@ -43,6 +43,9 @@ double boot_now(void);
 int boot_load(struct skpd *d, double now);
 /* Tries the pending entries due at now, batched; returns how many opened. */
 int boot_retry(struct skpd *d, double now);
+/* The longest boot_retry at now can block, in seconds: 0 when nothing is due.  Every
+ * provider is counted for every due entry (their headers are not read yet). */
+double boot_retry_max_s(const struct skpd *d, double now);
 /* Monotonic time of the next attempt due, or -1 when nothing is pending. */
 double boot_next(const struct skpd *d);
 /* A block device appeared: entries waiting for a device are due at once. */

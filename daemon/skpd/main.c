@@ -165,7 +165,7 @@ int main(int argc, char **argv)
 		struct pollfd p[4] = {{.fd = lfd, .events = POLLIN}, {.fd = sfd, .events = POLLIN},
 				      {.fd = health_fd(&d), .events = POLLIN}, {.fd = ufd, .events = POLLIN}};
 		time_t now = time(NULL), next;
-		double mono = boot_now(), retry, wait_s = 0;
+		double mono = boot_now(), retry, retry_s, wait_s = 0;
 		int timeout, rk_ms;
 
 		/* READY once every skptab entry without nofail is open or has waited its timeout
@@ -223,6 +223,9 @@ int main(int argc, char **argv)
 			control_serve(&d, lfd);
 			skpd_persist_sync(&d);	/* key_persistence follows open/close/rekey */
 		}
+		/* A retry asks the KMS and may wait for a slow node: systemd hears how long first. */
+		if (!ready && (retry_s = boot_retry_max_s(&d, boot_now())) > 0)
+			sd_notifyf(0, "EXTEND_TIMEOUT_USEC=%llu", (unsigned long long)((retry_s + 30) * 1e6));
 		if (boot_retry(&d, boot_now()) > 0)
 			skpd_persist_sync(&d);
 		rekey_tick(&d);

@@ -98,6 +98,12 @@ int prov_get_keks(struct prov *pv, const char *const *uids, size_t n, unsigned c
 	return r;
 }
 
+int64_t prov_fetch_max_ms(const struct prov *pv, size_t n)
+{
+	/* a TPM answers an unseal in well under a second; a busy one gets the same as a KMS */
+	return pv->nat ? 10000 : skp_provider_fetch_max_ms(pv->conf, n);
+}
+
 int prov_create_kek(struct prov *pv, const char *name, char *uid, size_t uid_size, struct skp_err *err)
 {
 	int r;

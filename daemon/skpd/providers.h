@@ -31,6 +31,9 @@ struct prov *skpd_prov(struct skpd *d, const char *name);
  */
 int prov_get_keks(struct prov *pv, const char *const *uids, size_t n, unsigned char **keys, int *states,
 		  int *nodes, int avoid, struct skp_err *errs, struct skp_err *err);
+/* The longest prov_get_keks of n keys can take (skp_provider_fetch_max_ms; one unseal for
+ * a native provider). */
+int64_t prov_fetch_max_ms(const struct prov *pv, size_t n);
 int prov_create_kek(struct prov *pv, const char *name, char *uid, size_t uid_size, struct skp_err *err);
 int prov_retire(struct prov *pv, const char *uid, const char *why, struct skp_err *err);
 int prov_state(struct prov *pv, const char *uid, int *state, struct skp_err *err);

@@ -692,6 +692,7 @@ TEST(slow_node_request_waited_for)
 {
 	static const char *const uids[] = { "1", "2", "3" };
 	struct skp_provider *p = fake_provider(_metadata, 1);
+	struct skp_provider_conf c;
 	unsigned char *keys[3];
 	struct skp_err errs[3], err = { 0 };
 
@@ -711,6 +712,11 @@ TEST(slow_node_request_waited_for)
 	ASSERT_EQ(-ETIMEDOUT, skp_provider_get_keks(p, uids, 3, keys, errs, &err));
 	ASSERT_EQ(1ul, kms.node[0].requests);
 	ASSERT_NE(NULL, strstr(err.msg, "no answer in")) TH_LOG("%s", err.msg);
+	/* what skpd tells systemd before a boot retry covers the budget and that wait */
+	skp_provider_conf_init(&c, "fake");
+	c.timeout_ms = 2000;
+	ASSERT_LE(2 * 2000 + 3 * 10 + 8 * 2030, skp_provider_fetch_max_ms(&c, 3));
+	skp_provider_conf_free(&c);
 	skp_provider_free(p);
 }
 

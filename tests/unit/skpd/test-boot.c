@@ -228,6 +228,12 @@ TEST_F(boot, pending_retried_with_backoff)
 	ASSERT_EQ(0, prov_of(d, "kmsA")->kms_down);
 	ASSERT_EQ(0, boot_retry(d, t + 0.49));	/* not due */
 	ASSERT_EQ(1, ent(d, "b1")->attempts);
+	/* what systemd hears before a retry: nothing when none is due; when the three are,
+	 * each provider's longest fetch of three KEKs */
+	ASSERT_EQ(0, boot_retry_max_s(d, t + 0.49));
+	ASSERT_EQ((double)(skp_provider_fetch_max_ms(prov_of(d, "kmsA")->conf, 3) +
+			   skp_provider_fetch_max_ms(prov_of(d, "kmsB")->conf, 3)) / 1000,
+		  boot_retry_max_s(d, boot_next(d)));
 	for (size_t i = 0; i < sizeof(step) / sizeof(step[0]); i++) {
 		double next = boot_next(d);
 
