@@ -14,9 +14,8 @@ SLICE_MIB=18		# header area (16 MiB) + 2 MiB of data: the smallest sensible devi
 PAR=2			# formatting skpd instances (one per KMS node); skpd is single-threaded
 read -ra servers <<< "$SKP_KMS_SERVERS"
 W=$(mktemp -d /tmp/skp-bench.XXXXXX)
-mkdir -p "$W/pki"
-cp "$SKP_KMS_CA" "$W/pki/ca.pem"; cp "$SKP_KMS_CERT" "$W/pki/a.pem"; cp "$SKP_KMS_KEY" "$W/pki/a.key"
-chmod 600 "$W/pki/a.key"
+. "$(dirname "$0")/slices.sh"
+bench_pki "$W"
 pids=()
 cleanup() {
 	local p
@@ -34,19 +33,10 @@ conf() { # FILE SOCKET SERVER...
 	for x in "$@"; do echo "server = $x" >> "$f"; done
 	printf 'ca = %s/pki/ca.pem\ncert = %s/pki/a.pem\nkey = %s/pki/a.key\ndefault = true\ntimeout = 30\n' "$W" "$W" "$W" >> "$f"
 }
-wait_sock() { for _ in $(seq 1 600); do skpctl status --socket "$1" > /dev/null 2>&1 && return 0; sleep 0.1; done; return 1; }
 
 echo "boot-unlock: $N devices of $SLICE_MIB MiB (dm-linear slices of /dev/vda), KMS: ${#servers[@]} PyKMIP nodes"
 t0=$(date +%s)
-# --concise creates many devices per dmsetup run (a process start costs ~1 s under TCG).
-for c in $(seq 0 100 $((N - 1))); do
-	spec=""
-	for i in $(seq "$c" $((c + 99 < N - 1 ? c + 99 : N - 1))); do
-		spec+="s$i,,,,0 $((SLICE_MIB * 2048)) linear /dev/vda $((i * SLICE_MIB * 2048));"
-	done
-	dmsetup create --noudevsync --concise "${spec%;}"
-done
-dmsetup mknodes
+make_slices "$N" "$SLICE_MIB"
 echo "  $N slices in $(( $(date +%s) - t0 )) s"
 
 # Format: every device gets its own KEK (Create+Activate, then Get), PAR daemons at once.
@@ -57,15 +47,7 @@ for k in $(seq 0 $((PAR - 1))); do
 	pids+=($!)
 done
 for k in $(seq 0 $((PAR - 1))); do wait_sock "$W/fmt$k.sock" || { cat "$W/fmt$k.log"; exit 1; }; done
-for k in $(seq 0 $((PAR - 1))); do
-	(
-		for i in $(seq "$k" "$PAR" $((N - 1))); do
-			skpctl format "/dev/mapper/s$i" --socket "$W/fmt$k.sock"
-		done > "$W/fmt$k.out"
-	) &
-	fpids[k]=$!
-done
-for k in $(seq 0 $((PAR - 1))); do wait "${fpids[k]}"; done
+format_slices "$N" "$PAR" "$W"
 for p in "${pids[@]}"; do kill "$p"; wait "$p" 2>/dev/null || true; done
 pids=()
 echo "  formatted $N devices in $(( $(date +%s) - t0 )) s ($PAR skpd in parallel)"

@@ -35,9 +35,8 @@ size=$(blockdev --getsize64 /dev/vda)
 [ "$size" -ge $((N * SLICE_MIB * 1048576)) ] ||
 	{ echo "fleet-storm: /dev/vda holds $((size / 1048576)) MiB, $N slices need $((N * SLICE_MIB)) MiB" >&2; exit 2; }
 W=$(mktemp -d /tmp/skp-fleet.XXXXXX)
-mkdir -p "$W/pki"
-cp "$SKP_KMS_CA" "$W/pki/ca.pem"; cp "$SKP_KMS_CERT" "$W/pki/a.pem"; cp "$SKP_KMS_KEY" "$W/pki/a.key"
-chmod 600 "$W/pki/a.key"
+. "$(dirname "$0")/slices.sh"
+bench_pki "$W"
 pids=()
 cleanup() {
 	local p h
@@ -59,24 +58,15 @@ conf() { # FILE SOCKET SKPTAB SERVER...
 	for x in "$@"; do echo "server = $x" >> "$f"; done
 	printf 'ca = %s/pki/ca.pem\ncert = %s/pki/a.pem\nkey = %s/pki/a.key\ndefault = true\n' "$W" "$W" "$W" >> "$f"
 }
-wait_sock() { for _ in $(seq 1 600); do skpctl status --socket "$1" > /dev/null 2>&1 && return 0; sleep 0.1; done; return 1; }
 
 echo "fleet-storm: $H hosts x $D devices = $N devices of $SLICE_MIB MiB (dm-linear slices of /dev/vda)," \
 	"2 KMS nodes, ${DELAY_MS} ms each way, node 1 killed ${KILL_AT} s after the first KMS connection"
 t0=$(date +%s)
-for c in $(seq 0 100 $((N - 1))); do
-	spec=""
-	for i in $(seq "$c" $((c + 99 < N - 1 ? c + 99 : N - 1))); do
-		spec+="s$i,,,,0 $((SLICE_MIB * 2048)) linear /dev/vda $((i * SLICE_MIB * 2048));"
-	done
-	dmsetup create --noudevsync --concise "${spec%;}"
-done
-dmsetup mknodes
+make_slices "$N" "$SLICE_MIB"
 echo "  $N slices in $(( $(date +%s) - t0 )) s"
 
 # Format: each device its own KEK, through PAR skpd at once, straight to the KMS.
 t0=$(date +%s)
-fpids=()
 for k in $(seq 0 $((PAR - 1))); do
 	conf "$W/fmt$k.conf" "$W/fmt$k.sock" "$W/fmt.skptab" "${servers[$((k % ${#servers[@]}))]}"
 	: > "$W/fmt.skptab"
@@ -94,15 +84,7 @@ if [ -n "$mark" ] && [ "$(cat "$mark" 2>/dev/null)" = "$N" ]; then
 	done
 else
 	[ -z "$mark" ] || rm -f "$mark"
-	for k in $(seq 0 $((PAR - 1))); do
-		(
-			for i in $(seq "$k" "$PAR" $((N - 1))); do
-				skpctl format "/dev/mapper/s$i" --socket "$W/fmt$k.sock"
-			done > "$W/fmt$k.out"
-		) &
-		fpids[k]=$!
-	done
-	for k in $(seq 0 $((PAR - 1))); do wait "${fpids[k]}"; done
+	format_slices "$N" "$PAR" "$W"
 fi
 # The kernel's first table load of the target sets up its cipher (algorithm lookup, self
 # tests: seconds under TCG); a real host did that long before its skpd started.
