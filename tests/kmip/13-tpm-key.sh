@@ -9,19 +9,8 @@ s=127.0.0.1:$base
 pki=${SKP_KMS_CA%/*}
 d=$work/tpm
 mkdir -p "$d/a" "$d/b"
-tpm_pids=()
-# swtpm DIR: a TPM with its state in DIR on DIR/sock ("another host" for each DIR).
-swtpm_start() {
-	swtpm socket --tpm2 --tpmstate "dir=$1" --server "type=unixio,path=$1/sock" \
-		--ctrl "type=unixio,path=$1/sock.ctrl" --flags not-need-init,startup-clear \
-		> /dev/null 2>&1 &
-	tpm_pids+=($!)
-	for _ in $(seq 100); do [ -S "$1/sock" ] && return 0; sleep 0.05; done
-	fail "swtpm did not start in $1"
-}
-trap 'kill "${tpm_pids[@]}" 2>/dev/null || true; cleanup' EXIT
-swtpm_start "$d/a"
-swtpm_start "$d/b"
+start_swtpm "$d/a"
+start_swtpm "$d/b"
 TA=(--tpm-tcti "swtpm:path=$d/a/sock")
 TB=(--tpm-tcti "swtpm:path=$d/b/sock")
 # sign CSR CERT: the KMS's CA signs a client certificate.

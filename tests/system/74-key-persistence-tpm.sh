@@ -97,13 +97,8 @@ assert_contains "$(cat "$W/pcr-back.log")" "key_persistence: 1 KEK(s) loaded"
 dmsetup info kp > /dev/null || fail "not opened with PCR 23 back"
 
 # Copied to another host: a second, fresh TPM (swtpm in the guest) cannot unseal it.
-mkdir -p "$W/tpm2" "$W/other"
-swtpm socket --tpm2 --tpmstate "dir=$W/tpm2" --server "type=unixio,path=$W/tpm2/sock" \
-	--ctrl "type=unixio,path=$W/tpm2/sock.ctrl" --flags not-need-init,startup-clear \
-	> "$W/tpm2/log" 2>&1 &
-SWTPM=$!
-trap 'kill $SWTPM 2>/dev/null; skp_cleanup' EXIT
-for _ in $(seq 100); do [ -S "$W/tpm2/sock" ] && break; sleep 0.05; done
+mkdir -p "$W/other"
+start_swtpm "$W/tpm2"
 install -m 700 -d "$W/other/skp" && install -m 600 "$W/sealed.good" "$W/other/skp/keks.sealed"
 sed "s|^key_persistence_dir = .*|key_persistence_dir = $W/other/skp\ntpm_tcti = swtpm:path=$W/tpm2/sock|" \
 	"$W/down.conf" > "$W/other.conf"

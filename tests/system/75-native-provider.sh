@@ -58,13 +58,7 @@ expect_fail skpctl provider backup local "$W/local.bak" --passphrase-file "$W/pa
 assert_contains "$out" "File exists"
 
 # Another host: a fresh TPM (swtpm), its own store directory and socket.
-mkdir -p "$W/tpm2"
-swtpm socket --tpm2 --tpmstate "dir=$W/tpm2" --server "type=unixio,path=$W/tpm2/sock" \
-	--ctrl "type=unixio,path=$W/tpm2/sock.ctrl" --flags not-need-init,startup-clear \
-	> "$W/tpm2/log" 2>&1 &
-SWTPM=$!
-trap 'kill $SWTPM 2>/dev/null; skp_cleanup' EXIT
-for _ in $(seq 100); do [ -S "$W/tpm2/sock" ] && break; sleep 0.05; done
+start_swtpm "$W/tpm2"
 SB=$W/b.sock
 write_conf "$W/b.conf" "$SB"
 printf 'native_dir = %s\ntpm_tcti = swtpm:path=%s\n' "$W/hostb" "$W/tpm2/sock" >> "$W/b.conf"

@@ -25,6 +25,7 @@ skp_cleanup() {
 		kill -CONT "$p" 2>/dev/null || true
 	done
 	for p in "${SKPD_PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+	stop_swtpms
 }
 trap skp_cleanup EXIT
 
