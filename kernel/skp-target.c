@@ -466,8 +466,9 @@ static int skp_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 		ti->error = "Cannot allocate bioset";
 		goto bad;
 	}
-	sc->wq = alloc_workqueue("kskpd/%s", WQ_MEM_RECLAIM | WQ_HIGHPRI | WQ_UNBOUND, 0,
-				 dm_table_device_name(ti->table));
+	/* One active work item per CPU, as kcryptd: more would only share the CPUs. */
+	sc->wq = alloc_workqueue("kskpd/%s", WQ_MEM_RECLAIM | WQ_HIGHPRI | WQ_UNBOUND,
+				 num_online_cpus(), dm_table_device_name(ti->table));
 	if (!sc->wq) {
 		ti->error = "Cannot allocate workqueue";
 		r = -ENOMEM;

@@ -68,6 +68,7 @@ struct skp_c {
 	atomic_t probe;
 	unsigned long parallel_until;	/* jiffies */
 	const void *offload_task;	/* compared only, never dereferenced */
+	atomic_t large_busy;		/* large bios in their crypto */
 
 	atomic64_t sectors_read;
 	atomic64_t sectors_written;
@@ -85,6 +86,8 @@ struct skp_io {
 	int epoch;			/* -1: not counted in inflight */
 	struct work_struct work;
 	bool offloaded;			/* counted in sc->offloaded */
+	bool large;			/* counted in sc->large_busy */
+	bool whole;			/* on sc->wq whole, not split */
 	/* Decryption of a large read is split in two parts, the second on sc->wq. */
 	struct bio *dst;		/* base (reads, in place) or the bounce clone */
 	struct work_struct split_work;
