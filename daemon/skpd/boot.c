@@ -402,6 +402,14 @@ summary:
 	return opened + adopted;
 }
 
+int boot_is_initramfs(const struct skpd *d, const char *name)
+{
+	for (size_t i = 0; i < d->n_boot; i++)
+		if (d->boot[i].e.initramfs && !strcmp(d->boot[i].e.name, name))
+			return 1;
+	return 0;
+}
+
 double boot_retry_max_s(const struct skpd *d, double now)
 {
 	size_t due = 0;

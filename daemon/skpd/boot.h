@@ -43,6 +43,8 @@ double boot_now(void);
 int boot_load(struct skpd *d, double now);
 /* Tries the pending entries due at now, batched; returns how many opened. */
 int boot_retry(struct skpd *d, double now);
+/* NAME is an skptab entry with the initramfs option (root, opened in early boot). */
+int boot_is_initramfs(const struct skpd *d, const char *name);
 /* The longest boot_retry at now can block, in seconds: 0 when nothing is due.  Every
  * provider is counted for every due entry (their headers are not read yet). */
 double boot_retry_max_s(const struct skpd *d, double now);

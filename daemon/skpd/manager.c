@@ -74,15 +74,6 @@ int manager_system_stopping(void)
 	return stopping;
 }
 
-/* An skptab entry the initramfs opened (root): nothing unmounts it before skpd stops. */
-static int early_boot_entry(const struct skpd *d, const char *name)
-{
-	for (size_t i = 0; i < d->n_boot; i++)
-		if (d->boot[i].e.initramfs && !strcmp(d->boot[i].e.name, name))
-			return 1;
-	return 0;
-}
-
 void manager_close_unused(struct skpd *d)
 {
 	int closed = 0, left = 0, kept = 0;
@@ -97,7 +88,7 @@ void manager_close_unused(struct skpd *d)
 		/* Root is still mounted (read-only at best) when skpd stops: closing it would
 		 * only fail, or pull it from under systemd-shutdown.  The kernel drops the
 		 * mapping at power-off, as systemd-cryptsetup leaves root's. */
-		if (early_boot_entry(d, name)) {
+		if (boot_is_initramfs(d, name)) {
 			log_msg(LOG_I, "system shutdown: %s left open (skptab initramfs: the kernel drops it)",
 				name);
 			kept++;

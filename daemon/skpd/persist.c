@@ -22,6 +22,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "boot.h"
 #include "io.h"
 #include "log.h"
 #include "persist.h"
@@ -39,6 +40,9 @@ static unsigned long persisted_hash;	/* of the provider/uid set last written: sk
 static int persisted_valid;
 static int mode;			/* enum skp_persist as resolved at start; OFF: nothing */
 static struct skp_tpm *tpm;		/* mode TPM: open for skpd's life */
+/* "provider uid" of the KEKs the file held when loaded or last written */
+static char (*in_file)[SKP_PROVIDER_MAX + SKP_KEK_UID_MAX];
+static size_t n_in_file;
 
 static void file_path(struct skpd *d, char *out, size_t size, const char *suffix)
 {
@@ -66,6 +70,52 @@ static int unhex(const char *s, unsigned char *out, size_t len)
 		out[i] = (unsigned char)v;
 	}
 	return s[2 * len] == '\0' ? 0 : -1;
+}
+
+static int in_file_has(const char *prov, const char *uid)
+{
+	size_t pl = strlen(prov);
+
+	for (size_t i = 0; i < n_in_file; i++)
+		if (!strncmp(in_file[i], prov, pl) && in_file[i][pl] == ' ' && !strcmp(in_file[i] + pl + 1, uid))
+			return 1;
+	return 0;
+}
+
+/* Adds a KEK to in_file; 0, or -1 out of memory. */
+static int remember(const char *prov, const char *uid)
+{
+	void *m;
+
+	if (in_file_has(prov, uid))
+		return 0;
+	m = realloc(in_file, (n_in_file + 1) * sizeof(*in_file));
+	if (!m)
+		return -1;
+	in_file = m;
+	snprintf(in_file[n_in_file++], sizeof(*in_file), "%s %s", prov, uid);
+	return 0;
+}
+
+static void forget_all(void)
+{
+	free(in_file);
+	in_file = NULL;
+	n_in_file = 0;
+}
+
+/*
+ * The initramfs holds a copy of the sealed file from its last update-initramfs (hook):
+ * a device it opens (root) whose KEK enters the file now is missing from that copy, and
+ * with the KMS down at boot it would stay locked until the copy is made again.
+ */
+static void warn_initramfs_copy(struct skpd *d)
+{
+	for (size_t i = 0; i < d->n_devs; i++)
+		if (boot_is_initramfs(d, d->devs[i].name) && !in_file_has(d->devs[i].provider, d->devs[i].kek_uid))
+			log_msg(LOG_W, "key_persistence: %s is opened in early boot and its KEK %s is new to %s: "
+				"run update-initramfs -u, or the initramfs cannot open it while the KMS is down",
+				d->devs[i].name, d->devs[i].kek_uid, d->cfg.keks_dir);
 }
 
 /* The set in text (locked memory, NUL-terminated) into the KEK cache. */
@@ -105,8 +155,8 @@ static void load_text(struct skpd *d, const char *path, char *text)
 		}
 		if (kek_cache_put(d, prov, uid, key, &e) < 0)
 			log_msg(LOG_E, "key_persistence: %s:%d: %s", path, lineno, e.msg);
-		else
-			loaded++;
+		else if (++loaded && remember(prov, uid) < 0)
+			log_msg(LOG_W, "key_persistence: out of memory (an update-initramfs reminder may come needlessly)");
 	}
 	log_msg(LOG_W, "key_persistence: %zu KEK(s) loaded from %s%s", loaded, path, bad ? " (some lines skipped)" : "");
 	skp_secmem_free(key, SKP_KEK_LEN);
@@ -275,6 +325,7 @@ void skpd_persist_stop(void)
 	tpm = NULL;
 	mode = SKP_PERSIST_OFF;
 	persisted_valid = 0;
+	forget_all();
 }
 
 /* Rewrites the file when the set of open devices' KEKs changed; cheap otherwise. */
@@ -365,6 +416,12 @@ void skpd_persist_sync(struct skpd *d)
 		persisted_hash = h;
 		persisted_valid = 1;
 		log_msg(LOG_I, "key_persistence: %zu KEK(s) of open devices written to %s", n, path);
+		if (mode == SKP_PERSIST_TPM)
+			warn_initramfs_copy(d);
+		forget_all();
+		for (size_t i = 0; i < d->n_devs; i++)
+			if (kek_cache_get(d, d->devs[i].provider, d->devs[i].kek_uid))
+				remember(d->devs[i].provider, d->devs[i].kek_uid);
 		if (mode == SKP_PERSIST_TPM) {
 			/* Sealed now: no clear copy left behind by key_persistence = file. */
 			file_path(d, tmp, sizeof(tmp), "");

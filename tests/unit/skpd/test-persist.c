@@ -157,6 +157,63 @@ TEST_F(persist, kms_down_opens_from_sealed_set)
 	ASSERT_EQ(0, kek_on_disk(self));
 }
 
+/* What skpd_persist_sync logs (stderr, as skpd's log), NUL-terminated in buf. */
+static void sync_logged(FIXTURE_DATA(persist) *self, char *buf, size_t size)
+{
+	FILE *t = tmpfile();
+	int saved = dup(2);
+	size_t n = 0;
+
+	fflush(stderr);
+	if (t && saved >= 0 && dup2(fileno(t), 2) >= 0) {
+		skpd_persist_sync(self->e.d);
+		fflush(stderr);
+		dup2(saved, 2);
+		rewind(t);
+		n = fread(buf, 1, size - 1, t);
+	}
+	buf[n] = '\0';
+	if (saved >= 0)
+		close(saved);
+	if (t)
+		fclose(t);
+}
+
+/*
+ * Root (skptab option initramfs): the initramfs's copy of the sealed set is as old as its
+ * last update-initramfs.  A KEK new to the file is new to that copy: skpd says to make it
+ * again; a KEK the file held already is not worth a word.
+ */
+TEST_F(persist, initramfs_entry_new_kek_asks_for_update_initramfs)
+{
+	char tab[PATH_MAX + 64], log[4096];
+
+	snprintf(tab, sizeof(tab), "a1 %s initramfs\n", self->dev);
+	ASSERT_EQ(0, env_write_file(self->e.skptab, tab));
+	ASSERT_EQ(0, reboot(self));
+	sync_logged(self, log, sizeof(log));
+	ASSERT_NE(NULL, strstr(log, "a1 is opened in early boot and its KEK")) TH_LOG("%s", log);
+	ASSERT_NE(NULL, strstr(log, "run update-initramfs -u")) TH_LOG("%s", log);
+	ASSERT_NE(NULL, strstr(log, self->uid)) TH_LOG("%s", log);
+
+	/* the next start loads the file with that KEK in it: nothing to say */
+	ASSERT_EQ(0, reboot(self));
+	sync_logged(self, log, sizeof(log));
+	ASSERT_NE(NULL, strstr(log, "written to")) TH_LOG("%s", log);
+	ASSERT_EQ(NULL, strstr(log, "early boot")) TH_LOG("%s", log);
+}
+
+/* Any other device: the initramfs does not open it, no word of update-initramfs. */
+TEST_F(persist, other_entry_no_initramfs_word)
+{
+	char log[4096];
+
+	ASSERT_EQ(0, reboot(self));
+	sync_logged(self, log, sizeof(log));
+	ASSERT_NE(NULL, strstr(log, "written to")) TH_LOG("%s", log);
+	ASSERT_EQ(NULL, strstr(log, "early boot")) TH_LOG("%s", log);
+}
+
 TEST_F(persist, other_tpm_opens_nothing)
 {
 	seal_first(_metadata, self);
