@@ -7,8 +7,13 @@
 #    console and panics (panic=-1: QEMU exits), well before the rig's timeout;
 #  - three boots with the KMS up: root from /dev/mapper/root, adopted by the system skpd,
 #    a file written in one boot read in the next, a deep rekey of the mounted root, a
-#    reboot on the new key, root left open by skpd at each shutdown (guest-boots).
+#    reboot on the new key, root left open by skpd at each shutdown (guest-boots);
+#  - a TPM (swtpm): the client key made in it, key_persistence = tpm, update-initramfs run
+#    by the guest (its next boot loads the new initramfs); early boot fetches root's KEK
+#    over TLS with the TPM-resident key, then opens root from the sealed KEK set with the
+#    KMS down (guest-tpm).
 # Every run fails on a WARN/BUG/Oops in the guest's kernel log (tests/vm/run).
+# SKP_ROOT_PARTS=13 (say) runs only those parts, for work on one of them.
 . tests/lib/common.sh
 repo=$PWD
 . tests/vm/kver.sh
@@ -18,6 +23,8 @@ img=$(tests/root/mkroot "$kver" "$deb") || fail "could not make the root image"
 w=$(mktemp -d "${TMPDIR:-/tmp}/skp-root.XXXXXX")
 cleanup() {
 	[ -f "$w/kms.env" ] && tests/kms/stop "$w/state/kms" > /dev/null 2>&1
+	[ -f "$w/tpm/kms.env" ] && tests/kms/stop "$w/tpm/state/kms" > /dev/null 2>&1
+	stop_swtpms
 	rm -rf "$w"
 }
 trap cleanup EXIT
@@ -26,34 +33,83 @@ cp --sparse=always "$img/disk.img" "$w/disk.img"
 cp -a "$img/state" "$w/state"
 port=$((20000 + RANDOM % 20000))
 vm=(tests/vm/run --smp 2 --mem 1024 --root-image "$w/disk.img" --initrd "$img/initrd" --kms-host "$port")
+parts=${SKP_ROOT_PARTS:-123}
 
 # 1. No KMS listening: bounded, a clear message, no hang.
-t0=$SECONDS
-rc=0
-"${vm[@]}" --timeout 300 --append "root=/dev/mapper/root skp.timeout=20" -- tests/root/guest-boots \
-	> "$w/down.out" 2> "$w/down.console" || rc=$?
-took=$((SECONDS - t0))
-assert_eq 125 "$rc" "the boot without a KMS must stop in the initramfs (vm/run 125), not $rc"
-grep -q 'skp: could not open root within 20s' "$w/down.console" ||
-	{ tail -n 40 "$w/down.console" >&2; fail "no clear message on the console"; }
-grep -q 'skp: cannot unlock the root file system' "$w/down.console" || fail "no panic message"
-grep -q 'root-test' "$w/down.out" && fail "the guest went past the initramfs without its root"
-echo "KMS down: the initramfs gave up with a message, QEMU exited after ${took}s"
-grep 'skp:' "$w/down.console" | sed 's/^/  console: /' | head -n 12
+if [[ $parts == *1* ]]; then
+	t0=$SECONDS
+	rc=0
+	"${vm[@]}" --timeout 300 --append "root=/dev/mapper/root skp.timeout=20" -- tests/root/guest-boots \
+		> "$w/down.out" 2> "$w/down.console" || rc=$?
+	took=$((SECONDS - t0))
+	assert_eq 125 "$rc" "the boot without a KMS must stop in the initramfs (vm/run 125), not $rc"
+	grep -q 'skp: could not open root within 20s' "$w/down.console" ||
+		{ tail -n 40 "$w/down.console" >&2; fail "no clear message on the console"; }
+	grep -q 'skp: cannot unlock the root file system' "$w/down.console" || fail "no panic message"
+	grep -q 'root-test' "$w/down.out" && fail "the guest went past the initramfs without its root"
+	echo "KMS down: the initramfs gave up with a message, QEMU exited after ${took}s"
+	grep 'skp:' "$w/down.console" | sed 's/^/  console: /' | head -n 12
+fi
 
 # 2. The KMS up: three boots.
-tests/kms/start --pki "$w/state/pki" --dir "$w/state/kms" --port "$port" 1 > "$w/kms.env" ||
-	fail "the KMS did not start"
-rc=0
-"${vm[@]}" --quiet --timeout 1500 --append "root=/dev/mapper/root" -- tests/root/guest-boots \
-	> "$w/up.out" 2> "$w/up.err" || rc=$?
-cat "$w/up.out"
-[ "$rc" = 0 ] || { cat "$w/up.err" >&2; fail "the boots with the KMS failed (vm/run $rc)"; }
-grep -q '^root-test: boot 3: read .written in boot 1' "$w/up.out" || fail "boot 3 did not read boot 1's file"
-w1=$(sed -n "s/^root-test: boot 1: wrote '\(.*\)'$/\1/p" "$w/up.out")
-r2=$(sed -n "s/^root-test: boot 2: read '\(.*\)'$/\1/p" "$w/up.out")
-[ -n "$w1" ] && assert_eq "$w1" "$r2" "boot 2 read another file than boot 1 wrote"
-k1=$(sed -n 's/^root-test: boot 1: kek //p' "$w/up.out")
-k3=$(sed -n 's/^root-test: boot 3: kek //p' "$w/up.out")
-[ -n "$k1" ] && [ -n "$k3" ] && [ "$k1" != "$k3" ] || fail "the deep rekey did not change root's KEK ($k1, $k3)"
-echo "root on skp: 3 boots, a deep rekey of the mounted root ($k1 -> $k3)"
+if [[ $parts == *2* ]]; then
+	tests/kms/start --pki "$w/state/pki" --dir "$w/state/kms" --port "$port" 1 > "$w/kms.env" ||
+		fail "the KMS did not start"
+	rc=0
+	"${vm[@]}" --quiet --timeout 1500 --append "root=/dev/mapper/root" -- tests/root/guest-boots \
+		> "$w/up.out" 2> "$w/up.err" || rc=$?
+	cat "$w/up.out"
+	[ "$rc" = 0 ] || { cat "$w/up.err" >&2; fail "the boots with the KMS failed (vm/run $rc)"; }
+	grep -q '^root-test: boot 3: read .written in boot 1' "$w/up.out" || fail "boot 3 did not read boot 1's file"
+	w1=$(sed -n "s/^root-test: boot 1: wrote '\(.*\)'$/\1/p" "$w/up.out")
+	r2=$(sed -n "s/^root-test: boot 2: read '\(.*\)'$/\1/p" "$w/up.out")
+	[ -n "$w1" ] && assert_eq "$w1" "$r2" "boot 2 read another file than boot 1 wrote"
+	k1=$(sed -n 's/^root-test: boot 1: kek //p' "$w/up.out")
+	k3=$(sed -n 's/^root-test: boot 3: kek //p' "$w/up.out")
+	[ -n "$k1" ] && [ -n "$k3" ] && [ "$k1" != "$k3" ] || fail "the deep rekey did not change root's KEK ($k1, $k3)"
+	echo "root on skp: 3 boots, a deep rekey of the mounted root ($k1 -> $k3)"
+fi
+
+# 3. A TPM.  The client key is made in it on the host (skpctl tpm-key create on the same
+if [[ $parts == *3* ]]; then
+	# swtpm state the guest's TPM then uses), for the identity that owns root's KEK.
+	[ ! -f "$w/kms.env" ] || tests/kms/stop "$w/state/kms" > /dev/null 2>&1
+	rm -f "$w/kms.env"
+	t=$w/tpm
+	mkdir -p "$t"
+	cp --sparse=always "$img/disk.img" "$t/disk.img"
+	cp -a "$img/state" "$t/state"
+	pki=$t/state/pki
+	start_swtpm "$t/tpm"
+	subj=$(openssl x509 -in "$pki/client-a.pem" -noout -subject -nameopt RFC2253 | sed 's/^subject=//')
+	build/bin/skpctl tpm-key create "$t/host.tss2" --subject "$subj" --csr "$t/host.csr" \
+		--tpm-tcti "swtpm:path=$t/tpm/sock" > /dev/null || fail "tpm-key create failed"
+	stop_swtpms
+	openssl x509 -req -in "$t/host.csr" -CA "$pki/ca.pem" -CAkey "$pki/ca.key" -CAcreateserial -days 2 \
+		-out "$t/host-tpm.pem" -copy_extensions copy 2> /dev/null || fail "cannot sign the TPM key's request"
+	{
+		echo "TPM_KEY_B64='$(base64 -w0 "$t/host.tss2")'"
+		echo "TPM_CERT_B64='$(base64 -w0 "$t/host-tpm.pem")'"
+		cat tests/root/guest-tpm
+	} > "$t/guest-tpm"
+	port=$((20000 + RANDOM % 20000))
+	vm=(tests/vm/run --smp 2 --mem 1024 --root-image "$t/disk.img" --kms-host "$port" --tpm "$t/tpm")
+	tests/kms/start --pki "$pki" --dir "$t/state/kms" --port "$port" 1 > "$t/kms.env" || fail "the KMS did not start"
+	# $t/initrd is the guest's /boot: update-initramfs in the guest replaces it.
+	cp "$img/initrd" "$t/initrd"
+	rc=0
+	"${vm[@]}" --quiet --timeout 1500 --initrd "$t/initrd" --append "root=/dev/mapper/root" -- "$t/guest-tpm" \
+		> "$t/up.out" 2> "$t/up.err" || rc=$?
+	cat "$t/up.out"
+	[ "$rc" = 0 ] || { cat "$t/up.err" >&2; fail "the TPM boots with the KMS failed (vm/run $rc)"; }
+	grep -q '^root-test: tpm boot 2: sealed KEK set in the initramfs' "$t/up.out" || fail "boot 2 did not finish"
+	cmp -s "$img/initrd" "$t/initrd" && fail "the guest's new initramfs did not come back"
+	tests/kms/stop "$t/state/kms" > /dev/null 2>&1; rm -f "$t/kms.env"
+	rc=0
+	"${vm[@]}" --quiet --timeout 900 --initrd "$t/initrd" --append "root=/dev/mapper/root" -- "$t/guest-tpm" \
+		> "$t/down.out" 2> "$t/down.err" || rc=$?
+	cat "$t/down.out"
+	[ "$rc" = 0 ] || { cat "$t/down.err" >&2; fail "the TPM boot with the KMS down failed (vm/run $rc)"; }
+	grep -q 'KMS down: root opened in early boot from the sealed set' "$t/down.out" || fail "no boot from the sealed set"
+	echo "root on skp with a TPM: the client key in the TPM, root opened from the sealed set with the KMS down"
+fi
