@@ -18,7 +18,7 @@ help:
 	@echo "make all       build the kernel module and the daemon"
 	@echo "make check     run the whole test suite (host and VM)"
 	@echo "make check-all make check plus random power cuts, another reboot, longer fuzzing and check-root (longer than CI allows)"
-	@echo "make check-root root on skp: initramfs unlock, KMS down, deep rekey (VMs; 20 min, 8 once the image is cached)"
+	@echo "make check-root root on skp: initramfs-tools and dracut unlock, KMS down, deep rekey (VMs; 30 min, 11 once the images are cached)"
 	@echo "make demo      the end-to-end story in a VM against a local KMS"
 	@echo "make bench     benchmarks, side by side with the references"
 	@echo "make install   install skpd/skpctl and the module through DKMS"
