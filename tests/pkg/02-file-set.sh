@@ -2,7 +2,7 @@
 # make install DESTDIR PREFIX=/usr installs exactly what the packages skp and skp-dkms hold
 # together (the same files, the same text; programs differ by dh_strip, man pages by gzip),
 # apart from what only the packaging adds (/usr/share/doc, lintian overrides), and no
-# @SBINDIR@ is left unfilled.
+# @SBINDIR@ or @SKPLIBDIR@ is left unfilled.
 . tests/lib/common.sh
 debs=(build/deb/skp_*.deb build/deb/skp-dkms_*.deb)
 [ -e "${debs[0]}" ] && [ -e "${debs[1]}" ] || fail "no packages in build/deb (01-deb.sh)"
@@ -23,6 +23,6 @@ while read -r f; do
 	*) cmp -s "$tmp/inst$f" "$tmp/deb$f" || fail "$f differs" ;;
 	esac
 done < "$tmp/inst.list"
-hits=$(grep -rl '@SBINDIR@' "$tmp/inst" "$tmp/deb" || true)
-[ -z "$hits" ] || fail "@SBINDIR@ left in: $hits"
+hits=$(grep -rlE '@(SBINDIR|SKPLIBDIR)@' "$tmp/inst" "$tmp/deb" || true)
+[ -z "$hits" ] || fail "@SBINDIR@ or @SKPLIBDIR@ left in: $hits"
 echo "$(wc -l < "$tmp/inst.list") files, the same in both"
