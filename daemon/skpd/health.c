@@ -45,8 +45,17 @@ struct health {
 	/* Set up before the thread starts, then the worker's alone. */
 	size_t n;
 	char names[SKP_MAX_PROVIDERS][SKP_PROVIDER_MAX];
+	const struct skp_provider_conf *conf[SKP_MAX_PROVIDERS];	/* until started; NULL: native */
+	/*
+	 * Made, used and freed on the worker's thread.  OpenSSL keeps per-thread state in a
+	 * library context (a TPM key has its own) and frees it only for the thread that frees
+	 * the context: state another thread left would be freed later, under that thread, in
+	 * a context already gone (skpd spun in exit() on it).
+	 */
 	struct skp_provider *p[SKP_MAX_PROVIDERS];	/* NULL: a native provider (no KMS to ask) */
 	/* Under lock. */
+	int started;			/* 1: providers made; -errno: start_err says why */
+	struct skp_err start_err;
 	int stop;
 	int want_probe;
 	struct rem_item *want_rem;	/* a remediation request not taken yet */
@@ -166,10 +175,29 @@ static void probe(struct health *h, struct probe *out)
 	}
 }
 
+static int make_providers(struct health *h, struct skp_err *err)
+{
+	for (size_t i = 0; i < h->n; i++) {
+		if (!h->conf[i])
+			continue;
+		h->p[i] = skp_provider_new(h->conf[i], err);
+		if (!h->p[i])
+			return skp_err_wrap(err, "health checks: provider \"%s\"", h->names[i]);
+	}
+	return 0;
+}
+
+static void free_providers(struct health *h)
+{
+	for (size_t i = 0; i < h->n; i++) {
+		skp_provider_free(h->p[i]);
+		h->p[i] = NULL;
+	}
+}
+
+/* What is left once the worker (and its providers) are gone. */
 static void health_destroy(struct health *h)
 {
-	for (size_t i = 0; i < h->n; i++)
-		skp_provider_free(h->p[i]);
 	free(h->want_rem);
 	free(h->rem);
 	close(h->pipe[0]);
@@ -183,8 +211,19 @@ static void *worker(void *arg)
 {
 	struct health *h = arg;
 	struct probe *res = h->scratch;
+	struct skp_err err = {0};
+	int r = make_providers(h, &err);
 
 	pthread_mutex_lock(&h->lock);
+	h->started = r < 0 ? r : 1;
+	h->start_err = err;
+	pthread_cond_broadcast(&h->cond);
+	if (r < 0) {
+		/* health_start joins this thread and frees the rest. */
+		pthread_mutex_unlock(&h->lock);
+		free_providers(h);
+		return NULL;
+	}
 	for (;;) {
 		struct rem_item *rem;
 		size_t n_rem;
@@ -223,6 +262,7 @@ static void *worker(void *arg)
 	}
 	pthread_mutex_unlock(&h->lock);
 	/* health_stop left the worker to free what it used (it may have been mid-probe). */
+	free_providers(h);
 	health_destroy(h);
 	return NULL;
 }
@@ -262,17 +302,25 @@ int health_start(struct skpd *d, struct skp_err *err)
 	pthread_mutex_init(&h->lock, NULL);
 	pthread_cond_init(&h->cond, NULL);
 	for (size_t i = 0; i < d->n_provs; i++) {
-		h->p[h->n] = d->provs[i].nat ? NULL : skp_provider_new(d->provs[i].conf, err);
-		if (!h->p[h->n] && !d->provs[i].nat) {
-			health_destroy(h);
-			return skp_err_wrap(err, "health checks: provider \"%s\"", d->provs[i].conf->name);
-		}
+		h->conf[h->n] = d->provs[i].nat ? NULL : d->provs[i].conf;
 		snprintf(h->names[h->n++], SKP_PROVIDER_MAX, "%s", d->provs[i].conf->name);
 	}
 	r = start_thread(h);
 	if (r) {
 		health_destroy(h);
 		return skp_err_set(err, -r, "health checks: cannot start a thread: %s", strerror(r));
+	}
+	/* The worker makes its providers from d's configuration: wait, d may change after. */
+	pthread_mutex_lock(&h->lock);
+	while (!h->started)
+		pthread_cond_wait(&h->cond, &h->lock);
+	r = h->started;
+	pthread_mutex_unlock(&h->lock);
+	if (r < 0) {
+		*err = h->start_err;
+		pthread_join(h->thread, NULL);
+		health_destroy(h);
+		return r;
 	}
 	health_stop(d, 0);
 	d->health = h;

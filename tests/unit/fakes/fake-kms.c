@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Fake KMS providers (fake-kms.h).  Single-threaded, as skpd's use of providers is. */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 static struct fake_kms kmses[FAKE_KMS_MAX];
 
 struct skp_provider {
+	pthread_t owner;		/* made on this thread */
 	char name[64];
 	struct fake_kms *kms;
 	struct skp_node_health nodes[SKP_PROVIDER_MAX_NODES];
@@ -104,6 +106,7 @@ struct skp_provider *skp_provider_new(const struct skp_provider_conf *cfg, struc
 		skp_err_set(err, -ENOMEM, "out of memory");
 		return NULL;
 	}
+	p->owner = pthread_self();
 	snprintf(p->name, sizeof(p->name), "%s", cfg->name);
 	p->kms = fake_kms(cfg->name);
 	p->n = cfg->n_servers;
@@ -114,8 +117,17 @@ struct skp_provider *skp_provider_new(const struct skp_provider_conf *cfg, struc
 	return p;
 }
 
+static unsigned long foreign_frees;
+
+unsigned long fake_provider_foreign_frees(void)
+{
+	return __atomic_load_n(&foreign_frees, __ATOMIC_SEQ_CST);
+}
+
 void skp_provider_free(struct skp_provider *p)
 {
+	if (p && !pthread_equal(p->owner, pthread_self()))
+		__atomic_add_fetch(&foreign_frees, 1, __ATOMIC_SEQ_CST);
 	free(p);
 }
 

@@ -43,5 +43,8 @@ struct fake_kms *fake_kms(const char *name);
 struct fake_kms_key *fake_kms_key(struct fake_kms *k, const char *uid);
 /* Requests that reached the KMS (not those refused while down). */
 unsigned long fake_kms_requests(const struct fake_kms *k);
+/* Provider objects freed on another thread than the one that made them: OpenSSL's
+ * per-thread state in a real one's library contexts would outlive the contexts. */
+unsigned long fake_provider_foreign_frees(void);
 
 #endif

@@ -271,4 +271,36 @@ TEST_F(hl, stop_waits_for_the_worker)
 	ASSERT_EQ(0, health_start(d, &self->err)) TH_LOG("%s", self->err.msg);
 }
 
+/* The worker makes, uses and frees its own provider objects (a real one's OpenSSL state
+ * per thread must go with its library context): replaced, stopped mid-probe or at exit. */
+TEST_F(hl, providers_made_and_freed_by_the_worker)
+{
+	struct skpd *d = self->e.d;
+	unsigned long before = fake_provider_foreign_frees();
+
+	for (int i = 0; i < 20; i++) {
+		ASSERT_EQ(0, health_start(d, &self->err)) TH_LOG("%s", self->err.msg);
+		health_request_probe(d);
+	}
+	ASSERT_EQ(0, health_stop(d, 2000));
+	ASSERT_EQ(before, fake_provider_foreign_frees());
+}
+
+/* A provider the worker cannot make: health_start says which, and the running worker
+ * stays (a reload refused keeps the old one). */
+TEST_F(hl, start_fails_when_a_provider_cannot_be_made)
+{
+	struct skpd *d = self->e.d;
+	struct health *old = d->health;
+	size_t n = d->cfg.providers[0].n_servers;
+
+	d->cfg.providers[0].n_servers = 0;	/* the fake refuses it */
+	ASSERT_EQ(-EINVAL, health_start(d, &self->err));
+	d->cfg.providers[0].n_servers = n;
+	ASSERT_NE(NULL, strstr(self->err.msg, "health checks: provider \"kmsA\"")) TH_LOG("%s", self->err.msg);
+	ASSERT_EQ(old, d->health);
+	health_request_probe(d);
+	ASSERT_EQ(1, answer(d));
+}
+
 TEST_HARNESS_MAIN
