@@ -314,6 +314,12 @@ out:
 	return asked;
 }
 
+/* Waiting, and its time has come: what attempt() tries and boot_retry_max_s() bounds. */
+static int entry_due(const struct boot_ent *be, double now)
+{
+	return be->wait != BOOT_WAIT_NONE && be->next_at <= now;
+}
+
 static int attempt(struct skpd *d, double now, int summary)
 {
 	struct bent *b;
@@ -338,7 +344,7 @@ static int attempt(struct skpd *d, double now, int summary)
 	for (size_t i = 0; i < d->n_boot; i++) {
 		struct boot_ent *be = &d->boot[i];
 
-		if (be->wait == BOOT_WAIT_NONE || be->next_at > now)
+		if (!entry_due(be, now))
 			continue;
 		be->attempts++;
 		be->last_at = now;
@@ -416,7 +422,7 @@ double boot_retry_max_s(const struct skpd *d, double now)
 	int64_t ms = 0;
 
 	for (size_t i = 0; i < d->n_boot; i++)
-		due += d->boot[i].wait != BOOT_WAIT_NONE && d->boot[i].next_at <= now;
+		due += entry_due(&d->boot[i], now);
 	for (size_t p = 0; due && p < d->n_provs; p++)
 		ms += prov_fetch_max_ms(&d->provs[p], due);
 	return (double)ms / 1000;

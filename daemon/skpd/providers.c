@@ -100,7 +100,7 @@ int prov_get_keks(struct prov *pv, const char *const *uids, size_t n, unsigned c
 
 int64_t prov_fetch_max_ms(const struct prov *pv, size_t n)
 {
-	/* a TPM answers an unseal in well under a second; a busy one gets the same as a KMS */
+	/* One unseal of the host's store: well under a second, 10 s for a TPM busy elsewhere. */
 	return pv->nat ? 10000 : skp_provider_fetch_max_ms(pv->conf, n);
 }
 
