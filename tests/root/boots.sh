@@ -39,6 +39,16 @@ cp -a "$img/state" "$w/state"
 port=$((20000 + RANDOM % 20000))
 vm=(tests/vm/run --smp 2 --mem 1024 --root-image "$w/disk.img" --initrd "$img/initrd" --kms-host "$port")
 parts=${SKP_ROOT_PARTS:-123}
+# guest_run OUT WHAT VM-ARGS... -- SCRIPT: boots "${vm[@]}" --quiet VM-ARGS; prints the
+# guest's stdout (kept in OUT.out) and fails, with the console (OUT.err), unless vm/run
+# says every boot passed.
+guest_run() {
+	local out=$1 what=$2 rc=0
+	shift 2
+	"${vm[@]}" --quiet "$@" > "$out.out" 2> "$out.err" || rc=$?
+	cat "$out.out"
+	[ "$rc" = 0 ] || { cat "$out.err" >&2; fail "$what failed (vm/run $rc)"; }
+}
 
 # 1. No KMS listening: bounded, a clear message, no hang.  dracut's emergency shell is
 # replaced by a reboot, which ends QEMU (-no-reboot) as initramfs-tools' panic does.
@@ -67,21 +77,15 @@ if [[ $parts == *2* ]]; then
 	tests/kms/start --pki "$w/state/pki" --dir "$w/state/kms" --port "$port" 1 > "$w/kms.env" ||
 		fail "the KMS did not start"
 	if [ -n "$dracut" ]; then
-		rc=0
-		"${vm[@]}" --quiet --timeout 900 --append "root=/dev/mapper/root" -- tests/root/guest-dracut \
-			> "$w/up.out" 2> "$w/up.err" || rc=$?
-		cat "$w/up.out"
-		[ "$rc" = 0 ] || { cat "$w/up.err" >&2; fail "the dracut boot with the KMS failed (vm/run $rc)"; }
+		guest_run "$w/up" "the dracut boot with the KMS" --timeout 900 --append "root=/dev/mapper/root" \
+			-- tests/root/guest-dracut
 		grep -q '^root-test: dracut boot 1: root on /dev/mapper/root, opened by dracut' "$w/up.out" ||
 			fail "the dracut boot did not report root opened by its initqueue"
 		echo "root on skp with dracut: opened by skp's dracut module, adopted by the system skpd"
 		exit 0
 	fi
-	rc=0
-	"${vm[@]}" --quiet --timeout 1500 --append "root=/dev/mapper/root" -- tests/root/guest-boots \
-		> "$w/up.out" 2> "$w/up.err" || rc=$?
-	cat "$w/up.out"
-	[ "$rc" = 0 ] || { cat "$w/up.err" >&2; fail "the boots with the KMS failed (vm/run $rc)"; }
+	guest_run "$w/up" "the boots with the KMS" --timeout 1500 --append "root=/dev/mapper/root" \
+		-- tests/root/guest-boots
 	grep -q '^root-test: boot 3: read .written in boot 1' "$w/up.out" || fail "boot 3 did not read boot 1's file"
 	w1=$(sed -n "s/^root-test: boot 1: wrote '\(.*\)'$/\1/p" "$w/up.out")
 	r2=$(sed -n "s/^root-test: boot 2: read '\(.*\)'$/\1/p" "$w/up.out")
@@ -119,19 +123,13 @@ if [[ $parts == *3* ]] && [ -z "$dracut" ]; then
 	tests/kms/start --pki "$pki" --dir "$t/state/kms" --port "$port" 1 > "$t/kms.env" || fail "the KMS did not start"
 	# $t/initrd is the guest's /boot: update-initramfs in the guest replaces it.
 	cp "$img/initrd" "$t/initrd"
-	rc=0
-	"${vm[@]}" --quiet --timeout 1500 --initrd "$t/initrd" --append "root=/dev/mapper/root" -- "$t/guest-tpm" \
-		> "$t/up.out" 2> "$t/up.err" || rc=$?
-	cat "$t/up.out"
-	[ "$rc" = 0 ] || { cat "$t/up.err" >&2; fail "the TPM boots with the KMS failed (vm/run $rc)"; }
+	guest_run "$t/up" "the TPM boots with the KMS" --timeout 1500 --initrd "$t/initrd" \
+		--append "root=/dev/mapper/root" -- "$t/guest-tpm"
 	grep -q '^root-test: tpm boot 2: sealed KEK set in the initramfs' "$t/up.out" || fail "boot 2 did not finish"
 	cmp -s "$img/initrd" "$t/initrd" && fail "the guest's new initramfs did not come back"
 	tests/kms/stop "$t/state/kms" > /dev/null 2>&1; rm -f "$t/kms.env"
-	rc=0
-	"${vm[@]}" --quiet --timeout 900 --initrd "$t/initrd" --append "root=/dev/mapper/root" -- "$t/guest-tpm" \
-		> "$t/down.out" 2> "$t/down.err" || rc=$?
-	cat "$t/down.out"
-	[ "$rc" = 0 ] || { cat "$t/down.err" >&2; fail "the TPM boot with the KMS down failed (vm/run $rc)"; }
+	guest_run "$t/down" "the TPM boot with the KMS down" --timeout 900 --initrd "$t/initrd" \
+		--append "root=/dev/mapper/root" -- "$t/guest-tpm"
 	grep -q 'KMS down: root opened in early boot from the sealed set' "$t/down.out" || fail "no boot from the sealed set"
 	echo "root on skp with a TPM: the client key in the TPM, root opened from the sealed set with the KMS down"
 fi
