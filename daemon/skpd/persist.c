@@ -114,7 +114,7 @@ static void warn_initramfs_copy(struct skpd *d)
 	for (size_t i = 0; i < d->n_devs; i++)
 		if (boot_is_initramfs(d, d->devs[i].name) && !in_file_has(d->devs[i].provider, d->devs[i].kek_uid))
 			log_msg(LOG_W, "key_persistence: %s is opened in early boot and its KEK %s is new to %s: "
-				"run update-initramfs -u, or the initramfs cannot open it while the KMS is down",
+				"run update-initramfs -u (or dracut -f), or the initramfs cannot open it while the KMS is down",
 				d->devs[i].name, d->devs[i].kek_uid, d->cfg.keks_dir);
 }
 
