@@ -40,8 +40,12 @@ static unsigned long persisted_hash;	/* of the provider/uid set last written: sk
 static int persisted_valid;
 static int mode;			/* enum skp_persist as resolved at start; OFF: nothing */
 static struct skp_tpm *tpm;		/* mode TPM: open for skpd's life */
-/* "provider uid" of the KEKs the file held when loaded or last written */
-static char (*in_file)[SKP_PROVIDER_MAX + SKP_KEK_UID_MAX];
+/* The KEKs the file held when loaded or last written. */
+struct kek_id {
+	char provider[SKP_PROVIDER_MAX];
+	char uid[SKP_KEK_UID_MAX];
+};
+static struct kek_id *in_file;
 static size_t n_in_file;
 
 static void file_path(struct skpd *d, char *out, size_t size, const char *suffix)
@@ -74,27 +78,27 @@ static int unhex(const char *s, unsigned char *out, size_t len)
 
 static int in_file_has(const char *prov, const char *uid)
 {
-	size_t pl = strlen(prov);
-
 	for (size_t i = 0; i < n_in_file; i++)
-		if (!strncmp(in_file[i], prov, pl) && in_file[i][pl] == ' ' && !strcmp(in_file[i] + pl + 1, uid))
+		if (!strcmp(in_file[i].provider, prov) && !strcmp(in_file[i].uid, uid))
 			return 1;
 	return 0;
 }
 
-/* Adds a KEK to in_file; 0, or -1 out of memory. */
-static int remember(const char *prov, const char *uid)
+/* Adds a KEK to in_file; out of memory, says an update-initramfs reminder may come needlessly. */
+static void remember(const char *prov, const char *uid)
 {
 	void *m;
 
 	if (in_file_has(prov, uid))
-		return 0;
+		return;
 	m = realloc(in_file, (n_in_file + 1) * sizeof(*in_file));
-	if (!m)
-		return -1;
+	if (!m) {
+		log_msg(LOG_W, "key_persistence: out of memory (an update-initramfs reminder may come needlessly)");
+		return;
+	}
 	in_file = m;
-	snprintf(in_file[n_in_file++], sizeof(*in_file), "%s %s", prov, uid);
-	return 0;
+	snprintf(in_file[n_in_file].provider, sizeof(in_file->provider), "%s", prov);
+	snprintf(in_file[n_in_file++].uid, sizeof(in_file->uid), "%s", uid);
 }
 
 static void forget_all(void)
@@ -153,10 +157,12 @@ static void load_text(struct skpd *d, const char *path, char *text)
 			bad++;
 			continue;
 		}
-		if (kek_cache_put(d, prov, uid, key, &e) < 0)
+		if (kek_cache_put(d, prov, uid, key, &e) < 0) {
 			log_msg(LOG_E, "key_persistence: %s:%d: %s", path, lineno, e.msg);
-		else if (++loaded && remember(prov, uid) < 0)
-			log_msg(LOG_W, "key_persistence: out of memory (an update-initramfs reminder may come needlessly)");
+		} else {
+			loaded++;
+			remember(prov, uid);
+		}
 	}
 	log_msg(LOG_W, "key_persistence: %zu KEK(s) loaded from %s%s", loaded, path, bad ? " (some lines skipped)" : "");
 	skp_secmem_free(key, SKP_KEK_LEN);
