@@ -27,6 +27,8 @@
 #define SKP_PARALLEL_HOLD (HZ / 10)
 /* In single-bio mode, one small bio in this many probes for a deep queue. */
 #define SKP_PROBE_EVERY 1024
+/* In a deep queue, small bios kept on the workqueue per other CPU. */
+#define SKP_OFFLOAD_PER_CPU 4
 
 /* IV of the crypto sector holding target sector @sector, as dm-crypt's plain64. */
 static inline u64 skp_iv_sector(struct skp_c *sc, sector_t sector)
@@ -336,8 +338,10 @@ static void skp_crypt_io(struct skp_c *sc, struct skp_io *io, struct bvec_iter d
  * submitter that completes bios synchronously (brd, polling) and keeps many in flight
  * leaves the other CPUs idle.  So: inline, except for a rare probe; a bio mapped by the
  * probing task while its probe is still queued shows a deep queue, and for the next
- * SKP_PARALLEL_HOLD the task keeps one bio per other CPU on the workqueue and does the
- * rest itself.  Called in task context.
+ * SKP_PARALLEL_HOLD the task keeps up to SKP_OFFLOAD_PER_CPU bios per other CPU on the
+ * workqueue and does the rest itself: with one, a worker idled from the end of its bio
+ * until the submitter queued the next; with no bound, the submitter's CPU idled (both
+ * measured slower, docs/table-syntax.md).  Called in task context.
  */
 static bool skp_offload(struct skp_c *sc)
 {
@@ -346,7 +350,7 @@ static bool skp_offload(struct skp_c *sc)
 	if (cpus < 2)
 		return false;
 	if (time_before(jiffies, READ_ONCE(sc->parallel_until)))
-		return atomic_read(&sc->offloaded) < cpus - 1;
+		return atomic_read(&sc->offloaded) < SKP_OFFLOAD_PER_CPU * (cpus - 1);
 	return !(atomic_inc_return(&sc->probe) % SKP_PROBE_EVERY);
 }
 
