@@ -16,6 +16,7 @@
 # SKP_BENCH_CONFIGS (names of the columns to run, crypt-default always kept as the
 # reference) and SKP_BENCH_ONLY (a regex on the workload names), for focused A/B runs.
 set -euo pipefail
+. "$(dirname "$0")/lib-kernel.sh"
 RUNTIME=${SKP_BENCH_RUNTIME:-3}
 ROUNDS=${SKP_BENCH_ROUNDS:-3}
 MB=${SKP_BENCH_MB:-64}
@@ -24,10 +25,8 @@ DEV=/dev/ram0
 NAME=skp-bench
 
 keyctl new_session >/dev/null
-KEYHEX=$(head -c 64 /dev/urandom | od -An -tx1 -v | tr -d ' \n')
-printf '%s' "$KEYHEX" | xxd -r -p | keyctl padd logon skp:bench @s >/dev/null
-NEWHEX=$(head -c 64 /dev/urandom | od -An -tx1 -v | tr -d ' \n')
-printf '%s' "$NEWHEX" | xxd -r -p | keyctl padd logon skp:bench-new @s >/dev/null
+KEYHEX=$(bench_key skp:bench)
+bench_key skp:bench-new > /dev/null
 dd if=/dev/urandom of=$DEV bs=1M count="$MB" status=none	# allocate the ramdisk pages
 
 cleanup() {
@@ -143,12 +142,7 @@ for c in "${CONFIGS[@]}"; do
 	fi
 	for w in "${WORKLOADS[@]}"; do
 		read -r wname rw bs qd <<< "$w"
-		# terse v3: field 7 = read KiB/s, field 48 = write KiB/s
-		line=$(fio --name=b --filename=/dev/mapper/$NAME --rw="$rw" --bs="$bs" --iodepth="$qd" \
-			--ioengine=libaio --direct=1 --size="${MB}M" --runtime="$RUNTIME" --time_based \
-			--group_reporting --minimal --terse-version=3)
-		kib=$(echo "$line" | awk -F';' -v rw="$rw" '{print (rw ~ /read/) ? $7 : $48}')
-		BW[$c,$wname]+=" $(awk -v k="$kib" 'BEGIN{printf "%.1f", k * 1024 / 1e6}')"
+		BW[$c,$wname]+=" $(fio_mbs /dev/mapper/$NAME "$rw" "$bs" "$qd" "$RUNTIME" "$MB")"
 	done
 	if [ -n "$sweep_pid" ]; then
 		kill "$sweep_pid"; wait "$sweep_pid" 2>/dev/null || true
@@ -160,33 +154,27 @@ for c in "${CONFIGS[@]}"; do
 	dmsetup remove --noudevsync $NAME
 done
 done
-median() { tr ' ' '\n' | grep . | sort -n | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
+# BW and XTS hold one value per round, in round order.
 # per_round "a1 a2 .." "b1 b2 .." "c1 c2 ..": the median over rounds of the limit
 # 1/(1/b + 1/c), or with a first list, of the share a/limit; nothing without dm-linear.
 per_round() {
 	[ -n "$3" ] || return 0
-	awk -v a="$1" -v b="$2" -v c="$3" 'BEGIN {
+	awk -v a="$1" -v b="$2" -v c="$3" "$AWK_MEDIAN"'BEGIN {
 		n = split(b, x, " "); split(c, l, " "); split(a, v, " ")
 		for (i = 1; i <= n; i++) {
 			lim = (x[i] > 0 && l[i] > 0) ? 1 / (1 / x[i] + 1 / l[i]) : 0
 			m[i] = a == "" ? lim : (lim > 0 ? v[i] / lim : 0)
 		}
-		for (i = 2; i <= n; i++)	# insertion sort: mawk has no asort
-			for (j = i; j > 1 && m[j - 1] > m[j]; j--) { t = m[j]; m[j] = m[j - 1]; m[j - 1] = t }
-		printf "%.3f", m[int((n + 1) / 2)]
+		printf "%.3f", median(m, n)
 	}'
 }
-declare -A RAW
-for k in "${!BW[@]}"; do RAW[$k]=${BW[$k]}; BW[$k]=$(echo "${BW[$k]}" | median); done
-declare -A RAWXTS=([enc]=${XTS[enc,all]} [dec]=${XTS[dec,all]})
-for k in "${!XTS[@]}"; do XTS[$k]=$(echo "${XTS[$k]}" | median); done
 [ "$sweep_time" -eq 0 ] ||
 	SWEEP_RATE=$(awk -v s="$swept_total" -v t="$sweep_time" 'BEGIN{printf "%.1f", s * 512 / 1e6 / t}')
 
 echo
 echo "dm-skp benchmark: brd ${MB} MiB, fio direct libaio, ${RUNTIME} s per run, median of $ROUNDS rounds; MB/s (ratio to crypt-default, share of the limit)"
 for op in enc dec; do
-	echo "kernel xts(aes) $op via AF_ALG, 4 MiB requests: ${XTS[$op,1]} MB/s on 1 vCPU, ${XTS[$op,all]} MB/s on $NCPU"
+	echo "kernel xts(aes) $op via AF_ALG, 4 MiB requests: $(median "${XTS[$op,1]}") MB/s on 1 vCPU, $(median "${XTS[$op,all]}") MB/s on $NCPU"
 done
 printf '%-18s%10s' workload limit
 for c in "${CONFIGS[@]}"; do printf '%24s' "$c"; done
@@ -194,18 +182,18 @@ echo
 for w in "${WORKLOADS[@]}"; do
 	read -r wname rw _ <<< "$w"
 	printf '%-18s' "$wname"
-	ref=${BW[crypt-default,$wname]}
+	ref=$(median "${BW[crypt-default,$wname]}")
 	op=enc
 	[[ "$rw" != *read ]] || op=dec
-	lin=${RAW[dm-linear,$wname]:-}
-	limit=$(per_round "" "${RAWXTS[$op]}" "$lin")
+	lin=${BW[dm-linear,$wname]:-}
+	limit=$(per_round "" "${XTS[$op,all]}" "$lin")
 	printf '%10s' "$(awk -v l="${limit:-0}" 'BEGIN{if (l > 0) printf "%.1f", l; else print "-"}')"
 	for c in "${CONFIGS[@]}"; do
-		v=${BW[$c,$wname]}
+		v=$(median "${BW[$c,$wname]}")
 		if [ "$c" = dm-linear ]; then
 			cell="$v ($(awk -v v="$v" -v r="$ref" 'BEGIN{printf "%.2f", (r > 0 ? v / r : 0)}'))"
 		else
-			share=$(per_round "${RAW[$c,$wname]}" "${RAWXTS[$op]}" "$lin")
+			share=$(per_round "${BW[$c,$wname]}" "${XTS[$op,all]}" "$lin")
 			cell=$(awk -v v="$v" -v r="$ref" -v s="${share:-0}" 'BEGIN{
 				printf "%s (%.2f, %s)", v, (r > 0 ? v / r : 0),
 					(s > 0 ? sprintf("%.0f%%", 100 * s) : "-")}')
