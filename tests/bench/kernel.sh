@@ -33,7 +33,7 @@ cleanup() {
 	[ -n "${sweep_pid:-}" ] && kill "$sweep_pid" 2>/dev/null || true
 	dmsetup remove --noudevsync $NAME 2>/dev/null || true
 	keyctl clear @s 2>/dev/null || true
-	[ -z "${OPTMEM:-}" ] || echo "$OPTMEM" > /proc/sys/net/core/optmem_max || true
+	xts_restore
 }
 trap cleanup EXIT
 
@@ -83,52 +83,15 @@ sweep() {
 	done
 }
 
-# MB/s of xts(aes) through AF_ALG: request size $1, seconds $2, enc or dec $3.
-XTS_PY='
-import os, socket, sys, time
-bs, secs = int(sys.argv[1]), float(sys.argv[2])
-opcode = socket.ALG_OP_ENCRYPT if sys.argv[3] == "enc" else socket.ALG_OP_DECRYPT
-alg = socket.socket(socket.AF_ALG, socket.SOCK_SEQPACKET, 0)
-alg.bind(("skcipher", "xts(aes)"))
-alg.setsockopt(socket.SOL_ALG, socket.ALG_SET_KEY, os.urandom(64))
-op, _ = alg.accept()
-# A request must fit in the socket buffers (SO_SNDBUFFORCE, SO_RCVBUFFORCE: root), or
-# sendmsg waits for a recv that never comes.
-op.setsockopt(socket.SOL_SOCKET, 32, 4 * bs)
-op.setsockopt(socket.SOL_SOCKET, 33, 4 * bs)
-buf, out, iv = os.urandom(bs), memoryview(bytearray(bs)), bytes(16)
-n, t0 = 0, time.monotonic()
-while time.monotonic() - t0 < secs:
-    op.sendmsg_afalg([buf], op=opcode, iv=iv)
-    got = 0
-    while got < bs:
-        got += op.recv_into(out[got:], bs - got)
-    n += 1
-print("%.1f" % (n * bs / (time.monotonic() - t0) / 1e6))
-'
-XTS_BS=$((4 << 20))
-# xts_speed enc|dec PROCESSES [SECONDS]: the sum of their MB/s
-xts_speed() {
-	local i secs=${3:-$RUNTIME}
-	for ((i = 0; i < $2; i++)); do
-		timeout $((secs + 30)) /usr/bin/python3 -c "$XTS_PY" "$XTS_BS" "$secs" "$1" &
-	done | awk '{s += $1} END {printf "%.1f", s}'
-	wait
-}
-modprobe algif_skcipher 2>/dev/null || true	# AF_ALG would load it too
-# A 4 MiB request's scatterlists are charged to the socket's option memory (20 KiB).
-OPTMEM=$(cat /proc/sys/net/core/optmem_max)
-echo $((16 << 20)) > /proc/sys/net/core/optmem_max
 NCPU=$(nproc)
-# The first use of the cipher after boot measured 25% slow (TCG translates its code).
-xts_speed enc "$NCPU" 1 > /dev/null
+xts_setup
 
 declare -A BW XTS
 swept_total=0 sweep_time=0
 for ((round = 1; round <= ROUNDS; round++)); do
 for op in enc dec; do
-	XTS[$op,1]+=" $(xts_speed $op 1)"
-	XTS[$op,all]+=" $(xts_speed $op "$NCPU")"
+	XTS[$op,1]+=" $(xts_speed $op 1 "$RUNTIME")"
+	XTS[$op,all]+=" $(xts_speed $op "$NCPU" "$RUNTIME")"
 done
 for c in "${CONFIGS[@]}"; do
 	dmsetup create --noudevsync $NAME --table "0 $LEN ${TABLE[$c]}"
