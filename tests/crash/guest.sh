@@ -1,6 +1,6 @@
 #!/bin/bash
 # Guest side of the power-cut matrix (tests/crash/matrix runs it, one boot per step).
-# The disk (/dev/vda) and $SKP_VM_STATE (the KMS database, the file manifest and the count
+# The disk (/dev/vda) and $SKP_VM_STATE (the file manifest and the count
 # of acknowledged writes) outlive each boot; everything else is lost when the power is cut.
 #   guest.sh cut N POINT [setup]
 #                           recover and check what the last cut left (with setup, the

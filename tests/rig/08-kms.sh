@@ -1,6 +1,15 @@
 # --kms 2 starts two real PyKMIP servers in the guest that accept mutual TLS with the
-# exported test PKI, and refuse a client without a certificate.
+# exported test PKI, and refuse a client without a certificate.  (The host's KMS through
+# --kms-host is used, and so tested, by tests/crash/matrix: suite vm-crash.)
 source tests/lib/common.sh
+# --kms-host in the 9p rig (the host's KMS, for tests/crash/matrix) needs --state with the
+# KMS's PKI: refused before any boot without it, or with a KMS in the guest as well.
+w=$(mktemp -d)
+trap 'rm -rf "$w"' EXIT
+for args in "--kms-host 5696" "--kms-host 5696 --kms 1 --state $w"; do
+	rc=0; err=$(tests/vm/run --quiet $args -- true 2>&1) || rc=$?
+	[ "$rc" -eq 2 ] && grep -q "kms-host in the 9p rig" <<<"$err" || fail "vm/run $args: exit $rc: $err"
+done
 tests/vm/run --quiet --kms 2 --timeout 300 -- bash -c '
 set -eu
 [ "$SKP_KMS_PORTS" = "5696 5697" ] || { echo "ports: $SKP_KMS_PORTS"; exit 1; }
