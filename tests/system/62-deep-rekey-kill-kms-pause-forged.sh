@@ -41,7 +41,7 @@ tests/kms/stop "$SKP_KMS_DIR"
 skpctl rekey d62 --status --wait "${C[@]}" > "$W/wait.out" || { cat "$W/wait.out"; fail "rekey did not finish without the KMS"; }
 assert_eq "$(sum_mib /dev/mapper/d62 16)" "$want" "data after a rekey without KMS"
 assert_contains "$(skpctl dump /dev/mapper/lower62)" "generation:  3"
-for i in $(seq 0 $(($(echo "$SKP_KMS_SERVERS" | wc -w) - 1))); do restart_node "$i"; done
+restart_node $(seq 0 $(($(echo "$SKP_KMS_SERVERS" | wc -w) - 1)))
 
 # 3. Pause, daemon restart (adopts, still paused), close/open (still paused), resume.
 skpctl rekey d62 --deep --chunk 256K --rate 4 "${C[@]}" > /dev/null
