@@ -19,17 +19,6 @@ dd if=/dev/urandom of=/dev/mapper/o bs=1M count=4 oflag=direct status=none
 want=$(sum_mib /dev/mapper/o 4)
 skpctl status "${C[@]}" > /dev/null || fail "status not ok with the KMS up"
 
-wait_status() { # expected-exit-code seconds
-	local i rc
-	for i in $(seq 1 "$2"); do
-		rc=0; skpctl status "${C[@]}" > "$W/status.out" 2>&1 || rc=$?
-		[ "$rc" = "$1" ] && return 0
-		sleep 1
-	done
-	cat "$W/status.out"
-	fail "status exit $rc, wanted $1"
-}
-
 # one node down: alarm after it keeps failing (exit 3), node named in status
 tests/kms/stop "$SKP_KMS_DIR" 1
 wait_status 3 30

@@ -119,6 +119,22 @@ sum_mib() { dd if="$1" bs=1M count="$2" iflag=direct status=none | sha256sum | c
 # fresh DEV...: erase skp headers left by an earlier test
 fresh() { local d; for d in "$@"; do dd if=/dev/zero of="$d" bs=64K count=2 conv=fsync status=none; done; }
 
+# wait_status CODE SECONDS [TEXT...]: poll skpctl status (its output in $W/status.out)
+# until it exits CODE with every TEXT in its output; fail after SECONDS.
+wait_status() {
+	local code=$1 secs=$2 rc ok t
+	shift 2
+	for _ in $(seq 1 "$secs"); do
+		rc=0; skpctl status "${C[@]}" > "$W/status.out" 2>&1 || rc=$?
+		ok=; [ "$rc" != "$code" ] || ok=1
+		for t in "$@"; do grep -qF -- "$t" "$W/status.out" || ok=; done
+		[ -z "$ok" ] || return 0
+		sleep 1
+	done
+	cat "$W/status.out"
+	fail "status exit $rc, wanted $code${*:+ with: $*}"
+}
+
 # restart_node INDEX...: start KMS nodes INDEX... again (stopped with tests/kms/stop DIR
 # INDEX), same configuration and database, and wait until each accepts connections.
 # Together, not one after the other: each takes ~13 s to start under TCG.
