@@ -91,17 +91,21 @@ xts_speed() {
 	done | awk '{s += $1} END {printf "%.1f", s}'
 }
 
-# CPU time split since cpu_mark: cpu_mark; ...; cpu_split prints "user U% nice N%
-# sys S% idle I% iowait W%" over all vCPUs (/proc/stat: under TCG, perf in the guest
-# sees only the idle loop, so this is the profile there is).
+# CPU time since cpu_mark, over all vCPUs (/proc/stat: under TCG, perf in the guest sees
+# only the idle loop, so this is the profile there is): cpu_mark; ...; then cpu_split
+# prints "user U% nice N% sys S% idle I% iowait W%", cpu_idle the share idle or in
+# iowait (two decimals).
 cpu_mark() { CPU_MARK=$(awk '/^cpu / {print $2, $3, $4, $5, $6, $7, $8, $9}' /proc/stat); }
-cpu_split() {
+cpu_since() { # awk program run with d[2..9], the ticks of /proc/stat's fields since the mark, and t their sum
 	awk -v a="$CPU_MARK" '/^cpu / {
 		split(a, x, " "); t = 0
 		for (i = 2; i <= 9; i++) { d[i] = $i - x[i - 1]; t += d[i] }
 		if (t <= 0) t = 1
-		printf "user %.0f%% nice %.0f%% sys %.0f%% idle %.0f%% iowait %.0f%%\n",
-			100 * d[2] / t, 100 * d[3] / t, 100 * (d[4] + d[7] + d[8]) / t,
-			100 * d[5] / t, 100 * d[6] / t
+		'"$1"'
 	}' /proc/stat
 }
+cpu_split() {
+	cpu_since 'printf "user %.0f%% nice %.0f%% sys %.0f%% idle %.0f%% iowait %.0f%%\n",
+		100 * d[2] / t, 100 * d[3] / t, 100 * (d[4] + d[7] + d[8]) / t, 100 * d[5] / t, 100 * d[6] / t'
+}
+cpu_idle() { cpu_since 'printf "%.2f", (d[5] + d[6]) / t'; }
