@@ -54,6 +54,8 @@ reopen() {
 
 points=(first-records:1 newslot:1 record:1 record:6 chunk:1 chunk:9 record:33 chunk:40 record:64
 	final-record:1 final-reload:1 final-header:1)
+# The matrix's points here: each step's first and last occurrence (its record:256 is the
+# last record, as record:64 is here).
 in_matrix=" newslot:1 record:1 chunk:1 record:64 final-record:1 final-reload:1 final-header:1 "
 n=0 recovered=0 expect=0
 for point in "${points[@]}"; do
